@@ -1,0 +1,191 @@
+"""Frozen values that cross stage boundaries: raw mail with its IMAP identity, parsed mail,
+attachments, classification verdicts and outgoing mail."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+class Kind(enum.StrEnum):
+    """What an incoming message is (the ``kind`` of ``intake messages``)."""
+
+    SUBMISSION = "submission"
+    REPLY = "reply"
+    CLAIM = "claim"
+    BOUNCE = "bounce"
+    AUTOREPLY = "autoreply"
+    LIST = "list"
+    SPAM = "spam"
+    OVERSIZE = "oversize"
+    OWN = "own"
+    QUARANTINED = "quarantined"
+
+
+#: Kinds that never get an automatic reply (RFC 3834 and our own loop rules).
+NO_AUTOREPLY_KINDS = frozenset(
+    {Kind.BOUNCE, Kind.AUTOREPLY, Kind.LIST, Kind.SPAM, Kind.OWN, Kind.QUARANTINED}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRef:
+    """Where a message lives on the server: getmail6-style identity."""
+
+    mailbox: str  # the configured mailbox name, not the host
+    folder: str
+    uidvalidity: int
+    uid: int
+
+    def __str__(self) -> str:
+        return f"{self.mailbox}/{self.folder}/{self.uidvalidity}/{self.uid}"
+
+
+@dataclass(frozen=True, slots=True)
+class FolderInfo:
+    """What SELECT told us about a folder."""
+
+    name: str
+    uidvalidity: int
+    exists: int
+
+
+@dataclass(frozen=True, slots=True)
+class MessageSize:
+    """RFC822.SIZE and INTERNALDATE of one message, fetched before its body."""
+
+    uid: int
+    size: int
+    internaldate: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class RawMail:
+    """The exact bytes of one message as fetched, with where they came from."""
+
+    ref: MessageRef
+    raw: bytes
+    internaldate: datetime | None = None
+    flags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class OversizeMail:
+    """A message over ``max_message_bytes``: only its header block was fetched."""
+
+    ref: MessageRef
+    size: int
+    header: bytes
+    internaldate: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    """A display name and an address; either may be empty."""
+
+    name: str
+    addr: str
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.addr}>" if self.name else self.addr
+
+    @property
+    def domain(self) -> str:
+        return self.addr.rpartition("@")[2].lower()
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedAttachment:
+    """One attachment (or inline image) with its decoded bytes."""
+
+    filename: str  # as the sender named it, decoded (may be hostile)
+    safe_name: str  # derived, safe to use as a file name
+    content_type: str
+    payload: bytes
+    content_id: str = ""
+    inline: bool = False
+    charset: str = ""
+
+    @property
+    def size(self) -> int:
+        return len(self.payload)
+
+
+@dataclass(frozen=True, slots=True)
+class BounceInfo:
+    """What a delivery-status notification (or a non-DSN bounce) says failed."""
+
+    permanent: bool
+    recipients: tuple[str, ...] = ()
+    original_message_ids: tuple[str, ...] = ()
+    diagnostic: str = ""
+    detector: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedMail:
+    """A parsed message: decoded headers, chosen body text and attachments."""
+
+    message_id: str  # without angle brackets; "" when absent
+    subject: str
+    sender: Address | None
+    to: tuple[Address, ...] = ()
+    cc: tuple[Address, ...] = ()
+    reply_to: tuple[Address, ...] = ()
+    date: datetime | None = None
+    in_reply_to: tuple[str, ...] = ()
+    references: tuple[str, ...] = ()
+    headers: tuple[tuple[str, str], ...] = ()  # decoded, in order, names as sent
+    content_type: str = "text/plain"
+    text: str = ""  # text/plain preferred, else HTML turned into text
+    html: str = ""
+    attachments: tuple[ParsedAttachment, ...] = ()
+    defects: tuple[str, ...] = ()
+    bounce: BounceInfo | None = None
+    return_path: str | None = None  # None: no Return-Path header; "": the null sender <>
+
+    def header(self, name: str) -> str | None:
+        """The first value of header ``name`` (case-insensitive), or None."""
+        lname = name.lower()
+        for key, value in self.headers:
+            if key.lower() == lname:
+                return value
+        return None
+
+    def header_all(self, name: str) -> Iterator[str]:
+        lname = name.lower()
+        return (value for key, value in self.headers if key.lower() == lname)
+
+    @property
+    def thread_ids(self) -> tuple[str, ...]:
+        """Message-IDs this message refers to, nearest first (In-Reply-To, then References)."""
+        seen: dict[str, None] = {}
+        for mid in (*self.in_reply_to, *reversed(self.references)):
+            seen.setdefault(mid, None)
+        return tuple(seen)
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The outcome of classification: a kind, the rule that decided and why."""
+
+    kind: Kind
+    rule: str
+    reason: str
+    refers_to: str = ""  # for replies: the stored Message-ID or token that matched
+    score: float = 0.0  # for claims: the signal score
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingMail:
+    """A rendered reply ready for the outbox: the bytes are what SMTP will send."""
+
+    template: str
+    to: Address
+    subject: str
+    message_id: str  # ours, without angle brackets
+    raw: bytes
+    in_reply_to: str = ""
+    references: tuple[str, ...] = field(default_factory=tuple)

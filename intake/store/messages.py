@@ -1,0 +1,149 @@
+"""Queries and writes for incoming messages, their server locations and mailbox state."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from intake.errors import NotFound
+from intake.mail import Kind, MessageRef
+from intake.models import Location, MailboxState, Message
+
+
+@dataclass(frozen=True, slots=True)
+class Known:
+    """What we already know about a UID on the server."""
+
+    message_pk: int
+    kind: str
+    moved: bool
+
+
+def known_uids(session: Session, mailbox: str, folder: str, uidvalidity: int) -> dict[int, Known]:
+    rows = session.execute(
+        select(Location.uid, Location.message_pk, Location.moved_at, Message.kind)
+        .join(Message, Message.id == Location.message_pk)
+        .where(
+            Location.mailbox == mailbox,
+            Location.folder == folder,
+            Location.uidvalidity == uidvalidity,
+        )
+    )
+    return {
+        int(uid): Known(message_pk=pk, kind=kind, moved=moved_at is not None)
+        for uid, pk, moved_at, kind in rows
+    }
+
+
+def location(session: Session, ref: MessageRef) -> Location | None:
+    return session.scalars(
+        select(Location).where(
+            Location.mailbox == ref.mailbox,
+            Location.folder == ref.folder,
+            Location.uidvalidity == ref.uidvalidity,
+            Location.uid == ref.uid,
+        )
+    ).first()
+
+
+def message_by_sha(session: Session, sha256: str) -> Message | None:
+    return session.scalars(select(Message).where(Message.sha256 == sha256)).first()
+
+
+def message_by_identity(session: Session, message_id: str, body_sha256: str) -> Message | None:
+    """The same message delivered again with different trace headers (same Message-ID and body)."""
+    if not message_id:
+        return None
+    return session.scalars(
+        select(Message)
+        .where(Message.message_id == message_id, Message.body_sha256 == body_sha256)
+        .order_by(Message.id)
+    ).first()
+
+
+def add_location(
+    session: Session, message: Message, ref: MessageRef, now: datetime, *, duplicate: bool
+) -> Location:
+    loc = Location(
+        message=message,
+        mailbox=ref.mailbox,
+        folder=ref.folder,
+        uidvalidity=ref.uidvalidity,
+        uid=ref.uid,
+        seen_at=now,
+        moved_at=None,
+        duplicate=duplicate,
+    )
+    session.add(loc)
+    return loc
+
+
+def mark_moved(
+    session: Session, mailbox: str, folder: str, uidvalidity: int, uids: Sequence[int], now: datetime
+) -> None:
+    if not uids:
+        return
+    session.execute(
+        update(Location)
+        .where(
+            Location.mailbox == mailbox,
+            Location.folder == folder,
+            Location.uidvalidity == uidvalidity,
+            Location.uid.in_(list(uids)),
+        )
+        .values(moved_at=now)
+    )
+
+
+def mailbox_state(session: Session, mailbox: str, folder: str) -> MailboxState:
+    state = session.get(MailboxState, (mailbox, folder))
+    if state is None:
+        state = MailboxState(mailbox=mailbox, folder=folder, uidvalidity=None, last_error="")
+        session.add(state)
+        session.flush()
+    return state
+
+
+def all_mailbox_states(session: Session) -> list[MailboxState]:
+    return list(session.scalars(select(MailboxState).order_by(MailboxState.mailbox)))
+
+
+def get_message(session: Session, pk: int) -> Message:
+    message = session.get(Message, pk)
+    if message is None:
+        raise NotFound(f"no message with id {pk}")
+    return message
+
+
+def list_messages(
+    session: Session, kind: str | None = None, limit: int | None = None, offset: int = 0
+) -> list[Message]:
+    query = select(Message).order_by(Message.id)
+    if kind:
+        query = query.where(Message.kind == kind)
+    if limit is not None:
+        query = query.limit(limit)
+    if offset:
+        query = query.offset(offset)
+    return list(session.scalars(query))
+
+
+def first_location(session: Session, message_pk: int) -> Location | None:
+    return session.scalars(
+        select(Location).where(Location.message_pk == message_pk).order_by(Location.id)
+    ).first()
+
+
+def count_by_kind(session: Session) -> dict[str, int]:
+    from sqlalchemy import func
+
+    rows = session.execute(select(Message.kind, func.count()).group_by(Message.kind))
+    return {kind: int(n) for kind, n in rows}
+
+
+def quarantined(session: Session) -> list[Message]:
+    return list_messages(session, kind=Kind.QUARANTINED.value)

@@ -1,0 +1,141 @@
+"""Queries and writes for submissions, their attachments, versions and audit events."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from intake.errors import NotFound
+from intake.models import Attachment, Event, Message, Outbox, Submission
+
+
+def get_submission(session: Session, submission_id: int, *, for_update: bool = False) -> Submission:
+    query = select(Submission).where(Submission.id == submission_id)
+    if for_update:
+        query = query.with_for_update()
+    submission = session.scalars(query).first()
+    if submission is None:
+        raise NotFound(f"no submission with id {submission_id}")
+    return submission
+
+
+def list_submissions(
+    session: Session, *, status: str | None = None, limit: int | None = None, offset: int = 0
+) -> list[Submission]:
+    query = (
+        select(Submission)
+        .options(selectinload(Submission.attachments))
+        .order_by(Submission.received_at.desc(), Submission.id.desc())
+    )
+    if status:
+        query = query.where(Submission.status == status)
+    if limit is not None:
+        query = query.limit(limit)
+    if offset:
+        query = query.offset(offset)
+    return list(session.scalars(query))
+
+
+def attachment_counts(session: Session, submission_ids: Sequence[int]) -> dict[int, int]:
+    if not submission_ids:
+        return {}
+    rows = session.execute(
+        select(Attachment.submission_id, func.count())
+        .where(Attachment.submission_id.in_(list(submission_ids)))
+        .group_by(Attachment.submission_id)
+    )
+    return {int(sid): int(n) for sid, n in rows if sid is not None}
+
+
+def add_event(
+    session: Session,
+    *,
+    at: datetime,
+    actor: str,
+    action: str,
+    submission_id: int | None = None,
+    claim_id: int | None = None,
+    from_status: str = "",
+    to_status: str = "",
+    note: str = "",
+) -> Event:
+    event = Event(
+        submission_id=submission_id,
+        claim_id=claim_id,
+        at=at,
+        actor=actor,
+        action=action,
+        from_status=from_status,
+        to_status=to_status,
+        note=note,
+    )
+    session.add(event)
+    return event
+
+
+def events_for(session: Session, submission_id: int) -> list[Event]:
+    return list(
+        session.scalars(
+            select(Event).where(Event.submission_id == submission_id).order_by(Event.id)
+        )
+    )
+
+
+def attachments_for(session: Session, submission_id: int) -> list[Attachment]:
+    return list(
+        session.scalars(
+            select(Attachment)
+            .where(Attachment.submission_id == submission_id)
+            .order_by(Attachment.id)
+        )
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadMatch:
+    """An earlier conversation an incoming message belongs to, and what matched."""
+
+    submission_id: int | None
+    claim_id: int | None
+    matched: str  # "message-id <id>", "ours <id>", "token #N"
+
+
+def find_thread_by_ids(session: Session, message_ids: Sequence[str]) -> ThreadMatch | None:
+    """The submission or claim that one of ``message_ids`` (nearest first) belongs to."""
+    ids = [m for m in message_ids if m]
+    if not ids:
+        return None
+    ours = {
+        row.message_id: row
+        for row in session.execute(
+            select(Outbox.message_id, Outbox.submission_id, Outbox.claim_id).where(
+                Outbox.message_id.in_(ids)
+            )
+        )
+    }
+    theirs = {
+        row.message_id: row
+        for row in session.execute(
+            select(Message.message_id, Message.submission_id, Message.claim_id).where(
+                Message.message_id.in_(ids),
+                (Message.submission_id.is_not(None)) | (Message.claim_id.is_not(None)),
+            )
+        )
+    }
+    for mid in ids:
+        if mid in ours:
+            row = ours[mid]
+            if row.submission_id or row.claim_id:
+                return ThreadMatch(row.submission_id, row.claim_id, f"ours <{mid}>")
+        if mid in theirs:
+            row = theirs[mid]
+            return ThreadMatch(row.submission_id, row.claim_id, f"message-id <{mid}>")
+    return None
+
+
+def submission_exists(session: Session, submission_id: int) -> bool:
+    return session.get(Submission, submission_id) is not None
