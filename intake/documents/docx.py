@@ -1,0 +1,104 @@
+"""Text of Word 2007+ .docx documents, footnotes included; the only importer of python-docx."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from typing import Any
+
+import docx
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docx.opc.exceptions import PackageNotFoundError
+from docx.oxml import parse_xml
+
+from intake.documents import Document
+from intake.errors import ExtractionError
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
+
+# Elements whose text is not part of what the reader sees: field codes, deleted revisions,
+# properties, and the Fallback copy of a text box that mc:Choice already holds.
+_SKIP = frozenset(
+    {
+        f"{_W}instrText",
+        f"{_W}delText",
+        f"{_W}delInstrText",
+        f"{_W}rPr",
+        f"{_W}pPr",
+        f"{_W}tblPr",
+        f"{_W}sectPr",
+        f"{_W}footnoteReference",
+        f"{_W}endnoteReference",
+        f"{_MC}Fallback",
+    }
+)
+_INLINE = {f"{_W}tab": "\t", f"{_W}br": "\n", f"{_W}cr": "\n", f"{_W}noBreakHyphen": "-"}
+_P, _T, _TC, _TR = f"{_W}p", f"{_W}t", f"{_W}tc", f"{_W}tr"
+_NOTE_TYPES = frozenset({"separator", "continuationSeparator", "continuationNotice"})
+
+
+def read_docx(payload: bytes) -> Document:
+    """Read a .docx: body text in reading order (tables as tab-separated rows), then notes."""
+    try:
+        document = docx.Document(io.BytesIO(payload))
+        body = _walk(document.element.body)
+        notes: list[str] = []
+        for rel in document.part.rels.values():
+            if rel.is_external or rel.reltype not in (RT.FOOTNOTES, RT.ENDNOTES):
+                continue
+            root = parse_xml(rel.target_part.blob)
+            for note in root:
+                if note.get(f"{_W}type") not in _NOTE_TYPES:
+                    notes.append(_walk(note))
+    except PackageNotFoundError:
+        raise ExtractionError("not a Word document (no main document part)") from None
+    except (zipfile.BadZipFile, KeyError, ValueError, EOFError) as exc:
+        # python-docx reports a damaged package with whatever zipfile or lxml raised.
+        raise ExtractionError(f"damaged docx: {type(exc).__name__}: {exc}") from None
+    text = _tidy(body)
+    note_text = "\n".join(_tidy(n) for n in notes if n.strip())
+    meta: dict[str, object] = {"notes": len(notes)} if notes else {}
+    return Document(format="docx", text=f"{text}\n\n{note_text}" if note_text else text, meta=meta)
+
+
+def _walk(root: Any) -> str:
+    """The text of ``root`` in document order, without recursion (hostile nesting depth).
+
+    A table cell's paragraphs are joined on one line and a row's cells by tabs, so each row
+    stays one line of text.
+    """
+    buffers: list[list[str]] = [[]]  # one per open table row and cell
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    while stack:
+        element, done = stack.pop()
+        tag = element.tag
+        if done:
+            if tag == _P:
+                buffers[-1].append("\n")
+            elif tag == _TC:
+                lines = "".join(buffers.pop()).split("\n")
+                buffers[-1].append(" ".join(s.strip() for s in lines if s.strip()) + "\t")
+            else:  # _TR
+                row = "".join(buffers.pop()).rstrip("\t")
+                buffers[-1].append(row + "\n")
+            continue
+        if not isinstance(tag, str) or tag in _SKIP:
+            continue  # comments and processing instructions have a non-string tag
+        if tag == _T:
+            buffers[-1].append(element.text or "")
+            continue
+        if tag in _INLINE:
+            buffers[-1].append(_INLINE[tag])
+            continue
+        if tag in (_TC, _TR):
+            buffers.append([])
+        if tag in (_P, _TC, _TR):
+            stack.append((element, True))
+        stack.extend((child, False) for child in reversed(element))
+    return "".join(buffers[0])
+
+
+def _tidy(text: str) -> str:
+    lines = [line.rstrip("\t ") for line in text.split("\n")]
+    return "\n".join(lines).strip("\n")
