@@ -11,8 +11,8 @@ import os
 import secrets
 import tomllib
 import types
-import zoneinfo
 import typing
+import zoneinfo
 from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, field, fields
 from email.utils import parseaddr
@@ -216,7 +216,9 @@ class Settings:
 # --------------------------------------------------------------------------- loading
 
 
-def load(path: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None) -> Settings:
+def load(
+    path: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None
+) -> Settings:
     """Read settings from ``path`` (else ``$INTAKE_CONFIG``, else /etc/intake/intake.toml)."""
     env = os.environ if env is None else env
     chosen: Path | None
@@ -249,7 +251,7 @@ def from_mapping(
     data = dict(data)
     if env.get("INTAKE_DATABASE_URL"):
         data["database"] = {**data.get("database", {}), "url": env["INTAKE_DATABASE_URL"]}
-    settings = _build(Settings, data, "")
+    settings: Settings = _build(Settings, data, "")
     _check(settings, env)
     return settings
 
@@ -356,11 +358,16 @@ def _check(settings: Settings, env: Mapping[str, str]) -> None:
     try:
         zoneinfo.ZoneInfo(settings.replies.timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"replies.timezone: unknown time zone {settings.replies.timezone!r}") from None
+        raise ConfigError(
+            f"replies.timezone: unknown time zone {settings.replies.timezone!r}"
+        ) from None
     if settings.replies.templates and not Path(settings.replies.templates).is_dir():
         raise ConfigError(f"replies.templates: not a directory: {settings.replies.templates}")
-    sources = [settings.replies.secret is not None, bool(settings.replies.secret_env),
-               bool(settings.replies.secret_file)]
+    sources = [
+        settings.replies.secret is not None,
+        bool(settings.replies.secret_env),
+        bool(settings.replies.secret_file),
+    ]
     if sum(sources) > 1:
         raise ConfigError("replies.secret: give only one of secret, secret_env, secret_file")
     if settings.replies.secret_env and not env.get(settings.replies.secret_env):
@@ -381,7 +388,9 @@ class _HasPassword(typing.Protocol):
 def _check_password(obj: _HasPassword, where: str, env: Mapping[str, str], required: bool) -> None:
     given = [obj.password is not None, bool(obj.password_env), bool(obj.password_file)]
     if sum(given) > 1:
-        raise ConfigError(f"{where}.password: give only one of password, password_env, password_file")
+        raise ConfigError(
+            f"{where}.password: give only one of password, password_env, password_file"
+        )
     if sum(given) == 0:
         if required:
             raise ConfigError(
@@ -389,7 +398,9 @@ def _check_password(obj: _HasPassword, where: str, env: Mapping[str, str], requi
             )
         return
     if obj.password_env and obj.password_env not in env:
-        raise ConfigError(f"{where}.password_env: environment variable {obj.password_env} is not set")
+        raise ConfigError(
+            f"{where}.password_env: environment variable {obj.password_env} is not set"
+        )
     if obj.password_file:
         _check_file(obj.password_file, f"{where}.password_file")
 
@@ -415,7 +426,9 @@ def resolve_password(obj: _HasPassword, env: Mapping[str, str] | None = None) ->
         try:
             return Path(obj.password_file).read_text(encoding="utf-8").strip()
         except OSError as exc:
-            raise ConfigError(f"password_file: cannot read {obj.password_file}: {exc.strerror}") from None
+            raise ConfigError(
+                f"password_file: cannot read {obj.password_file}: {exc.strerror}"
+            ) from None
     return ""
 
 

@@ -17,7 +17,6 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Index,
-    Integer,
     LargeBinary,
     MetaData,
     String,
@@ -53,7 +52,9 @@ class Message(Base):
     sha256: Mapped[str] = mapped_column(String(64), unique=True)
     body_sha256: Mapped[str] = mapped_column(String(64), index=True)
     size: Mapped[int] = mapped_column(BigInteger)
-    raw_path: Mapped[str] = mapped_column(String(255))  # relative to the blob store root; "" if not fetched
+    raw_path: Mapped[str] = mapped_column(
+        String(255)
+    )  # relative to the blob store root; "" if not fetched
     message_id: Mapped[str] = mapped_column(String(998), index=True, default="")
     in_reply_to: Mapped[str] = mapped_column(Text, default="")
     references: Mapped[str] = mapped_column(Text, default="")  # space separated
@@ -90,7 +91,9 @@ class Location(Base):
     __table_args__ = (UniqueConstraint("mailbox", "folder", "uidvalidity", "uid"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    message_pk: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), index=True)
+    message_pk: Mapped[int] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), index=True
+    )
     mailbox: Mapped[str] = mapped_column(String(100))
     folder: Mapped[str] = mapped_column(String(500))
     uidvalidity: Mapped[int] = mapped_column(BigInteger)
@@ -154,9 +157,7 @@ class Submission(Base):
     attachments: Mapped[list[Attachment]] = relationship(
         back_populates="submission", order_by="Attachment.id"
     )
-    events: Mapped[list[Event]] = relationship(
-        back_populates="submission", order_by="Event.id"
-    )
+    events: Mapped[list[Event]] = relationship(back_populates="submission", order_by="Event.id")
 
 
 class Attachment(Base):
@@ -165,7 +166,9 @@ class Attachment(Base):
     __tablename__ = "attachments"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    message_pk: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), index=True)
+    message_pk: Mapped[int] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), index=True
+    )
     submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"), index=True)
     version_id: Mapped[int | None] = mapped_column(ForeignKey("versions.id"), index=True)
     filename: Mapped[str] = mapped_column(Text)  # as sent (decoded), shown to staff only
@@ -286,7 +289,9 @@ class Fingerprint(Base):
     __table_args__ = (Index("ix_fingerprints_band_key", "band", "key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
+    submission_id: Mapped[int] = mapped_column(
+        ForeignKey("submissions.id", ondelete="CASCADE"), index=True
+    )
     band: Mapped[int]
     key: Mapped[str] = mapped_column(String(40))
 

@@ -33,7 +33,9 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             try:
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise ConfigError(f"database.url: cannot create {Path(database).parent}: {exc.strerror}") from None
+                raise ConfigError(
+                    f"database.url: cannot create {Path(database).parent}: {exc.strerror}"
+                ) from None
         kwargs["connect_args"] = {"timeout": 30}
     else:
         kwargs["pool_pre_ping"] = True
@@ -69,7 +71,11 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 def is_postgres(session_or_engine: Session | Engine) -> bool:
-    bind = session_or_engine.get_bind() if isinstance(session_or_engine, Session) else session_or_engine
+    bind = (
+        session_or_engine.get_bind()
+        if isinstance(session_or_engine, Session)
+        else session_or_engine
+    )
     return bind.dialect.name == "postgresql"
 
 
@@ -92,7 +98,8 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
             cfg.attributes["connection"] = connection
             command.upgrade(cfg, revision)
     except SQLAlchemyError as exc:
-        raise StorageError(f"database upgrade failed: {exc.__class__.__name__}: {exc.orig if hasattr(exc, 'orig') else exc}") from None
+        detail = getattr(exc, "orig", None) or exc
+        raise StorageError(f"database upgrade failed: {type(exc).__name__}: {detail}") from None
 
 
 def current_revision(engine: Engine) -> str | None:

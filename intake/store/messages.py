@@ -83,7 +83,12 @@ def add_location(
 
 
 def mark_moved(
-    session: Session, mailbox: str, folder: str, uidvalidity: int, uids: Sequence[int], now: datetime
+    session: Session,
+    mailbox: str,
+    folder: str,
+    uidvalidity: int,
+    uids: Sequence[int],
+    now: datetime,
 ) -> None:
     if not uids:
         return

@@ -1,0 +1,153 @@
+"""Wiring: the one place that builds real adapters (database, blob store, IMAP, SMTP) from
+settings and hands them to the use cases. The CLI and the daemon both start here."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from intake import config as config_mod
+from intake import service, store
+from intake.blobstore import LocalBlobStore
+from intake.config import MailboxConfig, Settings
+from intake.errors import ConfigError
+from intake.ingest import IngestHook, Ingestor, PollResult, Progress
+from intake.mailbox import ImapMailbox
+
+if TYPE_CHECKING:
+    from intake.outbox import Delivery, OutboxSender, Replier
+
+log = logging.getLogger(__name__)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class App:
+    """Everything a command needs, built lazily from settings."""
+
+    settings: Settings
+    clock: Callable[[], datetime] = utcnow
+    _hooks: list[IngestHook] | None = field(default=None, repr=False)
+
+    @cached_property
+    def engine(self) -> Engine:
+        return store.make_engine(self.settings.database.url, echo=self.settings.database.echo)
+
+    @cached_property
+    def sessions(self) -> sessionmaker[Session]:
+        return store.session_factory(self.engine)
+
+    @cached_property
+    def blobs(self) -> LocalBlobStore:
+        return LocalBlobStore(self.settings.storage.path)
+
+    @cached_property
+    def reply_secret(self) -> bytes:
+        return config_mod.reply_secret(self.settings)
+
+    @cached_property
+    def replier(self) -> Replier:
+        # Imported here: templates (jinja2) are not needed by commands that send nothing.
+        from intake.outbox import Replier
+
+        return Replier(self.settings, self.reply_secret, self.clock)
+
+    def close(self) -> None:
+        """Release database connections (the engine is rebuilt if used again)."""
+        if "engine" in self.__dict__:
+            self.__dict__.pop("engine").dispose()
+            self.__dict__.pop("sessions", None)
+            self.__dict__.pop("ingestor", None)
+
+    def ready(self) -> None:
+        """Refuse to work on a database whose schema is missing or old."""
+        store.require_schema(self.engine)
+
+    def hooks(self) -> list[IngestHook]:
+        if self._hooks is None:
+            self._hooks = default_hooks(self)
+        return self._hooks
+
+    @cached_property
+    def ingestor(self) -> Ingestor:
+        return Ingestor(
+            self.settings,
+            self.sessions,
+            self.blobs,
+            clock=self.clock,
+            reply_secret=self.reply_secret,
+            hooks=self.hooks(),
+        )
+
+    def mailbox(self, config: MailboxConfig) -> ImapMailbox:
+        return ImapMailbox(config, config_mod.resolve_password(config))
+
+    def poll_mailbox(
+        self,
+        config: MailboxConfig,
+        progress: Progress | None = None,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> PollResult:
+        with self.mailbox(config) as box:
+            return self.ingestor.poll(box, config, progress, should_stop)
+
+    @cached_property
+    def _outbox_sender(self) -> OutboxSender:
+        from intake.outbox import OutboxSender
+        from intake.smtp import SmtpSender
+
+        smtp = self.settings.smtp
+        if smtp is None:
+            raise ConfigError("smtp: not configured: replies cannot be sent")
+        password = config_mod.resolve_password(smtp)
+        # Copies of sent replies go to the first mailbox's Sent folder ("" turns that off).
+        box = self.settings.mailboxes[0] if self.settings.mailboxes else None
+        return OutboxSender(
+            self.settings,
+            self.sessions,
+            self.clock,
+            transport=lambda: SmtpSender(smtp, password),
+            mailbox=(lambda: self.mailbox(box)) if box is not None else None,
+            sent_folder=box.sent_folder if box is not None else "",
+        )
+
+    def outbox_sender(self) -> OutboxSender:
+        """The outbox sender of this process (one claim identity per App)."""
+        return self._outbox_sender
+
+    def deliver_outbox(self) -> Delivery:
+        """Send the replies that are due (the daemon's outbox job and its wake-ups)."""
+        if self.settings.smtp is None:
+            from intake.outbox import Delivery
+
+            return Delivery()  # nothing can be sent; `intake check` says why
+        return self.outbox_sender().deliver()
+
+    def run_maintenance(self) -> dict[str, int]:
+        """Periodic housekeeping (the daemon's maintenance job): task name -> items handled.
+
+        Each task is a use case of its own; add yours here.
+        """
+        done: dict[str, int] = {}
+        done["raw mail purged"] = service.purge_ignored_raw(
+            self.sessions, self.blobs, self.settings.daemon.retain_ignored_days, self.clock()
+        )
+        return done
+
+
+def default_hooks(app: App) -> list[IngestHook]:
+    """The ingest hooks in the order they run inside each message's transaction."""
+    hooks: list[IngestHook] = []
+    if app.settings.smtp is not None:  # without SMTP nothing could send them: queue none
+        hooks.append(app.replier.ingest_hook)  # acknowledgment, copyright request, oversize
+    return hooks

@@ -1,0 +1,115 @@
+"""The staff command line: ``intake [--config PATH] COMMAND``.
+
+Expected errors print one line on stderr and exit 1 (operational) or 2 (usage or
+configuration); no traceback. Every listing takes ``--json``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+import click
+
+from intake import config as config_mod
+from intake.app import App
+from intake.errors import ConfigError, IntakeError
+
+
+class Context:
+    """Lazily loads settings, so ``--help`` works without a configuration file."""
+
+    def __init__(self, config_path: str | None) -> None:
+        self.config_path = config_path
+        self._app: App | None = None
+
+    @property
+    def app(self) -> App:
+        if self._app is None:
+            self._app = App(config_mod.load(self.config_path))
+        return self._app
+
+    def close(self) -> None:
+        """Release database connections when the command ends (PostgreSQL sees a clean exit)."""
+        if self._app is not None:
+            self._app.close()
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option(
+    "--config",
+    "config_path",
+    metavar="PATH",
+    envvar="INTAKE_CONFIG",
+    help="Configuration file (default: $INTAKE_CONFIG, then /etc/intake/intake.toml).",
+)
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.version_option(package_name="intake")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, verbose: int) -> None:
+    """intake: the submissions mailbox as a tracked queue.
+
+    Start with `intake db upgrade`, then `intake check`, `intake poll` and `intake list`.
+    """
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    logging.basicConfig(
+        level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    ctx.obj = Context(config_path)
+    ctx.call_on_close(ctx.obj.close)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console entry point: maps errors to one line on stderr and an exit code."""
+    try:
+        cli.main(
+            args=list(argv) if argv is not None else None, prog_name="intake", standalone_mode=False
+        )
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.Abort:
+        click.echo("intake: aborted", err=True)
+        sys.exit(1)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except ConfigError as exc:
+        click.echo(f"intake: {exc}", err=True)
+        sys.exit(2)
+    except IntakeError as exc:
+        click.echo(f"intake: {exc}", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        click.echo("intake: interrupted", err=True)
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - staff get one line; details with -vv
+        logging.getLogger("intake").debug("unexpected error", exc_info=True)
+        click.echo(f"intake: internal error: {type(exc).__name__}: {exc}", err=True)
+        sys.exit(1)
+
+
+def actor_name(explicit: str | None) -> str:
+    """Who is acting: --as NAME, else $INTAKE_USER, else the OS user."""
+    if explicit:
+        return explicit
+    if os.environ.get("INTAKE_USER"):
+        return os.environ["INTAKE_USER"]
+    try:
+        import pwd
+
+        return pwd.getpwuid(os.getuid()).pw_name
+    except (ImportError, KeyError):
+        return os.environ.get("USER", "staff")
+
+
+# Register the command modules (they attach themselves to ``cli``).
+from intake.cli import ingest_cmds as _ingest_cmds  # noqa: E402,F401
+from intake.cli import outbox_cmds as _outbox_cmds  # noqa: E402,F401
+from intake.cli import queue_cmds as _queue_cmds  # noqa: E402,F401
+from intake.cli import service_cmds as _service_cmds  # noqa: E402,F401
+from intake.cli import workflow_cmds as _workflow_cmds  # noqa: E402,F401

@@ -1,0 +1,82 @@
+"""Output helpers for the staff CLI: stable JSON, rich tables that align Chinese text, and
+plain text when piped."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import click
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+
+def console(stderr: bool = False) -> Console:
+    # rich honours NO_COLOR and turns colour off when not writing to a terminal.
+    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=_default))
+
+
+def _default(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def emit_table(
+    columns: Sequence[str], rows: Iterable[Sequence[object]], *, title: str | None = None
+) -> None:
+    out = console()
+    table = Table(
+        *columns,
+        title=title,
+        box=box.SIMPLE_HEAD if out.is_terminal else None,
+        show_header=True,
+        header_style="bold" if out.is_terminal else "",
+        pad_edge=False,
+    )
+    count = 0
+    for row in rows:
+        # Text, not str: a contributor's subject like "[/b]" is not rich markup.
+        table.add_row(*(Text(_cell(v)) for v in row))
+        count += 1
+    if count == 0:
+        click.echo("(none)")
+        return
+    out.print(table, overflow="ellipsis", crop=out.is_terminal)
+
+
+def emit_fields(pairs: Mapping[str, object]) -> None:
+    width = max((len(k) for k in pairs), default=0)
+    for key, value in pairs.items():
+        click.echo(f"{key.ljust(width)}  {_cell(value)}")
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    text = str(value)
+    return text.replace("\r", " ").replace("\n", " ")
+
+
+def short(text: str, width: int = 40) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def is_terminal() -> bool:
+    return sys.stdout.isatty()

@@ -1,0 +1,883 @@
+"""Ingest use case: new mail on the server -> stored, parsed, classified, recorded, then moved.
+
+Per message: the raw bytes go to the blob store first (nothing is lost), then one database
+transaction records the message, its attachments and what it means (a submission, a reply, a
+claim, or mail we ignore), and runs the ingest hooks (replies queued, consent read, ...).
+Only after that transaction has committed is the message moved on the server. A message
+that raises anywhere is quarantined with its reason and the poll goes on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Protocol
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from intake import classify, extract, parsing, replies
+from intake.blobstore import BlobStore
+from intake.config import MailboxConfig, Settings, own_addresses
+from intake.errors import IntakeError, MailboxError, ParseError, StorageError
+from intake.mail import (
+    NO_AUTOREPLY_KINDS,
+    FolderInfo,
+    Kind,
+    MessageRef,
+    MessageSize,
+    OversizeMail,
+    ParsedAttachment,
+    ParsedMail,
+    RawMail,
+    Verdict,
+)
+from intake.models import Attachment, Message, Submission, Version
+from intake.store import messages as message_store
+from intake.store import submissions as submission_store
+from intake.store.submissions import ThreadMatch
+
+log = logging.getLogger(__name__)
+
+SYSTEM_ACTOR = "intake"
+#: Bytes fetched in one FETCH at most (besides the per-batch message count).
+BATCH_BYTES = 32 * 1024 * 1024
+GENUINE_KINDS = frozenset({Kind.SUBMISSION, Kind.REPLY, Kind.CLAIM})
+DOCUMENT_KINDS = frozenset({"document"})
+
+
+class MailSource(Protocol):
+    """The IMAP operations ingest needs (``intake.mailbox.ImapMailbox`` in production)."""
+
+    def select(self, folder: str) -> FolderInfo: ...
+    def uids(self, criteria: Sequence[str] = ...) -> list[int]: ...
+    def sizes(self, uids: Sequence[int]) -> list[MessageSize]: ...
+    def fetch(self, uids: Sequence[int]) -> Iterator[RawMail]: ...
+    def fetch_header(self, uid: int) -> bytes: ...
+    def mark_processed(self, uids: Sequence[int], dest: str) -> str: ...
+
+
+class Outcome(StrEnum):
+    NEW = "new"
+    DUPLICATE = "duplicate"
+    QUARANTINED = "quarantined"
+    IGNORED = "ignored"
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAttachment:
+    """An attachment as stored, with what extraction made of it."""
+
+    attachment_id: int
+    filename: str
+    safe_name: str
+    content_type: str
+    size: int
+    sha256: str
+    kind: str
+    text: str
+    error: str
+
+
+@dataclass(frozen=True, slots=True)
+class Ingested:
+    """What the core recorded for one message; handed to every ingest hook."""
+
+    message_pk: int
+    parsed: ParsedMail
+    verdict: Verdict
+    classified_as: Kind  # the verdict before oversize overrode it
+    sha256: str
+    raw_path: str
+    received_at: datetime
+    now: datetime
+    submission_id: int | None = None
+    claim_id: int | None = None
+    thread: ThreadMatch | None = None
+    attachments: tuple[StoredAttachment, ...] = ()
+    auto_reply_allowed: bool = False
+    auto_reply_reason: str = ""
+
+
+class IngestHook(Protocol):
+    """Runs inside the message's transaction after the core has recorded it."""
+
+    def __call__(self, session: Session, item: Ingested) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PollResult:
+    """Counts for one pass over one or more mailboxes (``intake poll --json``)."""
+
+    fetched: int = 0
+    new: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    ignored: int = 0
+    errors: tuple[str, ...] = field(default_factory=tuple)
+
+    def add(self, outcome: Outcome) -> PollResult:
+        return replace(
+            self,
+            fetched=self.fetched + 1,
+            new=self.new + (outcome is Outcome.NEW),
+            duplicates=self.duplicates + (outcome is Outcome.DUPLICATE),
+            quarantined=self.quarantined + (outcome is Outcome.QUARANTINED),
+            ignored=self.ignored + (outcome is Outcome.IGNORED),
+        )
+
+    def __add__(self, other: PollResult) -> PollResult:
+        return PollResult(
+            self.fetched + other.fetched,
+            self.new + other.new,
+            self.duplicates + other.duplicates,
+            self.quarantined + other.quarantined,
+            self.ignored + other.ignored,
+            self.errors + other.errors,
+        )
+
+    def as_json(self) -> dict[str, int]:
+        return {
+            "fetched": self.fetched,
+            "new": self.new,
+            "duplicates": self.duplicates,
+            "quarantined": self.quarantined,
+            "ignored": self.ignored,
+        }
+
+
+Progress = Callable[[int, int], None]
+
+
+class Ingestor:
+    """Turns raw mail into rows. Construct with everything it needs; no global state."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        sessions: sessionmaker[Session],
+        blobs: BlobStore,
+        *,
+        clock: Callable[[], datetime],
+        reply_secret: bytes,
+        hooks: Sequence[IngestHook] = (),
+    ) -> None:
+        self.settings = settings
+        self.sessions = sessions
+        self.blobs = blobs
+        self.clock = clock
+        self.reply_secret = reply_secret
+        self.hooks = tuple(hooks)
+        self._own = own_addresses(settings)
+
+    # ------------------------------------------------------------------ polling
+
+    def poll(
+        self,
+        box: MailSource,
+        config: MailboxConfig,
+        progress: Progress | None = None,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> PollResult:
+        """One pass over ``config.folder``: ingest what is new, move what is committed.
+
+        ``should_stop`` is asked between messages (the daemon's shutdown, a lost lease): when
+        it says yes, the pass moves what it has committed and returns early.
+        """
+        folder = self._select(box, config)
+        result = PollResult()
+        uids = box.uids()
+        with self.sessions() as session, session.begin():
+            known = message_store.known_uids(session, config.name, folder.name, folder.uidvalidity)
+        # Committed earlier but not moved (a crash between commit and move): move them now.
+        leftover = [
+            uid
+            for uid in uids
+            if uid in known and not known[uid].moved and known[uid].kind != Kind.OVERSIZE
+        ]
+        self._mark(box, config, folder, leftover)
+        new_uids = [uid for uid in uids if uid not in known]
+        self._set_backlog(config, folder, len(new_uids))
+        if not new_uids:
+            self._poll_succeeded(config, folder)
+            return result
+        done = 0
+        limit = self.settings.ingest.max_message_bytes
+        sizes = box.sizes(new_uids)
+        normal = [s for s in sizes if s.size <= limit]
+        for size in (s for s in sizes if s.size > limit):
+            header = box.fetch_header(size.uid)
+            ref = MessageRef(config.name, folder.name, folder.uidvalidity, size.uid)
+            result = result.add(
+                self.ingest_oversize(OversizeMail(ref, size.size, header, size.internaldate))
+            )
+            done += 1
+            if progress:
+                progress(done, len(sizes))
+        for batch in _batches(normal, config.batch_size, BATCH_BYTES):
+            committed: list[int] = []
+            for raw in box.fetch([s.uid for s in batch]):
+                if should_stop is not None and should_stop():
+                    break
+                outcome = self.ingest(raw)
+                result = result.add(outcome)
+                committed.append(raw.ref.uid)
+                done += 1
+                if progress:
+                    progress(done, len(sizes))
+            self._mark(box, config, folder, committed)
+            self._set_backlog(config, folder, len(sizes) - done)
+            if should_stop is not None and should_stop():
+                return result
+        self._poll_succeeded(config, folder)
+        return result
+
+    def _select(self, box: MailSource, config: MailboxConfig) -> FolderInfo:
+        folder = box.select(config.folder)
+        now = self.clock()
+        with self.sessions() as session, session.begin():
+            state = message_store.mailbox_state(session, config.name, folder.name)
+            if state.uidvalidity is not None and state.uidvalidity != folder.uidvalidity:
+                # Every UID is new under the new UIDVALIDITY; content hashes keep us from
+                # recording the same message twice, so this is a full rescan, not a re-ingest.
+                log.warning(
+                    "mailbox %s folder %s: UIDVALIDITY changed from %s to %s, rescanning",
+                    config.name,
+                    folder.name,
+                    state.uidvalidity,
+                    folder.uidvalidity,
+                )
+            state.uidvalidity = folder.uidvalidity
+            state.last_poll_at = now
+        return folder
+
+    def _mark(
+        self, box: MailSource, config: MailboxConfig, folder: FolderInfo, uids: list[int]
+    ) -> None:
+        if not uids:
+            return
+        try:
+            how = box.mark_processed(uids, config.processed_folder)
+        except MailboxError as exc:
+            # Committed already: the next poll finds these UIDs known and not moved, and
+            # tries again. Nothing is lost and nothing is recorded twice.
+            log.warning("mailbox %s: could not move %d messages: %s", config.name, len(uids), exc)
+            return
+        with self.sessions() as session, session.begin():
+            message_store.mark_moved(
+                session, config.name, folder.name, folder.uidvalidity, uids, self.clock()
+            )
+        log.debug("mailbox %s: %s %d processed messages", config.name, how, len(uids))
+
+    def _set_backlog(self, config: MailboxConfig, folder: FolderInfo, backlog: int) -> None:
+        with self.sessions() as session, session.begin():
+            message_store.mailbox_state(session, config.name, folder.name).backlog = backlog
+
+    def _poll_succeeded(self, config: MailboxConfig, folder: FolderInfo) -> None:
+        with self.sessions() as session, session.begin():
+            state = message_store.mailbox_state(session, config.name, folder.name)
+            state.last_success_at = self.clock()
+            state.last_error = ""
+            state.backlog = 0
+
+    def record_poll_error(self, config: MailboxConfig, error: str) -> None:
+        with self.sessions() as session, session.begin():
+            state = message_store.mailbox_state(session, config.name, config.folder)
+            state.last_error = error
+            state.last_error_at = self.clock()
+
+    # ------------------------------------------------------------------ one message
+
+    def ingest(self, raw: RawMail) -> Outcome:
+        """Store, parse, classify and record one message. Never raises for bad mail."""
+        sha, raw_path = self.blobs.put("raw", raw.raw)  # StorageError stops the poll: fine
+        body_sha = hashlib.sha256(_body(raw.raw)).hexdigest() if raw.raw else ""
+        received_at = raw.internaldate or self.clock()
+        try:
+            parsed = parsing.parse(raw.raw)
+        except ParseError as exc:
+            return self._quarantine(
+                raw.ref, raw.raw, sha, raw_path, body_sha, received_at, f"parse: {exc}"
+            )
+        except Exception as exc:  # noqa: BLE001 - a parser bug must not stop the mailbox
+            log.exception("parser crashed on %s", raw.ref)
+            reason = f"parser crashed: {type(exc).__name__}: {exc}"
+            return self._quarantine(raw.ref, raw.raw, sha, raw_path, body_sha, received_at, reason)
+        try:
+            return self._record(raw.ref, len(raw.raw), sha, raw_path, body_sha, received_at, parsed)
+        except StorageError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - quarantine whatever went wrong, go on
+            log.exception("could not record %s", raw.ref)
+            reason = f"{type(exc).__name__}: {exc}"
+            return self._quarantine(raw.ref, raw.raw, sha, raw_path, body_sha, received_at, reason)
+
+    def ingest_oversize(self, mail: OversizeMail) -> Outcome:
+        """Record a message over the size limit from its header; it stays on the server."""
+        sha = hashlib.sha256(mail.header).hexdigest()
+        received_at = mail.internaldate or self.clock()
+        try:
+            parsed = parsing.parse(mail.header.rstrip(b"\r\n") + b"\r\n\r\n")
+        except Exception as exc:  # noqa: BLE001
+            reason = f"oversize ({mail.size} bytes), header unparseable: {exc}"
+            return self._quarantine(mail.ref, mail.header, sha, "", "", received_at, reason)
+        limit = self.settings.ingest.max_message_bytes
+        note = f"{mail.size} bytes is over the {limit}-byte limit; left on the server"
+        try:
+            return self._record(
+                mail.ref, mail.size, sha, "", "", received_at, parsed, oversize_note=note
+            )
+        except Exception as exc:  # noqa: BLE001
+            log.exception("could not record oversize %s", mail.ref)
+            return self._quarantine(mail.ref, mail.header, sha, "", "", received_at, f"{exc}")
+
+    def reprocess(self, message_pk: int) -> Outcome:
+        """Run a quarantined message through the pipeline again (``intake reprocess ID``)."""
+        with self.sessions() as session, session.begin():
+            message = message_store.get_message(session, message_pk)
+            if message.kind != Kind.QUARANTINED:
+                from intake.errors import UsageError
+
+                raise UsageError(f"message {message_pk} is {message.kind}, not quarantined")
+            raw_path, sha, body_sha, received_at = (
+                message.raw_path,
+                message.sha256,
+                message.body_sha256,
+                message.received_at,
+            )
+            message.attempts += 1
+        if not raw_path:
+            from intake.errors import UsageError
+
+            raise UsageError(f"message {message_pk} has no stored raw message to reprocess")
+        raw = self.blobs.get(raw_path)
+        try:
+            parsed = parsing.parse(raw)
+        except Exception as exc:  # noqa: BLE001
+            self._requarantine(message_pk, f"parse: {exc}")
+            return Outcome.QUARANTINED
+        try:
+            return self._record(
+                None, len(raw), sha, raw_path, body_sha, received_at, parsed, existing_pk=message_pk
+            )
+        except Exception as exc:  # noqa: BLE001
+            log.exception("reprocess of message %s failed", message_pk)
+            self._requarantine(message_pk, f"{type(exc).__name__}: {exc}")
+            return Outcome.QUARANTINED
+
+    # ------------------------------------------------------------------ recording
+
+    def _record(
+        self,
+        ref: MessageRef | None,
+        size: int,
+        sha: str,
+        raw_path: str,
+        body_sha: str,
+        received_at: datetime,
+        parsed: ParsedMail,
+        *,
+        oversize_note: str = "",
+        existing_pk: int | None = None,
+    ) -> Outcome:
+        now = self.clock()
+        # Phase 1 (short read): is this content known, and which conversation does it join?
+        with self.sessions() as session, session.begin():
+            if existing_pk is None:
+                duplicate = self._find_duplicate(session, ref, sha)
+                if duplicate is not None:
+                    self._add_duplicate_location(session, duplicate, ref, now)
+                    return Outcome.DUPLICATE
+                earlier = (
+                    message_store.message_by_identity(session, parsed.message_id, body_sha)
+                    if body_sha
+                    else None
+                )
+                if earlier is not None:
+                    self._record_redelivery(
+                        session,
+                        earlier,
+                        ref,
+                        size,
+                        sha,
+                        raw_path,
+                        body_sha,
+                        received_at,
+                        parsed,
+                        now,
+                    )
+                    return Outcome.DUPLICATE
+            thread = self._find_thread(session, parsed)
+        # Phase 2 (no database): classify, and read documents of genuine mail.
+        verdict = classify.classify(parsed, self._context(thread))
+        documents: dict[int, extract.Extracted] = {}
+        if verdict.kind in GENUINE_KINDS and not oversize_note:
+            documents = self._extract(parsed.attachments)
+            texts = tuple(d.text for d in documents.values() if d.text)
+            if verdict.kind is Kind.SUBMISSION and texts:
+                verdict = classify.classify(parsed, self._context(thread, texts))
+        classified_as = verdict.kind
+        allowed, allowed_reason = classify.auto_reply_allowed(
+            parsed, verdict, self._context(thread)
+        )
+        if oversize_note:
+            verdict = Verdict(
+                Kind.OVERSIZE,
+                "oversize",
+                f"{oversize_note}; otherwise {verdict.kind}: {verdict.reason}",
+            )
+            allowed = allowed and classified_as not in NO_AUTOREPLY_KINDS
+        # Phase 3 (one write transaction): record everything and run the hooks.
+        try:
+            with self.sessions() as session, session.begin():
+                item = self._write(
+                    session,
+                    ref=ref,
+                    size=size,
+                    sha=sha,
+                    raw_path=raw_path,
+                    body_sha=body_sha,
+                    received_at=received_at,
+                    parsed=parsed,
+                    verdict=verdict,
+                    classified_as=classified_as,
+                    thread=thread,
+                    documents=documents,
+                    now=now,
+                    existing_pk=existing_pk,
+                    allowed=(allowed, allowed_reason),
+                )
+                for hook in self.hooks:
+                    hook(session, item)
+        except IntegrityError:
+            # Another poller recorded the same content or location between our phases.
+            with self.sessions() as session, session.begin():
+                if ref is not None and message_store.location(session, ref) is not None:
+                    return Outcome.DUPLICATE
+                duplicate = message_store.message_by_sha(session, sha)
+                if duplicate is not None:
+                    self._add_duplicate_location(session, duplicate, ref, now)
+                    return Outcome.DUPLICATE
+            raise
+        log.info(
+            "message %s %s: %s (%s) from %s",
+            item.message_pk,
+            ref or "reprocessed",
+            verdict.kind,
+            verdict.rule,
+            parsed.sender.addr if parsed.sender else "?",
+        )
+        return Outcome.NEW if verdict.kind in GENUINE_KINDS else Outcome.IGNORED
+
+    def _find_duplicate(self, session: Session, ref: MessageRef | None, sha: str) -> Message | None:
+        """The message already recorded at this server location or with these exact bytes."""
+        if ref is not None:
+            found = message_store.location(session, ref)
+            if found is not None:
+                return found.message
+        return message_store.message_by_sha(session, sha)
+
+    def _record_redelivery(
+        self,
+        session: Session,
+        earlier: Message,
+        ref: MessageRef | None,
+        size: int,
+        sha: str,
+        raw_path: str,
+        body_sha: str,
+        received_at: datetime,
+        parsed: ParsedMail,
+        now: datetime,
+    ) -> None:
+        """The same message delivered again with other trace headers: keep its bytes, link it
+        to what the first copy became, and do nothing else (no second submission or reply)."""
+        sender = parsed.sender
+        message = Message(
+            sha256=sha,
+            body_sha256=body_sha,
+            size=size,
+            raw_path=raw_path,
+            message_id=parsed.message_id[:998],
+            in_reply_to=" ".join(parsed.in_reply_to),
+            references=" ".join(parsed.references),
+            sender=(sender.addr if sender else "")[:320],
+            sender_name=(sender.name if sender else "")[:500],
+            subject=parsed.subject,
+            date=parsed.date,
+            received_at=received_at,
+            ingested_at=now,
+            kind=earlier.kind,
+            rule="redelivery",
+            reason=f"same Message-ID and body as message {earlier.id}; delivered again",
+            defects=list(parsed.defects),
+            submission_id=earlier.submission_id,
+            claim_id=earlier.claim_id,
+        )
+        session.add(message)
+        if ref is not None:
+            message_store.add_location(session, message, ref, now, duplicate=True)
+
+    def _add_duplicate_location(
+        self, session: Session, message: Message, ref: MessageRef | None, now: datetime
+    ) -> None:
+        if ref is not None and message_store.location(session, ref) is None:
+            message_store.add_location(session, message, ref, now, duplicate=True)
+
+    def _find_thread(self, session: Session, parsed: ParsedMail) -> ThreadMatch | None:
+        match = submission_store.find_thread_by_ids(session, parsed.thread_ids)
+        if match is not None:
+            return match
+        for kind, number in replies.parse_tokens(parsed.subject):
+            if kind == "submission" and submission_store.submission_exists(session, number):
+                return ThreadMatch(number, None, f"token #{number}")
+            if kind == "claim":
+                from intake.models import Claim
+
+                if session.get(Claim, number) is not None:
+                    return ThreadMatch(None, number, f"claim token #{number}")
+        return None
+
+    def _context(
+        self, thread: ThreadMatch | None, attachment_texts: tuple[str, ...] = ()
+    ) -> classify.ClassifyContext:
+        secret = self.reply_secret
+        return classify.ClassifyContext(
+            own_addresses=self._own,
+            is_own_message_id=lambda mid: replies.verify_message_id(secret, mid),
+            thread_match=thread.matched if thread else "",
+            site_domains=tuple(self.settings.site.domains),
+            claim_threshold=self.settings.site.claim_threshold,
+            claim_attachment_texts=attachment_texts,
+        )
+
+    def _extract(self, attachments: Sequence[ParsedAttachment]) -> dict[int, extract.Extracted]:
+        return {
+            i: extract.extract(
+                a.filename,
+                f"{a.content_type}; charset={a.charset}" if a.charset else a.content_type,
+                a.payload,
+                self.settings.extract,
+            )
+            for i, a in enumerate(attachments)
+        }
+
+    def _write(
+        self,
+        session: Session,
+        *,
+        ref: MessageRef | None,
+        size: int,
+        sha: str,
+        raw_path: str,
+        body_sha: str,
+        received_at: datetime,
+        parsed: ParsedMail,
+        verdict: Verdict,
+        classified_as: Kind,
+        thread: ThreadMatch | None,
+        documents: dict[int, extract.Extracted],
+        now: datetime,
+        existing_pk: int | None,
+        allowed: tuple[bool, str],
+    ) -> Ingested:
+        sender = parsed.sender
+        fields = dict(
+            sha256=sha,
+            body_sha256=body_sha,
+            size=size,
+            raw_path=raw_path,
+            message_id=parsed.message_id[:998],
+            in_reply_to=" ".join(parsed.in_reply_to),
+            references=" ".join(parsed.references),
+            sender=(sender.addr if sender else "")[:320],
+            sender_name=(sender.name if sender else "")[:500],
+            subject=parsed.subject,
+            date=parsed.date,
+            received_at=received_at,
+            ingested_at=now,
+            kind=verdict.kind.value,
+            rule=verdict.rule[:50],
+            reason=verdict.reason,
+            defects=list(parsed.defects),
+            auth_results="\n".join(parsed.header_all("Authentication-Results")),
+            body_text=parsed.text if verdict.kind in GENUINE_KINDS else "",
+        )
+        if existing_pk is not None:
+            message = message_store.get_message(session, existing_pk)
+            for key, value in fields.items():
+                setattr(message, key, value)
+        else:
+            message = Message(**fields)
+            session.add(message)
+        if ref is not None:
+            message_store.add_location(session, message, ref, now, duplicate=False)
+        session.flush()
+
+        submission_id: int | None = None
+        claim_id: int | None = None
+        if verdict.kind is Kind.SUBMISSION:
+            submission_id = self._new_submission(
+                session, message, parsed, documents, received_at, now
+            )
+        elif verdict.kind is Kind.REPLY and thread is not None:
+            submission_id, claim_id = thread.submission_id, thread.claim_id
+        message.submission_id = submission_id
+        message.claim_id = claim_id
+
+        stored: list[StoredAttachment] = []
+        if verdict.kind in GENUINE_KINDS:
+            for i, att in enumerate(parsed.attachments):
+                stored.append(
+                    self._store_attachment(session, message, submission_id, att, documents.get(i))
+                )
+            session.flush()
+        if submission_id is not None and verdict.kind is Kind.SUBMISSION:
+            self._first_version(session, submission_id, message.id, now)
+        return Ingested(
+            message_pk=message.id,
+            parsed=parsed,
+            verdict=verdict,
+            classified_as=classified_as,
+            sha256=sha,
+            raw_path=raw_path,
+            received_at=received_at,
+            now=now,
+            submission_id=submission_id,
+            claim_id=claim_id,
+            thread=thread,
+            attachments=tuple(stored),
+            auto_reply_allowed=allowed[0],
+            auto_reply_reason=allowed[1],
+        )
+
+    def _new_submission(
+        self,
+        session: Session,
+        message: Message,
+        parsed: ParsedMail,
+        documents: dict[int, extract.Extracted],
+        received_at: datetime,
+        now: datetime,
+    ) -> int:
+        doc_texts = [
+            (parsed.attachments[i].filename, d.text)
+            for i, d in sorted(documents.items())
+            if d.kind in DOCUMENT_KINDS and d.text.strip()
+        ]
+        article, source = extract.choose_article(parsed.text, doc_texts)
+        chars, words = extract.count_words(article)
+        attachment_hashes = sorted(
+            hashlib.sha256(a.payload).hexdigest() for a in parsed.attachments if not a.inline
+        )
+        sender = parsed.sender
+        submission = Submission(
+            status="received",
+            copyright_status="not_requested",
+            sender=(sender.addr if sender else "").lower()[:320],
+            sender_name=(sender.name if sender else "")[:500],
+            subject=parsed.subject,
+            title=title_from(parsed.subject, article),
+            received_at=received_at,
+            decision_due=received_at + timedelta(days=self.settings.replies.decision_days),
+            message_pk=message.id,
+            body_text=parsed.text,
+            article_text=article,
+            article_source=source[:500],
+            char_count=chars,
+            word_count=words,
+            content_hash=content_hash(article),
+            attachments_hash=(
+                hashlib.sha256(" ".join(attachment_hashes).encode()).hexdigest()
+                if attachment_hashes
+                else ""
+            ),
+            updated_at=now,
+        )
+        session.add(submission)
+        session.flush()
+        submission_store.add_event(
+            session,
+            at=now,
+            actor=SYSTEM_ACTOR,
+            action="received",
+            submission_id=submission.id,
+            to_status="received",
+            note=f"message {message.id}",
+        )
+        return submission.id
+
+    def _first_version(
+        self, session: Session, submission_id: int, message_pk: int, now: datetime
+    ) -> None:
+        submission = session.get(Submission, submission_id)
+        assert submission is not None
+        session.add(
+            Version(
+                submission_id=submission_id,
+                message_pk=message_pk,
+                number=1,
+                article_text=submission.article_text,
+                char_count=submission.char_count,
+                created_at=now,
+            )
+        )
+
+    def _store_attachment(
+        self,
+        session: Session,
+        message: Message,
+        submission_id: int | None,
+        att: ParsedAttachment,
+        extracted: extract.Extracted | None,
+    ) -> StoredAttachment:
+        sha, path = self.blobs.put("att", att.payload)
+        row = Attachment(
+            message_pk=message.id,
+            submission_id=submission_id,
+            filename=att.filename,
+            safe_name=att.safe_name,
+            content_type=att.content_type,
+            size=att.size,
+            sha256=sha,
+            blob_path=path,
+            inline=att.inline,
+            kind=extracted.kind if extracted else "",
+            text=extracted.text if extracted else "",
+            text_chars=len(extracted.text) if extracted else 0,
+            extract_error=extracted.error if extracted else "",
+            encrypted=extracted.encrypted if extracted else False,
+            meta=dict(extracted.meta) if extracted else {},
+        )
+        session.add(row)
+        session.flush()
+        return StoredAttachment(
+            attachment_id=row.id,
+            filename=row.filename,
+            safe_name=row.safe_name,
+            content_type=row.content_type,
+            size=row.size,
+            sha256=sha,
+            kind=row.kind,
+            text=row.text,
+            error=row.extract_error,
+        )
+
+    # ------------------------------------------------------------------ quarantine
+
+    def _quarantine(
+        self,
+        ref: MessageRef,
+        raw: bytes,
+        sha: str,
+        raw_path: str,
+        body_sha: str,
+        received_at: datetime,
+        reason: str,
+    ) -> Outcome:
+        now = self.clock()
+        log.warning("quarantined %s: %s", ref, reason)
+        with self.sessions() as session, session.begin():
+            if message_store.location(session, ref) is not None:
+                return Outcome.DUPLICATE
+            existing = message_store.message_by_sha(session, sha)
+            if existing is not None:
+                message_store.add_location(session, existing, ref, now, duplicate=True)
+                return Outcome.DUPLICATE
+            message = Message(
+                sha256=sha,
+                body_sha256=body_sha,
+                size=len(raw),
+                raw_path=raw_path,
+                message_id=_header_message_id(raw),
+                received_at=received_at,
+                ingested_at=now,
+                kind=Kind.QUARANTINED.value,
+                rule="quarantine",
+                reason=reason[:4000],
+                defects=[],
+            )
+            session.add(message)
+            message_store.add_location(session, message, ref, now, duplicate=False)
+        return Outcome.QUARANTINED
+
+    def _requarantine(self, message_pk: int, reason: str) -> None:
+        with self.sessions() as session, session.begin():
+            message = message_store.get_message(session, message_pk)
+            message.reason = reason[:4000]
+
+
+# ---------------------------------------------------------------------- helpers
+
+_PREFIX = re.compile(r"^\s*((re|fw|fwd|回复|答复|转发|投稿|来稿|稿件)\s*[:：]\s*)+", re.IGNORECASE)
+_BOOK_TITLE = re.compile(r"《([^》\n]{1,100})》")
+
+
+def title_from(subject: str, article: str) -> str:
+    """A working title: 《…》 in the subject, else the subject without prefixes, else line one."""
+    found = _BOOK_TITLE.search(subject)
+    if found:
+        return found.group(1).strip()
+    cleaned = _PREFIX.sub("", subject).strip()
+    if cleaned:
+        return cleaned[:200]
+    for line in article.splitlines():
+        if line.strip():
+            return line.strip()[:200]
+    return ""
+
+
+def content_hash(text: str) -> str:
+    """Hash of the article text with whitespace and punctuation differences removed."""
+    normal = re.sub(r"[\W_]+", "", text.casefold())
+    return hashlib.sha256(normal.encode("utf-8")).hexdigest() if normal else ""
+
+
+def _body(raw: bytes) -> memoryview:
+    """The bytes after the header block, without copying them (messages can be 50 MB)."""
+    for sep in (b"\r\n\r\n", b"\n\n"):
+        index = raw.find(sep)
+        if index >= 0:
+            return memoryview(raw)[index + len(sep) :]
+    return memoryview(b"")
+
+
+_MESSAGE_ID = re.compile(rb"^message-id:\s*<?([^>\r\n]*)>?", re.IGNORECASE | re.MULTILINE)
+
+
+def _header_message_id(raw: bytes) -> str:
+    head = raw[: raw.find(b"\n\n") if b"\n\n" in raw else 65536]
+    found = _MESSAGE_ID.search(head[:65536])
+    return found.group(1).decode("ascii", "replace").strip()[:998] if found else ""
+
+
+def _batches(
+    sizes: Sequence[MessageSize], count: int, max_bytes: int
+) -> Iterator[list[MessageSize]]:
+    batch: list[MessageSize] = []
+    total = 0
+    for size in sizes:
+        if batch and (len(batch) >= count or total + size.size > max_bytes):
+            yield batch
+            batch, total = [], 0
+        batch.append(size)
+        total += size.size
+    if batch:
+        yield batch
+
+
+__all__ = [
+    "IngestHook",
+    "Ingested",
+    "Ingestor",
+    "IntakeError",
+    "MailSource",
+    "Outcome",
+    "PollResult",
+    "StoredAttachment",
+]

@@ -1,0 +1,99 @@
+"""Queries and writes for conversations: the last-resort thread lookup, article versions sent
+as replies, and bounces of our replies (failed outbox rows, suppressed addresses)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from intake.models import Attachment, Outbox, Submission, Suppression, Version
+from intake.workflow import as_utc
+
+
+@dataclass(frozen=True, slots=True)
+class RecentSubmission:
+    id: int
+    subject: str
+    received_at: datetime
+
+
+def recent_from(session: Session, sender: str, since: datetime) -> list[RecentSubmission]:
+    """A sender's submissions received since ``since``, newest first."""
+    rows = session.execute(
+        select(Submission.id, Submission.subject, Submission.received_at)
+        .where(Submission.sender == sender.lower(), Submission.received_at >= since)
+        .order_by(Submission.received_at.desc(), Submission.id.desc())
+        .limit(200)
+    )
+    return [RecentSubmission(*row) for row in rows]
+
+
+def versions_for(session: Session, submission_id: int) -> list[Version]:
+    return list(
+        session.scalars(
+            select(Version).where(Version.submission_id == submission_id).order_by(Version.number)
+        )
+    )
+
+
+def add_version(
+    session: Session,
+    *,
+    submission_id: int,
+    message_pk: int,
+    article_text: str,
+    char_count: int,
+    created_at: datetime,
+    attachment_ids: Sequence[int] = (),
+) -> Version:
+    """The next version of a submission's article, with the attachments it came from."""
+    latest = session.scalar(
+        select(func.max(Version.number)).where(Version.submission_id == submission_id)
+    )
+    version = Version(
+        submission_id=submission_id,
+        message_pk=message_pk,
+        number=(latest or 0) + 1,
+        article_text=article_text,
+        char_count=char_count,
+        created_at=created_at,
+    )
+    session.add(version)
+    session.flush()
+    if attachment_ids:
+        session.execute(
+            update(Attachment)
+            .where(Attachment.id.in_(list(attachment_ids)))
+            .values(version_id=version.id)
+            .execution_options(synchronize_session=False)
+        )
+    return version
+
+
+def outbox_by_message_ids(session: Session, message_ids: Sequence[str]) -> list[Outbox]:
+    """Our outgoing replies with any of these Message-IDs."""
+    if not message_ids:
+        return []
+    return list(
+        session.scalars(
+            select(Outbox).where(Outbox.message_id.in_(list(message_ids))).order_by(Outbox.id)
+        )
+    )
+
+
+def suppress(session: Session, address: str, *, until: datetime, reason: str, now: datetime) -> None:
+    """No automatic mail to ``address`` until ``until`` (an existing entry is only extended)."""
+    address = address.strip().lower()[:320]
+    if not address:
+        return
+    row = session.get(Suppression, address)
+    if row is None:
+        session.add(Suppression(address=address, reason=reason, created_at=now, until=until))
+        return
+    row.reason = reason
+    if as_utc(row.until) < as_utc(until):
+        row.until = until

@@ -1,0 +1,74 @@
+"""Writes of the editorial use case: status moves, assignment, rights requests and replies an
+editor changed before sending; plus the lookups those decisions need."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from intake.errors import NotFound
+from intake.models import Consent, Outbox, Submission
+
+
+def move(
+    submission: Submission,
+    status: str,
+    *,
+    now: datetime,
+    decided_at: datetime | None,
+    clear_duplicate: bool = False,
+) -> None:
+    submission.status = status
+    submission.decided_at = decided_at
+    if clear_duplicate:
+        submission.duplicate_of = None
+        submission.similarity = None
+    submission.updated_at = now
+
+
+def set_assignee(submission: Submission, assignee: str, *, now: datetime) -> None:
+    submission.assignee = assignee
+    submission.updated_at = now
+
+
+def set_published_url(submission: Submission, url: str, *, now: datetime) -> None:
+    submission.published_url = url
+    submission.updated_at = now
+
+
+def mark_copyright_requested(submission: Submission, status: str, *, now: datetime) -> None:
+    submission.copyright_status = status
+    submission.copyright_requested_at = now
+    submission.updated_at = now
+
+
+def outbox_raw(session: Session, outbox_id: int) -> bytes:
+    raw = session.scalars(select(Outbox.raw).where(Outbox.id == outbox_id)).first()
+    if raw is None:
+        raise NotFound(f"no outbox row with id {outbox_id}")
+    return raw
+
+
+def replace_outbox_raw(session: Session, outbox_id: int, raw: bytes) -> None:
+    """Swap the bytes of a queued reply (the editor's edited text) before anyone sends it."""
+    done = session.execute(
+        update(Outbox)
+        .where(Outbox.id == outbox_id, Outbox.state == "pending")
+        .values(raw=raw)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(done, "rowcount", 0) != 1:
+        raise NotFound(f"no pending outbox row with id {outbox_id}")
+
+
+def waiver_noted(session: Session, submission_id: int) -> bool:
+    """Whether the latest copyright waiver recorded for a submission says why."""
+    note = session.scalars(
+        select(Consent.note)
+        .where(Consent.submission_id == submission_id, Consent.decision == "waive")
+        .order_by(Consent.at.desc(), Consent.id.desc())
+        .limit(1)
+    ).first()
+    return bool(note and note.strip())
