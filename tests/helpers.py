@@ -96,3 +96,15 @@ def submission(
         maintype, subtype = ctype.split("/", 1)
         msg.add_attachment(payload, maintype=maintype, subtype=subtype, filename=filename)
     return msg.as_bytes(policy=SMTP)  # CRLF, as on the wire and as IMAP servers return it
+
+
+def nested(depth: int) -> bytes:
+    """A message whose MIME parts nest deeper than the parser accepts (it raises ParseError)."""
+    head = b"From: deep@example.com\r\nSubject: nested\r\nMIME-Version: 1.0\r\n"
+    body = b""
+    for level in range(depth):
+        body += b'Content-Type: multipart/mixed; boundary="b%d"\r\n\r\n--b%d\r\n' % (level, level)
+    body += b"Content-Type: text/plain\r\n\r\nbottom\r\n"
+    for level in reversed(range(depth)):
+        body += b"--b%d--\r\n" % level
+    return head + body

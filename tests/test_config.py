@@ -18,7 +18,9 @@ ENV = {"INTAKE_IMAP_PASSWORD": "imap-secret", "INTAKE_SMTP_PASSWORD": "smtp-secr
 
 def minimal(**extra: object) -> dict[str, object]:
     data: dict[str, object] = {
-        "mailboxes": [{"name": "submissions", "host": "imap.example.com", "username": "u", "password": "p"}]
+        "mailboxes": [
+            {"name": "submissions", "host": "imap.example.com", "username": "u", "password": "p"}
+        ]
     }
     data.update(extra)
     return data
@@ -48,16 +50,46 @@ def test_example_documents_every_key() -> None:
     ("data", "message"),
     [
         (minimal(bogus=1), "bogus: unknown key"),
-        ({"mailboxes": [{"name": "a", "host": "h", "username": "u", "password": "p", "port": "993"}]},
-         "mailboxes[0].port: expected an integer"),
-        ({"mailboxes": [{"name": "a", "host": "h", "username": "u"}]}, "mailboxes[0].password: no password source"),
-        ({"mailboxes": [{"name": "a", "host": "h", "username": "u", "password_env": "NOPE_NOT_SET"}]},
-         "mailboxes[0].password_env: environment variable NOPE_NOT_SET is not set"),
-        ({"mailboxes": [{"name": "a", "host": "h", "username": "u", "password_file": "/nonexistent/pw"}]},
-         "mailboxes[0].password_file: cannot read"),
-        ({"mailboxes": [{"name": "a", "host": "h", "username": "u", "password": "p", "security": "ssl"}]},
-         "mailboxes[0].security: expected one of tls | starttls | none"),
-        (minimal(smtp={"host": "h", "from_address": "nobody"}), "smtp.from_address: not an email address"),
+        (
+            {
+                "mailboxes": [
+                    {"name": "a", "host": "h", "username": "u", "password": "p", "port": "993"}
+                ]
+            },
+            "mailboxes[0].port: expected an integer",
+        ),
+        (
+            {"mailboxes": [{"name": "a", "host": "h", "username": "u"}]},
+            "mailboxes[0].password: no password source",
+        ),
+        (
+            {
+                "mailboxes": [
+                    {"name": "a", "host": "h", "username": "u", "password_env": "NOPE_NOT_SET"}
+                ]
+            },
+            "mailboxes[0].password_env: environment variable NOPE_NOT_SET is not set",
+        ),
+        (
+            {
+                "mailboxes": [
+                    {"name": "a", "host": "h", "username": "u", "password_file": "/nonexistent/pw"}
+                ]
+            },
+            "mailboxes[0].password_file: cannot read",
+        ),
+        (
+            {
+                "mailboxes": [
+                    {"name": "a", "host": "h", "username": "u", "password": "p", "security": "ssl"}
+                ]
+            },
+            "mailboxes[0].security: expected one of tls | starttls | none",
+        ),
+        (
+            minimal(smtp={"host": "h", "from_address": "nobody"}),
+            "smtp.from_address: not an email address",
+        ),
         (minimal(replies={"language": "fr"}), "replies.language: expected one of zh | en"),
         (minimal(dedupe={"near_threshold": 2}), "dedupe.near_threshold"),
         ({"mailboxes": "x"}, "mailboxes: expected a list"),
@@ -85,7 +117,9 @@ def test_password_sources(tmp_path: Path) -> None:
     s2 = config.from_mapping({"mailboxes": [{**box, "password_env": "PW"}]}, env={"PW": "from-env"})
     assert config.resolve_password(s2.mailboxes[0], env={"PW": "from-env"}) == "from-env"
     with pytest.raises(ConfigError, match="only one of"):
-        config.from_mapping({"mailboxes": [{**box, "password": "x", "password_env": "PW"}]}, env={"PW": "x"})
+        config.from_mapping(
+            {"mailboxes": [{**box, "password": "x", "password_env": "PW"}]}, env={"PW": "x"}
+        )
 
 
 def test_missing_and_invalid_files(tmp_path: Path) -> None:

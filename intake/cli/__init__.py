@@ -40,7 +40,37 @@ class Context:
 pass_ctx = click.make_pass_decorator(Context)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class IntakeGroup(click.Group):
+    """The top-level group: turns intake's errors into one line on stderr and an exit code.
+
+    Done here rather than in ``main`` so every caller (the console script, ``python -m
+    intake``, Click's test runner) gets the same behaviour.
+    """
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except ConfigError as exc:
+            click.echo(f"intake: {exc}", err=True)
+            ctx.exit(2)
+        except IntakeError as exc:
+            click.echo(f"intake: {exc}", err=True)
+            ctx.exit(1)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except KeyboardInterrupt:
+            click.echo("intake: interrupted", err=True)
+            ctx.exit(130)
+        except Exception as exc:  # noqa: BLE001 - staff get one line; details with -vv
+            logging.getLogger("intake").debug("unexpected error", exc_info=True)
+            click.echo(f"intake: internal error: {type(exc).__name__}: {exc}", err=True)
+            ctx.exit(1)
+
+
+@click.group(
+    cls=IntakeGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.option(
     "--config",
     "config_path",
@@ -65,32 +95,8 @@ def cli(ctx: click.Context, config_path: str | None, verbose: int) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Console entry point: maps errors to one line on stderr and an exit code."""
-    try:
-        cli.main(
-            args=list(argv) if argv is not None else None, prog_name="intake", standalone_mode=False
-        )
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.Abort:
-        click.echo("intake: aborted", err=True)
-        sys.exit(1)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except ConfigError as exc:
-        click.echo(f"intake: {exc}", err=True)
-        sys.exit(2)
-    except IntakeError as exc:
-        click.echo(f"intake: {exc}", err=True)
-        sys.exit(1)
-    except KeyboardInterrupt:
-        click.echo("intake: interrupted", err=True)
-        sys.exit(130)
-    except Exception as exc:  # noqa: BLE001 - staff get one line; details with -vv
-        logging.getLogger("intake").debug("unexpected error", exc_info=True)
-        click.echo(f"intake: internal error: {type(exc).__name__}: {exc}", err=True)
-        sys.exit(1)
+    """Console entry point."""
+    cli.main(args=list(argv) if argv is not None else None, prog_name="intake")
 
 
 def actor_name(explicit: str | None) -> str:
@@ -108,6 +114,7 @@ def actor_name(explicit: str | None) -> str:
 
 
 # Register the command modules (they attach themselves to ``cli``).
+from intake.cli import claim_cmds as _claim_cmds  # noqa: E402,F401
 from intake.cli import ingest_cmds as _ingest_cmds  # noqa: E402,F401
 from intake.cli import outbox_cmds as _outbox_cmds  # noqa: E402,F401
 from intake.cli import queue_cmds as _queue_cmds  # noqa: E402,F401
