@@ -156,6 +156,7 @@ class CopyrightConfig:
     )
     reminder_days: int = 5
     expiry_days: int = 14
+    dkim_timeout: float = 3.0  # seconds for the DNS lookup behind a consent's DKIM check
 
 
 @dataclass(frozen=True)
@@ -165,6 +166,8 @@ class ExtractConfig:
     max_archive_members: int = 5000
     timeout_seconds: float = 30.0
     max_text_chars: int = 2_000_000
+    # Address-space limit of the child process that reads one binary document or image.
+    worker_memory_bytes: int = 1024**3
 
 
 @dataclass(frozen=True)
@@ -348,6 +351,9 @@ def _check(settings: Settings, env: Mapping[str, str]) -> None:
         _check_file(smtp.ca_file, "smtp.ca_file")
     if settings.ingest.max_message_bytes < 1024:
         raise ConfigError("ingest.max_message_bytes: must be at least 1024")
+    if settings.extract.worker_memory_bytes < 256 * 1024 * 1024:
+        # Python and the document libraries take about 50 MiB before reading anything.
+        raise ConfigError("extract.worker_memory_bytes: must be at least 268435456 (256 MiB)")
     if not 0.0 < settings.dedupe.near_threshold <= 1.0:
         raise ConfigError("dedupe.near_threshold: must be in (0, 1]")
     for key in ("decision_days", "max_auto_replies_per_day"):

@@ -21,7 +21,7 @@ from typing import Protocol
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from intake import classify, extract, parsing, replies
+from intake import captions, classify, extract, parsing, replies, threading
 from intake.blobstore import BlobStore
 from intake.config import MailboxConfig, Settings, own_addresses
 from intake.errors import IntakeError, MailboxError, ParseError, StorageError
@@ -38,6 +38,7 @@ from intake.mail import (
     Verdict,
 )
 from intake.models import Attachment, Message, Submission, Version
+from intake.store import conversations as conversation_store
 from intake.store import messages as message_store
 from intake.store import submissions as submission_store
 from intake.store.submissions import ThreadMatch
@@ -530,7 +531,11 @@ class Ingestor:
             message_store.add_location(session, message, ref, now, duplicate=True)
 
     def _find_thread(self, session: Session, parsed: ParsedMail) -> ThreadMatch | None:
-        match = submission_store.find_thread_by_ids(session, parsed.thread_ids)
+        secret = self.reply_secret
+        ids = threading.canonical_ids(
+            parsed.thread_ids, lambda mid: replies.verify_message_id(secret, mid)
+        )
+        match = submission_store.find_thread_by_ids(session, ids)
         if match is not None:
             return match
         for kind, number in replies.parse_tokens(parsed.subject):
@@ -541,7 +546,14 @@ class Ingestor:
 
                 if session.get(Claim, number) is not None:
                     return ThreadMatch(None, number, f"claim token #{number}")
-        return None
+        # Last resort: same sender, same subject without "Re:" and the like, within 30 days.
+        return conversation_store.thread_by_subject(
+            session,
+            parsed.sender.addr if parsed.sender else "",
+            parsed.subject,
+            has_thread_headers=bool(parsed.thread_ids),
+            now=self.clock(),
+        )
 
     def _context(
         self, thread: ThreadMatch | None, attachment_texts: tuple[str, ...] = ()
@@ -563,6 +575,7 @@ class Ingestor:
                 f"{a.content_type}; charset={a.charset}" if a.charset else a.content_type,
                 a.payload,
                 self.settings.extract,
+                memory_bytes=self.settings.extract.worker_memory_bytes,
             )
             for i, a in enumerate(attachments)
         }
@@ -632,9 +645,12 @@ class Ingestor:
 
         stored: list[StoredAttachment] = []
         if verdict.kind in GENUINE_KINDS:
+            found = _captions(parsed, documents)
             for i, att in enumerate(parsed.attachments):
                 stored.append(
-                    self._store_attachment(session, message, submission_id, att, documents.get(i))
+                    self._store_attachment(
+                        session, message, submission_id, att, documents.get(i), found.get(i, "")
+                    )
                 )
             session.flush()
         if submission_id is not None and verdict.kind is Kind.SUBMISSION:
@@ -735,8 +751,12 @@ class Ingestor:
         submission_id: int | None,
         att: ParsedAttachment,
         extracted: extract.Extracted | None,
+        caption: str = "",
     ) -> StoredAttachment:
         sha, path = self.blobs.put("att", att.payload)
+        meta = dict(extracted.meta) if extracted else {}
+        if caption:
+            meta["caption"] = caption
         row = Attachment(
             message_pk=message.id,
             submission_id=submission_id,
@@ -752,7 +772,7 @@ class Ingestor:
             text_chars=len(extracted.text) if extracted else 0,
             extract_error=extracted.error if extracted else "",
             encrypted=extracted.encrypted if extracted else False,
-            meta=dict(extracted.meta) if extracted else {},
+            meta=meta,
         )
         session.add(row)
         session.flush()
@@ -830,6 +850,21 @@ def title_from(subject: str, article: str) -> str:
         if line.strip():
             return line.strip()[:200]
     return ""
+
+
+def _captions(parsed: ParsedMail, documents: dict[int, extract.Extracted]) -> dict[int, str]:
+    """Captions the body gives the image attachments, by attachment index.
+
+    图1/第一张 count the attached photos; inline images (signature logos, pictures pasted into
+    an HTML body) only when nothing else is attached, so a logo never shifts the numbering.
+    """
+    images = [i for i, d in sorted(documents.items()) if d.kind == "image"]
+    counted = [i for i in images if not parsed.attachments[i].inline] or images
+    if not counted or not parsed.text:
+        return {}
+    names = [parsed.attachments[i].filename or parsed.attachments[i].safe_name for i in counted]
+    found = captions.find(parsed.text, names)
+    return {i: found[name] for i, name in zip(counted, names, strict=True) if name in found}
 
 
 def content_hash(text: str) -> str:
