@@ -12,10 +12,7 @@ import pytest
 from intake.config import Secret, SmtpConfig
 from intake.errors import DeliveryError, PermanentDeliveryError, TemporaryDeliveryError
 from intake.smtp import SmtpSender, check_login
-from tests import smtpserver
 from tests.smtpserver import HOST, Certificate, SmtpServer, make_certificate
-
-smtp_server = smtpserver.smtp_server  # the fixture, until tests/conftest.py imports it
 
 FROM = "tougao@example.com"
 TO = "zhangsan@qq.com"
