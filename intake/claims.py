@@ -95,6 +95,13 @@ _PERMISSION_QUESTION = re.compile(
     + _en(r"(?:may|can|could) (?:you|i|we) (?:re)?(?:publish|print|post)"),
     re.IGNORECASE,
 )
+# A contributor's cover note offers a piece for review; a claimant never does.
+_OFFERS_PIECE = re.compile(
+    r"(?:投上|奉上|呈上|寄上|投寄|发上)(?:拙作|拙文|拙稿|小文|习作|新作|稿件)"
+    r"|拙(?:作|文|稿)一(?:篇|首|组|则)"
+    r"|(?:望|请|敬请|恳请)(?:编辑)?(?:老师)?(?:审阅|审稿|斧正|指正|赐教|采用|录用|刊用)"
+    r"|不吝赐教"
+)
 _CONSENT_OPENING = re.compile(r"\A\s*(?:我)?同意|\A\s*(?:i )?agree", re.IGNORECASE)
 # Not our own "[投稿 #123]" token or "来稿已收到": those mark our threads, not a sender's words.
 _SUBMISSION_SUBJECT = re.compile(r"(?<!\[)投稿(?!\s*#\d)|来稿(?!已收到)")
@@ -145,8 +152,9 @@ def assess(
     ``site_domains`` 1.5, words addressed to the site 1.0, a quoted 来源 line 1.0; at most
     2.5); and a demand aimed at the site (1.0). Without a complaint word (侵权, 未经授权,
     律师函, DMCA, …) the last two add at most 1.0, and each contributor habit (a 投稿 subject,
-    a permission question, a consent reply) takes 1.0 off. With the default threshold of 3.0,
-    talking about copyright never makes a claim on its own, and nor does naming the site.
+    a permission question, a consent reply, a cover note offering a piece for review) takes
+    1.0 off. With the default threshold of 3.0, talking about copyright never makes a claim on
+    its own, and nor does naming the site.
     """
     body = _own_words(mail, mail.text or (html_to_text(mail.html) if mail.html else ""))
     texts = (mail.subject, body, *attachment_texts)
@@ -179,8 +187,9 @@ def assess(
         target += 1.0
         signals.append(f"addressed:{addressed.group(0)}")
     # A 来源 line is a citation in any essay; it points at us only when it carries the site's
-    # own 非本网 marker or the message already speaks to the site.
-    if source and (_NOT_OURS.search(source.group(0)) or target > 0):
+    # own 非本网 marker or sits beside a link to the site. Words addressed to the site are not
+    # enough: a contributor's cover note says 贵网 above an essay full of citations.
+    if source and (_NOT_OURS.search(source.group(0)) or urls):
         target += 1.0
         signals.append(f"source_line:{source.group(0).strip()}")
     target = min(target, _TARGET_CAP)
@@ -195,6 +204,7 @@ def assess(
         ("submission_subject", _SUBMISSION_SUBJECT.search(mail.subject)),
         ("permission_question", _PERMISSION_QUESTION.search(f"{mail.subject}\n{body}")),
         ("consent_opening", _CONSENT_OPENING.search(body)),
+        ("offers_piece", _OFFERS_PIECE.search(f"{mail.subject}\n{body}")),
     ):
         if hit:
             score -= 1.0

@@ -121,6 +121,31 @@ def test_essay_about_copyright_law_is_not_a_claim() -> None:
     assert "source_line" not in names(found)  # its 来源 lines are citations
 
 
+ESSAY = (
+    "不少网站认为只要注明“来源：某某日报”就可以随意转载。这是误解：未经授权转载他人作品即构成"
+    "侵权。作者发现后往往只能要求对方删除，维权成本高、赔偿数额低。"
+)
+
+
+def test_essay_under_a_cover_note_to_the_site_is_not_a_claim() -> None:
+    # The cover note says 贵网 politely; the 来源 line is the essay's citation.
+    text = f"编辑老师好：久闻贵网大名，现投上拙文一篇，望审阅。\n\n{ESSAY}"
+    found = assess(written(text, subject="投稿：浅谈转载与著作权"), SITE)
+    assert found.score < THRESHOLD
+    assert "source_line" not in names(found)
+    assert "not_claim:offers_piece" in found.signals
+
+
+def test_essay_in_an_attachment_under_a_cover_note_is_not_a_claim() -> None:
+    mail = written("久闻贵网大名，附件是拙文一篇，请编辑老师审阅。", subject="投稿：转载与著作权")
+    assert assess(mail, SITE, attachment_texts=(ESSAY,)).score < THRESHOLD
+
+
+def test_source_line_beside_a_link_to_the_site_counts() -> None:
+    text = "贵网 https://www.nsnews.example/a/1.html 标注“来源：江城晚报”，未经授权，请删除。"
+    assert "source_line:来源：江城晚报" in assess(written(text), SITE).signals
+
+
 def test_permission_question_is_not_a_claim() -> None:
     found = assess(load("not-claim-permission-question.eml"), SITE)
     assert found.score < THRESHOLD
