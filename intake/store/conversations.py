@@ -10,7 +10,9 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from intake import threading
 from intake.models import Attachment, Outbox, Submission, Suppression, Version
+from intake.store.submissions import ThreadMatch
 from intake.workflow import as_utc
 
 
@@ -30,6 +32,22 @@ def recent_from(session: Session, sender: str, since: datetime) -> list[RecentSu
         .limit(200)
     )
     return [RecentSubmission(*row) for row in rows]
+
+
+def thread_by_subject(
+    session: Session, sender: str, subject: str, *, has_thread_headers: bool, now: datetime
+) -> ThreadMatch | None:
+    """The last-resort rule (``intake.threading``): the newest submission from ``sender`` in the
+    last 30 days whose subject, without reply prefixes, is this reply's subject."""
+    if not sender or not threading.looks_like_reply(subject, has_thread_headers):
+        return None
+    wanted = threading.normalise_subject(subject)
+    if not wanted:
+        return None
+    for row in recent_from(session, sender, now - threading.SUBJECT_WINDOW):
+        if threading.normalise_subject(row.subject) == wanted:
+            return ThreadMatch(row.id, None, f"subject, same sender as #{row.id}")
+    return None
 
 
 def versions_for(session: Session, submission_id: int) -> list[Version]:
@@ -85,7 +103,9 @@ def outbox_by_message_ids(session: Session, message_ids: Sequence[str]) -> list[
     )
 
 
-def suppress(session: Session, address: str, *, until: datetime, reason: str, now: datetime) -> None:
+def suppress(
+    session: Session, address: str, *, until: datetime, reason: str, now: datetime
+) -> None:
     """No automatic mail to ``address`` until ``until`` (an existing entry is only extended)."""
     address = address.strip().lower()[:320]
     if not address:

@@ -3,10 +3,11 @@ earlier submissions they point at."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, delete, func, insert, or_, select, tuple_
+from sqlalchemy import ColumnElement, delete, insert, or_, select
 from sqlalchemy.orm import Session
 
 from intake.models import Fingerprint, Submission
@@ -38,26 +39,35 @@ def replace_fingerprints(
 
 
 def candidates(
-    session: Session, bands: Sequence[tuple[int, str]], *, exclude: int, limit: int = 20
+    session: Session,
+    bands: Sequence[tuple[int, str]],
+    *,
+    exclude: int,
+    min_shared: int = 1,
+    limit: int = 20,
 ) -> list[tuple[int, int]]:
-    """Submissions sharing at least one band key, as (id, bands shared), most shared first.
+    """Submissions sharing at least ``min_shared`` band keys, as (id, bands shared), most shared
+    first.
 
-    One indexed lookup per band through ``ix_fingerprints_band_key``.
+    ``band IN (…) AND key IN (…)`` is answered from ``ix_fingerprints_band_key`` by SQLite and
+    PostgreSQL alike (a row-value ``(band, key) IN`` makes SQLite scan the table); rows whose key
+    belongs to another band are dropped here.
     """
     if not bands:
         return []
-    shared = func.count().label("shared")
+    wanted = {(b, k) for b, k in bands}
     rows = session.execute(
-        select(Fingerprint.submission_id, shared)
-        .where(
-            tuple_(Fingerprint.band, Fingerprint.key).in_([tuple(b) for b in bands]),
+        select(Fingerprint.submission_id, Fingerprint.band, Fingerprint.key).where(
+            Fingerprint.band.in_(sorted({b for b, _ in wanted})),
+            Fingerprint.key.in_(sorted({k for _, k in wanted})),
             Fingerprint.submission_id != exclude,
         )
-        .group_by(Fingerprint.submission_id)
-        .order_by(shared.desc(), Fingerprint.submission_id)
-        .limit(limit)
     )
-    return [(int(sid), int(n)) for sid, n in rows]
+    shared = Counter(int(sid) for sid, band, key in rows if (band, key) in wanted)
+    ranked = sorted(
+        ((sid, n) for sid, n in shared.items() if n >= min_shared), key=lambda p: (-p[1], p[0])
+    )
+    return ranked[:limit]
 
 
 def exact_matches(

@@ -1,0 +1,248 @@
+"""CLI commands for conversations and consent: consent (show or record), remind, not-duplicate,
+versions; and the consent and versions blocks of ``show --json``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+from sqlalchemy.orm import Session
+
+from intake.cli import Context, actor_name, cli, pass_ctx
+from intake.cli.output import emit_fields, emit_json, emit_table, iso, short
+from intake.store import consent as consent_store
+from intake.store import conversations as conversation_store
+from intake.store import submissions as submission_store
+from intake.workflow import STAFF_DECISIONS, as_utc
+
+# intake.conversations (parser, templates, dedupe) is imported by the commands that change
+# something: `intake show` uses this module's read-only helpers and must start quickly.
+
+
+def consent_json(session: Session, submission_id: int) -> dict[str, Any]:
+    """The ``consent`` block of ``intake show --json``: status, terms asked, and every decision
+    with its evidence (oldest first; the last one is current)."""
+    submission = submission_store.get_submission(session, submission_id)
+    return {
+        "status": submission.copyright_status,
+        "terms_version": submission.terms_version,
+        "requested_at": _iso(submission.copyright_requested_at),
+        "evidence": [
+            {
+                "id": c.id,
+                "decision": c.decision,
+                "at": _iso(c.at),
+                "actor": c.actor,
+                "note": c.note,
+                "terms_version": c.terms_version,
+                "phrase": c.phrase,
+                "message_pk": c.message_pk,
+                "message_id": c.message_id,
+                "in_reply_to": c.in_reply_to,
+                "sender": c.sender,
+                "sha256": c.sha256,
+                "raw_path": c.raw_path,
+                "auth_results": c.auth_results,
+                "dkim": c.dkim,
+            }
+            for c in consent_store.consents_for(session, submission_id)
+        ],
+    }
+
+
+def versions_json(session: Session, submission_id: int) -> list[dict[str, Any]]:
+    """The ``versions`` block of ``intake show --json``: every version, the current one last."""
+    return [
+        {
+            "number": v.number,
+            "message_pk": v.message_pk,
+            "created_at": _iso(v.created_at),
+            "char_count": v.char_count,
+        }
+        for v in conversation_store.versions_for(session, submission_id)
+    ]
+
+
+def _iso(value: Any) -> str | None:
+    # SQLite hands back naive datetimes (always UTC here); say so, as PostgreSQL's do.
+    return iso(as_utc(value)) if value is not None else None
+
+
+@cli.command("consent")
+@click.argument("submission_id", type=int)
+@click.argument("decision", required=False, type=click.Choice(sorted(STAFF_DECISIONS)))
+@click.option("--note", default="", help="Why, or how consent was given (needed to waive).")
+@click.option(
+    "--as", "as_", metavar="NAME", help="Who is acting (default: $INTAKE_USER, else the OS user)."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_ctx
+def consent_cmd(
+    ctx: Context,
+    submission_id: int,
+    decision: str | None,
+    note: str,
+    as_: str | None,
+    as_json: bool,
+) -> None:
+    """Show a submission's copyright consent and its evidence, or record a DECISION received
+    another way (grant, refuse, waive, revoke), kept with the note and who recorded it."""
+    app = ctx.app
+    app.ready()
+    if decision is None:
+        with app.sessions() as session, session.begin():
+            data = consent_json(session, submission_id)
+        if as_json:
+            emit_json(data)
+            return
+        emit_fields(
+            {
+                "copyright": data["status"],
+                "terms": data["terms_version"] or "-",
+                "requested": data["requested_at"] or "-",
+            }
+        )
+        emit_table(
+            ["at", "decision", "by", "phrase", "dkim", "message", "note"],
+            (
+                [e["at"][:16].replace("T", " "), e["decision"], e["actor"], e["phrase"], e["dkim"],
+                 short(e["message_id"], 30), short(e["note"], 40)]
+                for e in data["evidence"]
+            ),
+            title="evidence",
+        )  # fmt: skip
+        return
+    from intake.conversations import record_decision
+
+    with app.sessions() as session, session.begin():
+        change = record_decision(
+            session,
+            app.settings,
+            submission_id,
+            decision,
+            note=note,
+            actor=actor_name(as_),
+            now=app.clock(),
+        )
+    if as_json:
+        emit_json(
+            {
+                "id": change.submission_id,
+                "decision": change.decision,
+                "from": change.from_status,
+                "to": change.to_status,
+                "consent_id": change.consent_id,
+            }
+        )
+        return
+    click.echo(
+        f"#{change.submission_id} copyright {change.from_status} -> {change.to_status} "
+        f"({change.decision} recorded as consent #{change.consent_id})"
+    )
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print counts as JSON.")
+@pass_ctx
+def remind(ctx: Context, as_json: bool) -> None:
+    """Send copyright reminders and expire unanswered requests, once (the daemon does this
+    every maintenance interval)."""
+    app = ctx.app
+    app.ready()
+    done = app.remind_copyright()
+    if as_json:
+        emit_json(done.as_json())
+        return
+    click.echo(f"reminded {done.reminded}, expired {done.expired}, not sent {done.unsent}")
+
+
+@cli.command("not-duplicate")
+@click.argument("submission_id", type=int)
+@click.option("--note", default="", help="Why it is not a duplicate.")
+@click.option(
+    "--as", "as_", metavar="NAME", help="Who is acting (default: $INTAKE_USER, else the OS user)."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_ctx
+def not_duplicate(
+    ctx: Context, submission_id: int, note: str, as_: str | None, as_json: bool
+) -> None:
+    """Undo duplicate detection: unlink the submission from the earlier one; one marked
+    duplicate goes back to received."""
+    from intake.conversations import clear_duplicate
+
+    app = ctx.app
+    app.ready()
+    with app.sessions() as session, session.begin():
+        done = clear_duplicate(
+            session, submission_id, actor=actor_name(as_), now=app.clock(), note=note
+        )
+    if as_json:
+        emit_json(
+            {
+                "id": done.submission_id,
+                "was_duplicate_of": done.was_duplicate_of,
+                "from": done.from_status,
+                "to": done.to_status,
+            }
+        )
+        return
+    was = f"#{done.was_duplicate_of}" if done.was_duplicate_of else "an earlier submission"
+    click.echo(
+        f"#{done.submission_id} is no longer a duplicate of {was} "
+        f"({done.from_status} -> {done.to_status})"
+    )
+
+
+@cli.command()
+@click.argument("submission_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_ctx
+def versions(ctx: Context, submission_id: int, as_json: bool) -> None:
+    """The versions of a submission's article (revisions sent as replies), newest last."""
+    app = ctx.app
+    app.ready()
+    with app.sessions() as session, session.begin():
+        submission_store.get_submission(session, submission_id)
+        rows = conversation_store.versions_for(session, submission_id)
+        data = [
+            {**v, "text": row.article_text}
+            for v, row in zip(versions_json(session, submission_id), rows, strict=True)
+        ]
+    if as_json:
+        emit_json(data)
+        return
+    emit_table(
+        ["version", "received", "message", "chars", "opening"],
+        (
+            [d["number"], (d["created_at"] or "")[:16].replace("T", " "), d["message_pk"],
+             d["char_count"], short(d["text"], 40)]
+            for d in data
+        ),
+    )  # fmt: skip
+
+
+def consent_sections(data: dict[str, Any]) -> list[tuple[str, list[str], list[list[object]]]]:
+    """The versions and consent sections of ``intake show`` as (title, columns, rows), from the
+    ``show --json`` data."""
+    sections: list[tuple[str, list[str], list[list[object]]]] = []
+    if len(data.get("versions", [])) > 1:
+        rows: list[list[object]] = [
+            [v["number"], _local(v["created_at"]), v["message_pk"], v["char_count"]]
+            for v in data["versions"]
+        ]
+        sections.append(("versions", ["version", "at", "message", "chars"], rows))
+    evidence = data.get("consent", {}).get("evidence", [])
+    if evidence:
+        rows = [
+            [_local(e["at"]), e["decision"], e["actor"], e["phrase"], e["dkim"] or "-",
+             e["terms_version"], short(e["message_id"] or e["note"], 40)]
+            for e in evidence
+        ]  # fmt: skip
+        columns = ["at", "decision", "by", "phrase", "dkim", "terms", "message / note"]
+        sections.append(("consent", columns, rows))
+    return sections
+
+
+def _local(value: str | None) -> str:
+    return (value or "")[:16].replace("T", " ")
