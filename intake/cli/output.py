@@ -7,16 +7,17 @@ import json
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich import box
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
+
+if TYPE_CHECKING:  # rich is imported when a table is drawn: --json output never needs it
+    from rich.console import Console
 
 
 def console(stderr: bool = False) -> Console:
+    from rich.console import Console
+
     # rich honours NO_COLOR and turns colour off when not writing to a terminal.
     return Console(stderr=stderr, highlight=False, soft_wrap=False)
 
@@ -38,6 +39,10 @@ def _default(value: object) -> object:
 def emit_table(
     columns: Sequence[str], rows: Iterable[Sequence[object]], *, title: str | None = None
 ) -> None:
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
     out = console()
     table = Table(
         *columns,

@@ -7,12 +7,13 @@ as is through ``postgresql+psycopg://`` URLs.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake.errors import ConfigError, StorageError
@@ -103,14 +104,31 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 
 def current_revision(engine: Engine) -> str | None:
-    from alembic.runtime.migration import MigrationContext
-
+    # Plain SQL rather than Alembic's MigrationContext (or an inspector): every CLI command
+    # checks the schema, and importing Alembic costs more than most commands' queries.
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        try:
+            version = connection.exec_driver_sql("SELECT version_num FROM alembic_version")
+        except (OperationalError, ProgrammingError):  # no such table: never migrated
+            return None
+        found = version.scalar()
+        return str(found) if found is not None else None
+
+
+_REVISION_LINE = re.compile(r"^(down_)?revision(?::[^=]*)? = [\"']([^\"']+)[\"']", re.MULTILINE)
 
 
 def head_revision() -> str:
-    from alembic.script import ScriptDirectory
+    """The newest migration, read from the revision files (Alembic's answer when in doubt)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        for down, revision in _REVISION_LINE.findall(path.read_text(encoding="utf-8")):
+            (parents if down else revisions).add(revision)
+    heads = revisions - parents
+    if len(heads) == 1:
+        return heads.pop()
+    from alembic.script import ScriptDirectory  # merges, branches: let Alembic decide
 
     head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
     assert head is not None

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 08:10:11.580199
+Create Date: 2026-11-27 08:51:27.555226
 """
 
 from __future__ import annotations
@@ -176,6 +176,7 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_submissions_copyright_status"), ["copyright_status"], unique=False
         )
+        batch_op.create_index("ix_submissions_decided", ["decided_at", "received_at"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_submissions_decision_due"), ["decision_due"], unique=False
         )
@@ -188,6 +189,9 @@ def upgrade() -> None:
         )
         batch_op.create_index(batch_op.f("ix_submissions_sender"), ["sender"], unique=False)
         batch_op.create_index(batch_op.f("ix_submissions_status"), ["status"], unique=False)
+        batch_op.create_index(
+            "ix_submissions_status_due", ["status", "decision_due", "received_at"], unique=False
+        )
 
     op.create_table(
         "claims",
@@ -478,12 +482,14 @@ def downgrade() -> None:
 
     op.drop_table("claims")
     with op.batch_alter_table("submissions", schema=None) as batch_op:
+        batch_op.drop_index("ix_submissions_status_due")
         batch_op.drop_index(batch_op.f("ix_submissions_status"))
         batch_op.drop_index(batch_op.f("ix_submissions_sender"))
         batch_op.drop_index(batch_op.f("ix_submissions_received_at"))
         batch_op.drop_index(batch_op.f("ix_submissions_message_pk"))
         batch_op.drop_index(batch_op.f("ix_submissions_duplicate_of"))
         batch_op.drop_index(batch_op.f("ix_submissions_decision_due"))
+        batch_op.drop_index("ix_submissions_decided")
         batch_op.drop_index(batch_op.f("ix_submissions_copyright_status"))
         batch_op.drop_index(batch_op.f("ix_submissions_content_hash"))
         batch_op.drop_index(batch_op.f("ix_submissions_attachments_hash"))
