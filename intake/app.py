@@ -14,14 +14,17 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake import config as config_mod
-from intake import service, store
+from intake import store
 from intake.blobstore import LocalBlobStore
 from intake.config import MailboxConfig, Settings
 from intake.errors import ConfigError
-from intake.ingest import IngestHook, Ingestor, PollResult, Progress
-from intake.mailbox import ImapMailbox
 
+# Use cases and adapters are imported where they are built, not here: every CLI command starts
+# from this module, and `intake list` must not pay for the parser, DKIM, IMAP or templates.
 if TYPE_CHECKING:
+    from intake.conversations import Conversations, Maintenance
+    from intake.ingest import IngestHook, Ingestor, PollResult, Progress
+    from intake.mailbox import ImapMailbox
     from intake.outbox import Delivery, OutboxSender, Replier
 
 log = logging.getLogger(__name__)
@@ -80,6 +83,8 @@ class App:
 
     @cached_property
     def ingestor(self) -> Ingestor:
+        from intake.ingest import Ingestor
+
         return Ingestor(
             self.settings,
             self.sessions,
@@ -90,6 +95,8 @@ class App:
         )
 
     def mailbox(self, config: MailboxConfig) -> ImapMailbox:
+        from intake.mailbox import ImapMailbox
+
         return ImapMailbox(config, config_mod.resolve_password(config))
 
     def poll_mailbox(
@@ -138,16 +145,51 @@ class App:
 
         Each task is a use case of its own; add yours here.
         """
+        from intake import service
+
         done: dict[str, int] = {}
         done["raw mail purged"] = service.purge_ignored_raw(
             self.sessions, self.blobs, self.settings.daemon.retain_ignored_days, self.clock()
         )
+        rights = self.remind_copyright()
+        done["copyright reminders"] = rights.reminded
+        done["copyright requests expired"] = rights.expired
         return done
+
+    def remind_copyright(self) -> Maintenance:
+        """Copyright reminders and expiry, once (``intake remind``, the maintenance job)."""
+        from intake.conversations import run_copyright_maintenance
+
+        replier = self.replier if self.settings.smtp is not None else None
+        with self.sessions() as session, session.begin():
+            return run_copyright_maintenance(session, replier, self.settings, self.clock())
 
 
 def default_hooks(app: App) -> list[IngestHook]:
     """The ingest hooks in the order they run inside each message's transaction."""
-    hooks: list[IngestHook] = []
+    from intake.rights import Rights  # claims: open one, follow the claimant's replies
+
+    talk = conversations(app)
+    # Duplicates first: the acknowledgment hook reads duplicate_of to send "duplicate" instead.
+    hooks: list[IngestHook] = [talk.dedupe_hook]
     if app.settings.smtp is not None:  # without SMTP nothing could send them: queue none
         hooks.append(app.replier.ingest_hook)  # acknowledgment, copyright request, oversize
+    replier = app.replier if app.settings.smtp is not None else None
+    hooks.append(Rights(app.settings, app.sessions, replier, app.clock, app.blobs).ingest_hook)
+    hooks += [talk.reply_hook, talk.bounce_hook]  # replies: versions, consent; bounces
     return hooks
+
+
+def conversations(app: App) -> Conversations:
+    """Replies, consent, bounces and duplicates, with the real DKIM check (DNS, short timeout)."""
+    from intake import dkimcheck
+    from intake.conversations import Conversations
+
+    timeout = app.settings.copyright.dkim_timeout
+    return Conversations(
+        app.settings,
+        replier=app.replier if app.settings.smtp is not None else None,
+        blobs=app.blobs,
+        dkim=lambda raw: str(dkimcheck.verify(raw, timeout=timeout)),
+        reply_secret=app.reply_secret,
+    )

@@ -11,8 +11,8 @@ import imaplib
 import logging
 import ssl
 from collections.abc import Callable, Iterator, Sequence
-from functools import partial
 from datetime import UTC, datetime
+from functools import partial
 from types import TracebackType
 from typing import Any, TypeVar
 

@@ -6,7 +6,7 @@ through store functions. Alembic migrations beside this module create the same s
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -23,7 +23,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -34,12 +36,42 @@ NAMING = {
 }
 
 
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored in UTC and always read back time-zone aware.
+
+    SQLite has no time-zone type: SQLAlchemy writes the wall-clock digits and drops the offset,
+    so 09:00+08:00 and 09:00Z would compare equal. Normalising to UTC on the way in, and
+    attaching UTC on the way out, makes both backends store and compare the same instants.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:  # intake's own clock is aware; a bare date means UTC
+            return value
+        return (
+            value.astimezone(UTC).replace(tzinfo=None)
+            if dialect.name == "sqlite"
+            else (value.astimezone(UTC))
+        )
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map = {
         dict[str, Any]: JSON,
         list[Any]: JSON,
-        datetime: DateTime(timezone=True),
+        datetime: UTCDateTime(),
     }
 
 
@@ -125,6 +157,12 @@ class Submission(Base):
     """A contribution: the unit staff review, decide and publish."""
 
     __tablename__ = "submissions"
+    __table_args__ = (
+        # `list --status S --overdue`, the overdue count; time to decision read from the index
+        # alone (on SQLite, columns after the long texts cost a walk through overflow pages).
+        Index("ix_submissions_status_due", "status", "decision_due", "received_at"),
+        Index("ix_submissions_decided", "decided_at", "received_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     status: Mapped[str] = mapped_column(String(20), index=True, default="received")
