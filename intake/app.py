@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from intake import config as config_mod
 from intake import store
 from intake.blobstore import LocalBlobStore
+from intake.clock import utcnow
 from intake.config import MailboxConfig, Settings
 from intake.errors import ConfigError
 
@@ -28,10 +29,6 @@ if TYPE_CHECKING:
     from intake.outbox import Delivery, OutboxSender, Replier
 
 log = logging.getLogger(__name__)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass

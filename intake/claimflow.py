@@ -7,9 +7,10 @@ import enum
 import re
 import unicodedata
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
+from intake.clock import as_utc
 from intake.errors import TransitionRefused, UsageError
 
 
@@ -131,11 +132,6 @@ def first_touch(current: ClaimStatus | str) -> ClaimStatus | None:
 
 
 # --------------------------------------------------------------------------- deadline
-
-
-def as_utc(value: datetime) -> datetime:
-    """An aware UTC datetime; naive ones (SQLite drops the zone) are taken as UTC already."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def deadline_for(received_at: datetime, response_days: int) -> datetime:

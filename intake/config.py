@@ -7,6 +7,7 @@ dotted key at fault (``mailboxes[0].port: expected an integer``). Secrets are he
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 import tomllib
@@ -157,6 +158,14 @@ class CopyrightConfig:
     reminder_days: int = 5
     expiry_days: int = 14
     dkim_timeout: float = 3.0  # seconds for the DNS lookup behind a consent's DKIM check
+
+    @property
+    def version(self) -> str:
+        """The terms version stored with every request and consent: the configured one, else a
+        short hash of the terms text (so editing the terms changes it)."""
+        if self.terms_version:
+            return self.terms_version
+        return hashlib.sha256(self.terms.encode("utf-8")).hexdigest()[:12]
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ acknowledgment hook (``intake.app.default_hooks``):
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from intake import consent, dedupe, extract, quotes, replies, workflow
 from intake.blobstore import BlobStore
 from intake.config import Settings
-from intake.editorial import terms_version as configured_terms_version
+from intake.editorial import ReplyQueue
 from intake.errors import StorageError, UsageError
 from intake.ingest import Ingested, content_hash
 from intake.mail import Address, Kind
@@ -48,31 +48,6 @@ _EXCERPT = 200
 
 #: Verifies the DKIM signature of raw message bytes: "none", "pass", "fail" or "error: …".
 DkimVerifier = Callable[[bytes], str]
-
-
-class Queued(Protocol):
-    @property
-    def outbox_id(self) -> int | None: ...
-
-    @property
-    def skipped(self) -> str: ...
-
-
-class ReplyQueue(Protocol):
-    """The part of ``intake.outbox.Replier`` this use case needs."""
-
-    def queue(
-        self,
-        session: Session,
-        *,
-        template: str,
-        to: Address,
-        context: Mapping[str, object],
-        submission_id: int | None = None,
-        claim_id: int | None = None,
-        in_reply_to_pk: int | None = None,
-        automatic: bool = True,
-    ) -> Queued: ...
 
 
 class BlobReader(Protocol):
@@ -386,7 +361,7 @@ class Conversations:
         if not submission.terms_version:
             request = consent_store.last_request(session, submission.id)
             found = request.terms_version if request is not None else ""
-            submission.terms_version = found or configured_terms_version(self.settings)
+            submission.terms_version = found or self.settings.copyright.version
         return submission.terms_version
 
     def _dkim(self, item: Ingested) -> str:
@@ -636,7 +611,7 @@ def record_decision(
             f"submission {submission_id}: copyright is {before}: only a grant or a waiver can be "
             "revoked"
         )
-    terms = submission.terms_version or configured_terms_version(settings)
+    terms = submission.terms_version or settings.copyright.version
     row = consent_store.add_consent(
         session,
         submission_id=submission.id,

@@ -3,7 +3,6 @@ request) in one transaction: the move, its audit event, and the reply to the con
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -425,15 +424,6 @@ class Editorial:
 
 def _recipient(submission: Submission) -> Address:
     return Address(name=submission.sender_name, addr=submission.sender)
-
-
-def terms_version(settings: Settings) -> str:
-    """The configured terms version, else a short hash of the terms text (the one definition:
-    the outbox and the consent conversations use it too)."""
-    rights = settings.copyright
-    if rights.terms_version:
-        return rights.terms_version
-    return hashlib.sha256(rights.terms.encode("utf-8")).hexdigest()[:12]
 
 
 # --------------------------------------------------------------------------- reply bytes

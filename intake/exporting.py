@@ -23,11 +23,11 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake.blobstore import BlobStore
+from intake.clock import as_utc
 from intake.errors import UsageError
 from intake.names import safe_name
 from intake.store import submissions as submission_store
 from intake.store.exports import LedgerRow, ledger_rows
-from intake.workflow import as_utc
 
 ARTICLE_FILE = "article.txt"
 METADATA_FILE = "metadata.json"

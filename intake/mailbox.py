@@ -210,9 +210,11 @@ class ImapMailbox:
         try:
             client.idle()
             self._idling = True
-            responses = client.idle_check(timeout=timeout)
+            responses = list(client.idle_check(timeout=timeout))
             self._idling = False
-            client.idle_done()
+            # A change the server reports while we end IDLE comes back with DONE's answer.
+            _text_part, done_responses = client.idle_done()
+            responses.extend(done_responses)
         except (OSError, IMAPClientError, imaplib.IMAP4.error) as exc:
             self._idling = False
             raise MailboxUnavailable(

@@ -36,8 +36,8 @@ from typing import Protocol
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake import classify
+from intake.clock import as_utc
 from intake.config import Settings, message_id_domain, own_addresses
-from intake.editorial import terms_version
 from intake.errors import (
     ConfigError,
     DeliveryError,
@@ -107,7 +107,7 @@ def reply_target(mail: ParsedMail) -> Address | None:
 
 
 def _aware(value: datetime | None) -> datetime | None:
-    return None if value is None else outbox_store.aware(value)
+    return None if value is None else as_utc(value)
 
 
 # =========================================================================== queueing
@@ -160,7 +160,7 @@ class Replier:
         ``copyright_request`` marks the submission's rights as requested under the current
         terms version (with an event, unless the caller has marked it already).
         """
-        now = outbox_store.aware(self.clock())
+        now = as_utc(self.clock())
         refusal = self.refusal(session, to.addr, now=now, automatic=automatic)
         if refusal:
             log.info("no %s to %s: %s", template, to.addr, refusal)
@@ -215,7 +215,7 @@ class Replier:
             claim_id=claim_id,
             in_reply_to_pk=None,
             automatic=False,
-            now=outbox_store.aware(self.clock()),
+            now=as_utc(self.clock()),
         )
         return mail.raw
 
@@ -266,7 +266,7 @@ class Replier:
             return f"{addr} is a no-reply address"
         suppressed = outbox_store.active_suppression(session, addr, now)
         if suppressed is not None:
-            until = outbox_store.aware(suppressed.until).date().isoformat()
+            until = as_utc(suppressed.until).date().isoformat()
             why = f": {suppressed.reason}" if suppressed.reason else ""
             return f"{addr} is suppressed until {until}{why}"
         if automatic:
@@ -456,7 +456,7 @@ class Replier:
                 editing_allowed=rights.editing_allowed,
                 fee_policy=rights.fee_policy,
                 terms=rights.terms,
-                terms_version=terms_version(self.settings),
+                terms_version=self.settings.copyright.version,
                 respond_by=now + timedelta(days=rights.expiry_days),
             )
         return ctx
@@ -527,7 +527,7 @@ class OutboxSender:
         self.claim_seconds = max(60.0, 10.0 * self.smtp.timeout)
 
     def _now(self) -> datetime:
-        return outbox_store.aware(self.clock())
+        return as_utc(self.clock())
 
     def deliver(self) -> Delivery:
         """Claim one batch of due rows, send them, and file copies in the Sent folder."""

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from intake import claimflow, claims, extract, parsing, workflow
 from intake.claimflow import ClaimStatus, Outcome, Role
+from intake.clock import as_utc
 from intake.config import Settings
 from intake.editorial import Editor, Reply, ReplyQueue, reply_of, with_text
 from intake.errors import IntakeError, UsageError
@@ -584,7 +585,7 @@ class Rights:
                     "name": submission.sender_name,
                     "number": submission.id,
                     "title": submission.title or submission.subject,
-                    "received_at": claimflow.as_utc(submission.received_at),
+                    "received_at": as_utc(submission.received_at),
                     "attachments": [
                         {"filename": a.filename, "readable": not a.extract_error}
                         for a in files
@@ -751,7 +752,7 @@ class Rights:
     def _context(self, claim: Claim, template: str, message: str, amount: str) -> dict[str, object]:
         replies = self.settings.replies
         rejected = template == claimflow.OUTCOME_TEMPLATE[Outcome.REJECTED]
-        received_at = claimflow.as_utc(claim.received_at)
+        received_at = as_utc(claim.received_at)
         deadline = claim.deadline or claimflow.deadline_for(
             received_at, self.settings.site.claim_response_days
         )
@@ -764,7 +765,7 @@ class Rights:
             "urls": list(claim.urls),
             "received_at": received_at,
             "response_days": self.settings.site.claim_response_days,
-            "respond_by": claimflow.as_utc(deadline),
+            "respond_by": as_utc(deadline),
             "amount": amount,
             # A rejection's letter states the staff's words as its reason, not again as a note.
             "reason": message.strip(),

@@ -15,8 +15,10 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake.blobstore import BlobStore
+from intake.clock import as_utc
 from intake.config import Settings
 from intake.mail import Kind
+from intake.store import claims as claim_store
 from intake.store import health as health_store
 from intake.store import leases as lease_store
 from intake.store import messages as message_store
@@ -112,13 +114,13 @@ def current_lease(sessions: sessionmaker[Session], name: str, now: datetime) -> 
     """Lease ``name`` if someone holds it unexpired, else None."""
     with sessions() as session, session.begin():
         lease = lease_store.get(session, name)
-        if lease is None or lease_store.aware(lease.expires_at) <= now:
+        if lease is None or as_utc(lease.expires_at) <= now:
             return None
         return LeaseInfo(
             name=lease.name,
             holder=lease.holder,
-            acquired_at=lease_store.aware(lease.acquired_at),
-            expires_at=lease_store.aware(lease.expires_at),
+            acquired_at=as_utc(lease.acquired_at),
+            expires_at=as_utc(lease.expires_at),
             expired=False,
         )
 
@@ -219,9 +221,9 @@ def status(sessions: sessionmaker[Session], settings: Settings, now: datetime) -
             LeaseInfo(
                 name=lease.name,
                 holder=lease.holder,
-                acquired_at=lease_store.aware(lease.acquired_at),
-                expires_at=lease_store.aware(lease.expires_at),
-                expired=lease_store.aware(lease.expires_at) <= now,
+                acquired_at=as_utc(lease.acquired_at),
+                expires_at=as_utc(lease.expires_at),
+                expired=as_utc(lease.expires_at) <= now,
             )
             for lease in lease_store.all_leases(session)
         ]
@@ -260,7 +262,7 @@ def status(sessions: sessionmaker[Session], settings: Settings, now: datetime) -
             stuck=health_store.outbox_due_before(session, stuck_before),
         )
         quarantined = message_store.count_by_kind(session).get(Kind.QUARANTINED.value, 0)
-        overdue = health_store.overdue_claims(session, now)
+        overdue = claim_store.overdue_claims_count(session, now)
     problems = [f"mailbox {m.name}: {m.problem}" for m in mailboxes if m.problem]
     if outbox.failed_last_day:
         problems.append(f"outbox: {outbox.failed_last_day} repl(ies) failed in the last day")
@@ -279,7 +281,7 @@ def status(sessions: sessionmaker[Session], settings: Settings, now: datetime) -
 
 
 def _aware(value: datetime | None) -> datetime | None:
-    return lease_store.aware(value) if value is not None else None
+    return as_utc(value) if value is not None else None
 
 
 def _age(delta: timedelta) -> str:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 
+from intake.clock import as_utc
 from intake.errors import TransitionRefused, UsageError
 
 
@@ -213,11 +214,6 @@ def decided_at_after(target: Status, decided_at: datetime | None, now: datetime)
     if target in OPEN_STATUSES:
         return None
     return decided_at
-
-
-def as_utc(value: datetime) -> datetime:
-    """An aware UTC datetime; naive ones (SQLite drops the zone) are taken as UTC already."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def is_overdue(status_: str, decision_due: datetime | None, now: datetime) -> bool:

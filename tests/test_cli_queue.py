@@ -63,6 +63,7 @@ SHOW_KEYS = LIST_KEYS | {
     "history",
     "consent",
     "versions",  # from intake.cli.consent_cmds
+    "claims",  # rights holders' claims naming this submission
 }
 ATTACHMENT_KEYS = {
     "id",

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake import service, store
+from intake.clock import as_utc
 from intake.store import leases as lease_store
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
@@ -51,8 +52,8 @@ def test_renewal_extends_and_keeps_acquired_at(sessions: sessionmaker[Session]) 
     with sessions() as session, session.begin():
         (lease,) = lease_store.all_leases(session)
         assert lease.holder == "A"
-        assert lease_store.aware(lease.acquired_at) == T0
-        assert lease_store.aware(lease.expires_at) == T0 + timedelta(seconds=60) + TTL
+        assert as_utc(lease.acquired_at) == T0
+        assert as_utc(lease.expires_at) == T0 + timedelta(seconds=60) + TTL
 
 
 def test_takeover_resets_acquired_at(sessions: sessionmaker[Session]) -> None:
@@ -61,7 +62,7 @@ def test_takeover_resets_acquired_at(sessions: sessionmaker[Session]) -> None:
     assert acquire(sessions, "B", later)
     with sessions() as session, session.begin():
         (lease,) = lease_store.all_leases(session)
-        assert (lease.holder, lease_store.aware(lease.acquired_at)) == ("B", later)
+        assert (lease.holder, as_utc(lease.acquired_at)) == ("B", later)
 
 
 def test_release_only_by_holder(sessions: sessionmaker[Session]) -> None:

@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 
 from intake import outbox
 from intake.app import App
-from intake.editorial import terms_version
+from intake.clock import as_utc
 from intake.errors import (
     MailboxUnavailable,
     NotFound,
@@ -237,7 +237,7 @@ def test_genuine_submission_gets_ack_then_copyright_request(app: App) -> None:
     assert "稿件编号为 1" in text and "2026年11月20日" in text  # 09:30 UTC is 17:30 in Beijing
     assert "稿件.txt（可以正常打开）" in text and "坏文件.docx（无法打开）" in text
     assert "2026年12月5日之前" in text  # received + decision_days (15)
-    version = terms_version(app.settings)
+    version = app.settings.copyright.version
     assert ack.terms_version == "" and request.terms_version == version
     with app.sessions() as session, session.begin():
         sub = session.get(Submission, 1)
@@ -456,11 +456,11 @@ def test_temporary_failure_backs_off_then_succeeds(
     assert result.as_json() == {"sent": 1, "retried": 1, "failed": 0}
     ack = rows(app)[0]
     assert (ack.state, ack.attempts, ack.last_error) == ("pending", 1, str(busy))
-    assert outbox_store.aware(ack.next_attempt_at) == clock() + timedelta(seconds=60)
+    assert as_utc(ack.next_attempt_at) == clock() + timedelta(seconds=60)
     assert sender(app, transport).deliver() == outbox.Delivery()  # not due yet
     clock.advance(seconds=61)
     assert sender(app, transport).deliver().retried == 1  # second failure: 120 s now
-    assert outbox_store.aware(rows(app)[0].next_attempt_at) == clock() + timedelta(seconds=120)
+    assert as_utc(rows(app)[0].next_attempt_at) == clock() + timedelta(seconds=120)
     clock.advance(seconds=121)
     assert sender(app, transport).deliver().sent == 1
     ack = rows(app)[0]

@@ -121,7 +121,8 @@ def test_overdue_claims_are_counted(app: App) -> None:
     with app.sessions() as session, session.begin():
         for status, deadline in [
             ("received", NOW - timedelta(days=1)),  # overdue
-            ("in_review", NOW - timedelta(hours=1)),  # overdue
+            ("investigating", NOW - timedelta(hours=1)),  # overdue
+            ("needs_info", NOW - timedelta(days=1)),  # waiting for the claimant
             ("received", NOW + timedelta(days=1)),  # not yet
             ("resolved_removed", NOW - timedelta(days=1)),  # closed
             ("rejected", NOW - timedelta(days=1)),  # closed

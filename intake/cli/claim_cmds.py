@@ -14,6 +14,7 @@ from intake import claimflow
 from intake.claimflow import ClaimStatus, Outcome
 from intake.cli import Context, actor_name, cli, pass_ctx
 from intake.cli.output import emit_fields, emit_json, emit_table, iso, short
+from intake.clock import as_utc
 from intake.models import Claim, Event
 from intake.rights import ClaimChange, Reclassified, Rights
 from intake.store import claims as claim_store
@@ -54,7 +55,7 @@ def _json_option(func: F) -> F:
 
 def _iso(value: datetime | None) -> str | None:
     # SQLite hands back naive datetimes (always UTC here); say so, as PostgreSQL's do.
-    return iso(claimflow.as_utc(value)) if value is not None else None
+    return iso(as_utc(value)) if value is not None else None
 
 
 def history(events: Sequence[Event]) -> list[dict[str, Any]]:
@@ -159,19 +160,6 @@ def claim_detail(session: Session, claim: Claim, now: datetime) -> dict[str, Any
         }
     )
     return data
-
-
-def submission_claims(session: Session, submission_id: int) -> list[dict[str, Any]]:
-    """The claims naming a submission, for ``intake show`` (id, status, claimant, received_at)."""
-    return [
-        {
-            "id": c.id,
-            "status": c.status,
-            "claimant": c.claimant,
-            "received_at": _iso(c.received_at),
-        }
-        for c in claim_store.claims_for_submission(session, submission_id)
-    ]
 
 
 def change_data(change: ClaimChange) -> dict[str, Any]:
@@ -291,7 +279,7 @@ def claims_(
 def _local(value: str | None) -> str:
     if value is None:
         return "-"
-    return claimflow.as_utc(datetime.fromisoformat(value)).astimezone().strftime("%Y-%m-%d %H:%M")
+    return as_utc(datetime.fromisoformat(value)).astimezone().strftime("%Y-%m-%d %H:%M")
 
 
 @cli.group("claim")

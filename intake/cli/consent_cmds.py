@@ -10,10 +10,11 @@ from sqlalchemy.orm import Session
 
 from intake.cli import Context, actor_name, cli, pass_ctx
 from intake.cli.output import emit_fields, emit_json, emit_table, iso, short
+from intake.clock import as_utc
 from intake.store import consent as consent_store
 from intake.store import conversations as conversation_store
 from intake.store import submissions as submission_store
-from intake.workflow import STAFF_DECISIONS, as_utc
+from intake.workflow import STAFF_DECISIONS
 
 # intake.conversations (parser, templates, dedupe) is imported by the commands that change
 # something: `intake show` uses this module's read-only helpers and must start quickly.

@@ -14,6 +14,7 @@ from intake.cli import Context, cli, pass_ctx
 from intake.cli.output import emit_json, emit_table, iso, short
 from intake.errors import IntakeError, MailboxError
 from intake.ingest import PollResult
+from intake.mail import Kind
 from intake.mailbox import check_login
 from intake.store import messages as message_store
 
@@ -144,7 +145,9 @@ def _poll_with_progress(ctx: Context, name: str) -> PollResult:
 
 
 @cli.command()
-@click.option("--kind", metavar="KIND", help="Only messages of this kind.")
+@click.option(
+    "--kind", type=click.Choice([k.value for k in Kind]), help="Only messages of this kind."
+)
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_ctx

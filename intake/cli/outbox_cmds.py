@@ -10,6 +10,7 @@ import click
 from intake import outbox
 from intake.cli import Context, actor_name, cli, pass_ctx
 from intake.cli.output import emit_json, emit_table, iso, short
+from intake.clock import as_utc
 from intake.models import Outbox, Suppression
 from intake.store import outbox as outbox_store
 
@@ -28,9 +29,9 @@ def outbox_row(row: Outbox) -> dict[str, Any]:
         "attempts": row.attempts,
         "last_error": row.last_error,
         "message_id": row.message_id,
-        "created_at": iso(outbox_store.aware(row.created_at)),
-        "next_attempt_at": iso(outbox_store.aware(row.next_attempt_at)),
-        "sent_at": iso(outbox_store.aware(row.sent_at) if row.sent_at else None),
+        "created_at": iso(as_utc(row.created_at)),
+        "next_attempt_at": iso(as_utc(row.next_attempt_at)),
+        "sent_at": iso(as_utc(row.sent_at) if row.sent_at else None),
         "in_sent_folder": row.in_sent_folder,
     }
 
@@ -39,8 +40,8 @@ def suppression_row(row: Suppression) -> dict[str, Any]:
     return {
         "address": row.address,
         "reason": row.reason,
-        "created_at": iso(outbox_store.aware(row.created_at)),
-        "until": iso(outbox_store.aware(row.until)),
+        "created_at": iso(as_utc(row.created_at)),
+        "until": iso(as_utc(row.until)),
     }
 
 

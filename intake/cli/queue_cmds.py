@@ -16,11 +16,13 @@ from sqlalchemy.orm import Session
 
 from intake.cli import Context, cli, pass_ctx
 from intake.cli.output import emit_json, iso, short
+from intake.clock import as_utc
 from intake.errors import NotFound
 from intake.models import Submission
+from intake.store import claims as claim_store
 from intake.store import queue as queue_store
 from intake.store import submissions as submission_store
-from intake.workflow import CopyrightStatus, Status, acceptance_rate, as_utc, is_overdue
+from intake.workflow import CopyrightStatus, Status, acceptance_rate, is_overdue
 
 STATUSES = tuple(str(s) for s in Status)
 COPYRIGHT_STATUSES = tuple(str(s) for s in CopyrightStatus)
@@ -124,6 +126,15 @@ def submission_detail(
             ],
             "consent": consent_json(session, submission.id),
             "versions": versions_json(session, submission.id),
+            "claims": [
+                {
+                    "id": c.id,
+                    "status": c.status,
+                    "claimant": c.claimant,
+                    "received_at": _iso(c.received_at),
+                }
+                for c in claim_store.claims_for_submission(session, submission.id)
+            ],
             "history": [
                 {
                     "at": _iso(e.at),
@@ -346,6 +357,17 @@ def _render_show(data: dict[str, Any]) -> list[Part]:
 
     for title, columns, rows in consent_sections(data):
         parts += ["", Heading(title), _table(columns, rows)]
+    if data["claims"]:
+        parts += ["", Heading("copyright claims naming this article")]
+        parts.append(
+            _table(
+                ["claim", "status", "claimant", "received"],
+                (
+                    [f"#{c['id']}", c["status"], c["claimant"], local(c["received_at"])]
+                    for c in data["claims"]
+                ),
+            )
+        )
     parts += ["", Heading("history")]
     parts.append(
         _table(

@@ -11,9 +11,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from intake import threading
+from intake.clock import as_utc
 from intake.models import Attachment, Outbox, Submission, Suppression, Version
 from intake.store.submissions import ThreadMatch
-from intake.workflow import as_utc
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,10 +8,9 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from intake.models import Claim, Consent, Message, Outbox
+from intake.models import Consent, Message, Outbox
 
 #: Claim statuses that need no more work (``resolved_*`` is matched by prefix).
-CLOSED_CLAIM_STATUSES = ("rejected",)
 DONE_OUTBOX_STATES = ("sent", "failed")
 
 
@@ -30,17 +29,6 @@ def outbox_due_before(session: Session, before: datetime) -> int:
     """Replies still waiting to be sent that were due before ``before``."""
     query = select(func.count()).where(
         Outbox.state.not_in(DONE_OUTBOX_STATES), Outbox.next_attempt_at < before
-    )
-    return int(session.scalar(query) or 0)
-
-
-def overdue_claims(session: Session, now: datetime) -> int:
-    """Open claims whose response deadline has passed."""
-    query = select(func.count()).where(
-        Claim.deadline.is_not(None),
-        Claim.deadline < now,
-        Claim.status.not_like("resolved%"),
-        Claim.status.not_in(CLOSED_CLAIM_STATUSES),
     )
     return int(session.scalar(query) or 0)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import case, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -49,8 +49,3 @@ def get(session: Session, name: str) -> Lease | None:
 
 def all_leases(session: Session) -> list[Lease]:
     return list(session.scalars(select(Lease).order_by(Lease.name)))
-
-
-def aware(value: datetime) -> datetime:
-    """A stored timestamp in UTC (SQLite hands timestamps back without a zone)."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -40,11 +40,6 @@ class Copy:
     id: int
     message_id: str
     raw: bytes
-
-
-def aware(value: datetime) -> datetime:
-    """A stored timestamp in UTC (SQLite hands timestamps back without a zone)."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 # --------------------------------------------------------------------------- queueing
