@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import json
 import os
 import random
 import sqlite3
@@ -73,20 +74,23 @@ def corpus(count: int, seed: int = 20261127) -> list[bytes]:
     return messages
 
 
-def append_all(dovecot: Dovecot, user: str, password: str, messages: list[bytes]) -> float:
+def append_all(port: int, user: str, password: str, messages: list[bytes]) -> float:
     started = time.perf_counter()
-    with dovecot.client(user, password) as imap:
-        for raw in messages:
-            imap.append("INBOX", raw)
+    imap = IMAPClient("127.0.0.1", port=port, ssl=False, timeout=60)
+    imap._imap.debug = 0
+    imap.login(user, password)
+    for raw in messages:
+        imap.append("INBOX", raw)
+    imap.logout()
     return time.perf_counter() - started
 
 
-def bare_loop(dovecot: Dovecot, user: str, password: str, db_path: Path) -> tuple[int, float]:
+def bare_loop(port: int, user: str, password: str, db_path: Path) -> tuple[int, float]:
     db = sqlite3.connect(db_path)
     db.execute("create table m (uid integer primary key, subject text, sender text, size integer)")
     started = time.perf_counter()
     count = 0
-    imap = IMAPClient(dovecot.host, port=dovecot.port, ssl=False, timeout=60)
+    imap = IMAPClient("127.0.0.1", port=port, ssl=False, timeout=60)
     imap._imap.debug = 0
     imap.login(user, password)
     imap.select_folder("INBOX")
@@ -146,10 +150,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=10_000)
     parser.add_argument("--memory-only", action="store_true", help="only the 25 MiB RSS run")
-    parser.add_argument(
-        "--append-big", nargs=3, metavar=("PORT", "USER", "PASSWORD"), help=argparse.SUPPRESS
-    )
+    parser.add_argument("--append-big", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--append-corpus", nargs=4, help=argparse.SUPPRESS)
+    parser.add_argument("--bare", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.append_corpus:
+        count, port, user, password = args.append_corpus
+        messages = corpus(int(count))
+        total_mb = sum(len(m) for m in messages) / 1e6
+        seconds = append_all(int(port), user, password, messages)
+        print(f"corpus: {len(messages)} messages, {total_mb:.0f} MB, appended in {seconds:.1f} s")
+        return
+    if args.bare:
+        port, user, password, db_path = args.bare
+        print(json.dumps(bare_loop(int(port), user, password, Path(db_path))))
+        return
     if args.append_big:
         port, user, password = args.append_big
         imap = IMAPClient("127.0.0.1", port=int(port), ssl=False)
@@ -166,12 +181,12 @@ def main() -> None:
 
 def throughput(dovecot: Dovecot, work: Path, count: int) -> None:
     user, password = dovecot.add_user("bench")
-    messages = corpus(count)
-    total_mb = sum(len(m) for m in messages) / 1e6
-    seconds = append_all(dovecot, user, password, messages)
-    print(f"corpus: {len(messages)} messages, {total_mb:.0f} MB, appended in {seconds:.1f} s")
-
-    count, a_seconds = bare_loop(dovecot, user, password, work / "bare.db")
+    # The corpus and the bare loop live in child processes: a peak RSS is inherited across
+    # fork and exec, so this process must stay small for the measured `intake poll`.
+    print(child("--append-corpus", str(count), str(dovecot.port), user, password))
+    count, a_seconds = json.loads(
+        child("--bare", str(dovecot.port), user, password, str(work / "bare.db"))
+    )
     a_rate = count / a_seconds
     print(
         f"(a) bare fetch+parse+insert: {count} messages in {a_seconds:.1f} s = {a_rate:.0f} msg/s"
@@ -181,19 +196,23 @@ def throughput(dovecot: Dovecot, work: Path, count: int) -> None:
     write_config(config, work, dovecot, user, password)
     intake(config, "db", "upgrade")
     b_seconds, b_rss = intake(config, "poll", "--json")
-    b_rate = len(messages) / b_seconds
-    print(f"(b) intake poll: {len(messages)} messages in {b_seconds:.1f} s = {b_rate:.0f} msg/s")
+    b_rate = count / b_seconds
+    print(f"(b) intake poll: {count} messages in {b_seconds:.1f} s = {b_rate:.0f} msg/s")
     print(f"ratio b/a = {b_rate / a_rate:.2f} (target >= 0.5); poll peak RSS {b_rss / 1024:.0f} MB")
+
+
+def child(*args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, __file__, *args], check=True, capture_output=True, text=True
+    )
+    return done.stdout.strip()
 
 
 def memory(dovecot: Dovecot, work: Path) -> None:
     big_user, big_password = dovecot.add_user("big")
     # Built and appended by a child process: a peak RSS is inherited across fork and exec,
     # so this process must stay small for the measured `intake poll` to start from zero.
-    subprocess.run(
-        [sys.executable, __file__, "--append-big", str(dovecot.port), big_user, big_password],
-        check=True,
-    )
+    child("--append-big", str(dovecot.port), big_user, big_password)
     big = work / "big"
     big.mkdir()
     big_config = big / "intake.toml"

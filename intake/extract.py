@@ -20,6 +20,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from intake import extract_worker
 from intake.charsets import decode_text
 from intake.config import ExtractConfig
 from intake.documents import zips
@@ -35,6 +36,10 @@ DEFAULT_MEMORY_BYTES = 1024 * 1024 * 1024
 
 DOCUMENT_FORMATS = frozenset({"docx", "doc", "rtf", "pdf", "txt", "md", "html"})
 IMAGE_FORMATS = frozenset({"jpeg", "png", "gif", "webp", "tiff", "bmp", "heic", "avif"})
+#: Photos whose header Pillow parses in Python without decoding a pixel: read in-process,
+#: which saves a child process (about 70 ms) per photo. The others go to the child, because
+#: Pillow hands them to C decoders (libwebp, libtiff, libavif) just to read the header.
+HEADER_ONLY_IMAGES = frozenset({"jpeg", "png", "gif", "bmp"})
 ARCHIVE_FORMATS = frozenset({"zip", "rar", "7z"})
 _WORKER_FORMATS = frozenset({"docx", "ole", "pdf", "rtf", "rar", "7z"})
 
@@ -128,7 +133,9 @@ def _extract(
                 error=f"docx would unpack to {census.unpacked_bytes} bytes "
                 f"(limit {limits.max_unpacked_bytes}); not opened",
             )
-    if fmt in IMAGE_FORMATS:
+    if fmt in HEADER_ONLY_IMAGES:
+        result = _read_image_header(payload, limits)
+    elif fmt in IMAGE_FORMATS:
         result = _run_worker("image", payload, limits, memory_bytes)
     elif fmt in _WORKER_FORMATS:
         result = _run_worker(fmt, payload, limits, memory_bytes)
@@ -316,6 +323,15 @@ def _scrub(text: str) -> str:
 
 
 # --------------------------------------------------------------------------- the child process
+
+
+def _read_image_header(payload: bytes, limits: ExtractConfig) -> dict[str, object]:
+    answer = extract_worker.answer(
+        "image", payload, limits.max_text_chars, limits.max_archive_members
+    )
+    if answer is None:
+        raise ExtractionError("ran out of memory reading the image header")
+    return answer
 
 
 def _run_worker(

@@ -73,6 +73,29 @@ def _limit(memory_bytes: int, cpu_seconds: int) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # no core files full of contributors' text
 
 
+def answer(fmt: str, payload: bytes, max_chars: int, max_members: int) -> dict[str, object] | None:
+    """The JSON-ready answer for one file (None: the reader ran out of memory)."""
+    try:
+        doc = read(fmt, payload, max_chars, max_members)
+    except ExtractionError as exc:
+        return {"format": fmt, "error": str(exc)}
+    except MemoryError:
+        raise
+    except Exception as exc:  # the reader's library failed on hostile input: record it
+        if any(sign in str(exc) for sign in _OUT_OF_MEMORY_SIGNS):
+            return None
+        traceback.print_exc(file=sys.stderr)
+        return {"format": fmt, "error": f"cannot read {fmt}: {type(exc).__name__}: {exc}"}
+    return {
+        "format": doc.format,
+        "text": doc.text[:max_chars],
+        "truncated": len(doc.text) > max_chars,
+        "encrypted": doc.encrypted,
+        "note": doc.note,
+        "meta": doc.meta,
+    }
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if len(args) != 5:
@@ -83,27 +106,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     _limit(memory_bytes, cpu_seconds)
     try:
         payload = sys.stdin.buffer.read()
-        result: dict[str, object]
-        try:
-            doc = read(fmt, payload, max_chars, max_members)
-        except ExtractionError as exc:
-            result = {"format": fmt, "error": str(exc)}
-        except MemoryError:
-            raise
-        except Exception as exc:  # the reader's library failed on hostile input: record it
-            if any(sign in str(exc) for sign in _OUT_OF_MEMORY_SIGNS):
-                return EXIT_OUT_OF_MEMORY
-            traceback.print_exc(file=sys.stderr)
-            result = {"format": fmt, "error": f"cannot read {fmt}: {type(exc).__name__}: {exc}"}
-        else:
-            result = {
-                "format": doc.format,
-                "text": doc.text[:max_chars],
-                "truncated": len(doc.text) > max_chars,
-                "encrypted": doc.encrypted,
-                "note": doc.note,
-                "meta": doc.meta,
-            }
+        result = answer(fmt, payload, max_chars, max_members)
+        if result is None:
+            return EXIT_OUT_OF_MEMORY
         out = json.dumps(result)
     except MemoryError:
         return EXIT_OUT_OF_MEMORY

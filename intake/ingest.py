@@ -390,7 +390,7 @@ class Ingestor:
         # Phase 1 (short read): is this content known, and which conversation does it join?
         with self.sessions() as session, session.begin():
             if existing_pk is None:
-                duplicate = self._find_duplicate(session, ref, sha)
+                duplicate = self._find_duplicate(session, sha)
                 if duplicate is not None:
                     self._add_duplicate_location(session, duplicate, ref, now)
                     return Outcome.DUPLICATE
@@ -475,12 +475,12 @@ class Ingestor:
         )
         return Outcome.NEW if verdict.kind in GENUINE_KINDS else Outcome.IGNORED
 
-    def _find_duplicate(self, session: Session, ref: MessageRef | None, sha: str) -> Message | None:
-        """The message already recorded at this server location or with these exact bytes."""
-        if ref is not None:
-            found = message_store.location(session, ref)
-            if found is not None:
-                return found.message
+    def _find_duplicate(self, session: Session, sha: str) -> Message | None:
+        """The message already recorded with these exact bytes.
+
+        The server location is not looked up here: ``poll`` only hands in UIDs it did not
+        know, and a second poller racing us trips the unique constraint on ``locations``.
+        """
         return message_store.message_by_sha(session, sha)
 
     def _record_redelivery(

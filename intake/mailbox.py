@@ -60,8 +60,14 @@ class ImapMailbox:
 
     def connect(self) -> None:
         cfg = self.config
-        context = ssl.create_default_context(cafile=cfg.ca_file or None)
         where = f"{cfg.host}:{cfg.port}"
+        try:
+            context = ssl.create_default_context(cafile=cfg.ca_file or None)
+        except (OSError, ssl.SSLError) as exc:
+            # The file was there when the configuration was checked; it may be gone now.
+            raise MailboxUnavailable(
+                f"mailbox {cfg.name}: cannot use ca_file {cfg.ca_file}: {exc}"
+            ) from None
         client: IMAPClient | None = None
         try:
             client = IMAPClient(
