@@ -10,8 +10,9 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
+from intake import workflow
 from intake.clock import as_utc
-from intake.errors import TransitionRefused, UsageError
+from intake.errors import UsageError
 
 
 class ClaimStatus(enum.StrEnum):
@@ -114,16 +115,9 @@ def check_move(
     roles = TRANSITIONS.get((current, target))
     if roles is not None and role in roles:
         return
-    allowed = allowed_moves(current, role)
-    options = ", ".join(allowed) if allowed else "none"
-    if current == target:
-        why = f"claim {claim_id} is already {current}"
-    elif roles is not None:
-        who = " or ".join(sorted(roles))
-        why = f"claim {claim_id}: only {who} may move {current} -> {target}"
-    else:
-        why = f"claim {claim_id} is {current}: cannot move to {target}"
-    raise TransitionRefused(f"{why} (allowed: {options})")
+    raise workflow.refusal(
+        f"claim {claim_id}", current, target, roles, allowed_moves(current, role)
+    )
 
 
 def first_touch(current: ClaimStatus | str) -> ClaimStatus | None:

@@ -498,25 +498,11 @@ class Ingestor:
     ) -> None:
         """The same message delivered again with other trace headers: keep its bytes, link it
         to what the first copy became, and do nothing else (no second submission or reply)."""
-        sender = parsed.sender
         message = Message(
-            sha256=sha,
-            body_sha256=body_sha,
-            size=size,
-            raw_path=raw_path,
-            message_id=parsed.message_id[:998],
-            in_reply_to=" ".join(parsed.in_reply_to),
-            references=" ".join(parsed.references),
-            sender=(sender.addr if sender else "")[:320],
-            sender_name=(sender.name if sender else "")[:500],
-            subject=parsed.subject,
-            date=parsed.date,
-            received_at=received_at,
-            ingested_at=now,
+            **_message_fields(sha, body_sha, size, raw_path, parsed, received_at, now),
             kind=earlier.kind,
             rule="redelivery",
             reason=f"same Message-ID and body as message {earlier.id}; delivered again",
-            defects=list(parsed.defects),
             submission_id=earlier.submission_id,
             claim_id=earlier.claim_id,
         )
@@ -599,25 +585,11 @@ class Ingestor:
         existing_pk: int | None,
         allowed: tuple[bool, str],
     ) -> Ingested:
-        sender = parsed.sender
         fields = dict(
-            sha256=sha,
-            body_sha256=body_sha,
-            size=size,
-            raw_path=raw_path,
-            message_id=parsed.message_id[:998],
-            in_reply_to=" ".join(parsed.in_reply_to),
-            references=" ".join(parsed.references),
-            sender=(sender.addr if sender else "")[:320],
-            sender_name=(sender.name if sender else "")[:500],
-            subject=parsed.subject,
-            date=parsed.date,
-            received_at=received_at,
-            ingested_at=now,
+            _message_fields(sha, body_sha, size, raw_path, parsed, received_at, now),
             kind=verdict.kind.value,
             rule=verdict.rule[:50],
             reason=verdict.reason,
-            defects=list(parsed.defects),
             auth_results="\n".join(parsed.header_all("Authentication-Results")),
             body_text=parsed.text if verdict.kind in GENUINE_KINDS else "",
         )
@@ -836,6 +808,35 @@ class Ingestor:
 
 _PREFIX = re.compile(r"^\s*((re|fw|fwd|回复|答复|转发|投稿|来稿|稿件)\s*[:：]\s*)+", re.IGNORECASE)
 _BOOK_TITLE = re.compile(r"《([^》\n]{1,100})》")
+
+
+def _message_fields(
+    sha: str,
+    body_sha: str,
+    size: int,
+    raw_path: str,
+    parsed: ParsedMail,
+    received_at: datetime,
+    now: datetime,
+) -> dict[str, object]:
+    """The columns of a ``messages`` row that come from the bytes and the parsed headers."""
+    sender = parsed.sender
+    return {
+        "sha256": sha,
+        "body_sha256": body_sha,
+        "size": size,
+        "raw_path": raw_path,
+        "message_id": parsed.message_id[:998],
+        "in_reply_to": " ".join(parsed.in_reply_to),
+        "references": " ".join(parsed.references),
+        "sender": (sender.addr if sender else "")[:320],
+        "sender_name": (sender.name if sender else "")[:500],
+        "subject": parsed.subject,
+        "date": parsed.date,
+        "received_at": received_at,
+        "ingested_at": now,
+        "defects": list(parsed.defects),
+    }
 
 
 def title_from(subject: str, article: str) -> str:

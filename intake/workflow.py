@@ -4,7 +4,7 @@ them, the publish-needs-rights rule and the decision deadline."""
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 from intake.clock import as_utc
@@ -163,16 +163,24 @@ def check_move(
     roles = TRANSITIONS.get((current, target))
     if roles is not None and role in roles:
         return
-    allowed = allowed_moves(current, role)
+    raise refusal(
+        f"submission {submission_id}", current, target, roles, allowed_moves(current, role)
+    )
+
+
+def refusal(
+    what: str, current: str, target: str, roles: Iterable[str] | None, allowed: Sequence[str]
+) -> TransitionRefused:
+    """The one-line refusal of a move, naming the allowed ones (submissions and claims)."""
     options = ", ".join(allowed) if allowed else "none"
     if current == target:
-        why = f"submission {submission_id} is already {current}"
+        why = f"{what} is already {current}"
     elif roles is not None:
         who = " or ".join(sorted(roles))
-        why = f"submission {submission_id}: only {who} may move {current} -> {target}"
+        why = f"{what}: only {who} may move {current} -> {target}"
     else:
-        why = f"submission {submission_id} is {current}: cannot move to {target}"
-    raise TransitionRefused(f"{why} (allowed: {options})")
+        why = f"{what} is {current}: cannot move to {target}"
+    return TransitionRefused(f"{why} (allowed: {options})")
 
 
 def check_rights(submission_id: int, copyright_status: str, *, waiver_noted: bool) -> None:
