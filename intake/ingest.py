@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from intake import captions, classify, extract, parsing, replies, threading
 from intake.blobstore import BlobStore
 from intake.config import MailboxConfig, Settings, own_addresses
-from intake.errors import IntakeError, MailboxError, ParseError, StorageError
+from intake.errors import MailboxError, ParseError, StorageError, UsageError
 from intake.mail import (
     NO_AUTOREPLY_KINDS,
     FolderInfo,
@@ -38,6 +38,7 @@ from intake.mail import (
     Verdict,
 )
 from intake.models import Attachment, Message, Submission, Version
+from intake.store import claims as claim_store
 from intake.store import conversations as conversation_store
 from intake.store import messages as message_store
 from intake.store import submissions as submission_store
@@ -342,8 +343,6 @@ class Ingestor:
         with self.sessions() as session, session.begin():
             message = message_store.get_message(session, message_pk)
             if message.kind != Kind.QUARANTINED:
-                from intake.errors import UsageError
-
                 raise UsageError(f"message {message_pk} is {message.kind}, not quarantined")
             raw_path, sha, body_sha, received_at = (
                 message.raw_path,
@@ -353,8 +352,6 @@ class Ingestor:
             )
             message.attempts += 1
         if not raw_path:
-            from intake.errors import UsageError
-
             raise UsageError(f"message {message_pk} has no stored raw message to reprocess")
         raw = self.blobs.get(raw_path)
         try:
@@ -527,11 +524,8 @@ class Ingestor:
         for kind, number in replies.parse_tokens(parsed.subject):
             if kind == "submission" and submission_store.submission_exists(session, number):
                 return ThreadMatch(number, None, f"token #{number}")
-            if kind == "claim":
-                from intake.models import Claim
-
-                if session.get(Claim, number) is not None:
-                    return ThreadMatch(None, number, f"claim token #{number}")
+            if kind == "claim" and claim_store.claim_exists(session, number):
+                return ThreadMatch(None, number, f"claim token #{number}")
         # Last resort: same sender, same subject without "Re:" and the like, within 30 days.
         return conversation_store.thread_by_subject(
             session,
@@ -911,7 +905,6 @@ __all__ = [
     "IngestHook",
     "Ingested",
     "Ingestor",
-    "IntakeError",
     "MailSource",
     "Outcome",
     "PollResult",

@@ -28,6 +28,10 @@ def get_claim(session: Session, claim_id: int, *, for_update: bool = False) -> C
     return claim
 
 
+def claim_exists(session: Session, claim_id: int) -> bool:
+    return session.get(Claim, claim_id) is not None
+
+
 def add_claim(session: Session, **fields: Any) -> Claim:
     claim = Claim(**fields)
     session.add(claim)
