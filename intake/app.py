@@ -89,7 +89,12 @@ class App:
             clock=self.clock,
             reply_secret=self.reply_secret,
             hooks=self.hooks(),
+            dkim=self.dkim_verifier(),
         )
+
+    def dkim_verifier(self) -> Callable[[bytes], str]:
+        """DKIM verification with the real DNS lookup, bounded by copyright.dkim_timeout."""
+        return _dkim_verifier(self.settings.copyright.dkim_timeout)
 
     def mailbox(self, config: MailboxConfig) -> ImapMailbox:
         from intake.mailbox import ImapMailbox
@@ -177,16 +182,20 @@ def default_hooks(app: App) -> list[IngestHook]:
     return hooks
 
 
+def _dkim_verifier(timeout: float) -> Callable[[bytes], str]:
+    from intake import dkimcheck
+
+    return lambda raw: str(dkimcheck.verify(raw, timeout=timeout))
+
+
 def conversations(app: App) -> Conversations:
     """Replies, consent, bounces and duplicates, with the real DKIM check (DNS, short timeout)."""
-    from intake import dkimcheck
     from intake.conversations import Conversations
 
-    timeout = app.settings.copyright.dkim_timeout
     return Conversations(
         app.settings,
         replier=app.replier if app.settings.smtp is not None else None,
         blobs=app.blobs,
-        dkim=lambda raw: str(dkimcheck.verify(raw, timeout=timeout)),
+        dkim=app.dkim_verifier(),
         reply_secret=app.reply_secret,
     )

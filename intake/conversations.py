@@ -365,6 +365,8 @@ class Conversations:
         return submission.terms_version
 
     def _dkim(self, item: Ingested) -> str:
+        if item.dkim:  # checked by ingest before its transaction began
+            return item.dkim
         if not item.raw_path:
             return "error: raw message not stored"
         try:

@@ -104,6 +104,7 @@ class Ingested:
     attachments: tuple[StoredAttachment, ...] = ()
     auto_reply_allowed: bool = False
     auto_reply_reason: str = ""
+    dkim: str = ""  # a reply's DKIM result, checked before the transaction; "" if not checked
 
 
 class IngestHook(Protocol):
@@ -168,8 +169,10 @@ class Ingestor:
         clock: Callable[[], datetime],
         reply_secret: bytes,
         hooks: Sequence[IngestHook] = (),
+        dkim: Callable[[bytes], str] | None = None,
     ) -> None:
         self.settings = settings
+        self.dkim = dkim
         self.sessions = sessions
         self.blobs = blobs
         self.clock = clock
@@ -311,7 +314,9 @@ class Ingestor:
             reason = f"parser crashed: {type(exc).__name__}: {exc}"
             return self._quarantine(raw.ref, raw.raw, sha, raw_path, body_sha, received_at, reason)
         try:
-            return self._record(raw.ref, len(raw.raw), sha, raw_path, body_sha, received_at, parsed)
+            return self._record(
+                raw.ref, len(raw.raw), sha, raw_path, body_sha, received_at, parsed, raw=raw.raw
+            )
         except StorageError:
             raise
         except Exception as exc:  # noqa: BLE001 - quarantine whatever went wrong, go on
@@ -361,7 +366,15 @@ class Ingestor:
             return Outcome.QUARANTINED
         try:
             return self._record(
-                None, len(raw), sha, raw_path, body_sha, received_at, parsed, existing_pk=message_pk
+                None,
+                len(raw),
+                sha,
+                raw_path,
+                body_sha,
+                received_at,
+                parsed,
+                existing_pk=message_pk,
+                raw=raw,
             )
         except Exception as exc:  # noqa: BLE001
             log.exception("reprocess of message %s failed", message_pk)
@@ -382,6 +395,7 @@ class Ingestor:
         *,
         oversize_note: str = "",
         existing_pk: int | None = None,
+        raw: bytes | None = None,
     ) -> Outcome:
         now = self.clock()
         # Phase 1 (short read): is this content known, and which conversation does it join?
@@ -420,6 +434,7 @@ class Ingestor:
             if verdict.kind is Kind.SUBMISSION and texts:
                 verdict = classify.classify(parsed, self._context(thread, texts))
         classified_as = verdict.kind
+        dkim = self._check_dkim(raw, parsed) if verdict.kind is Kind.REPLY else ""
         allowed, allowed_reason = classify.auto_reply_allowed(
             parsed, verdict, self._context(thread)
         )
@@ -449,6 +464,7 @@ class Ingestor:
                     now=now,
                     existing_pk=existing_pk,
                     allowed=(allowed, allowed_reason),
+                    dkim=dkim,
                 )
                 for hook in self.hooks:
                     hook(session, item)
@@ -548,6 +564,17 @@ class Ingestor:
             claim_attachment_texts=attachment_texts,
         )
 
+    def _check_dkim(self, raw: bytes | None, parsed: ParsedMail) -> str:
+        """A reply's DKIM result (it may become consent evidence), outside any transaction:
+        the key lookup is a DNS query that must not hold the database's write lock."""
+        if self.dkim is None or raw is None or parsed.header("DKIM-Signature") is None:
+            return ""
+        try:
+            return self.dkim(raw)[:50]
+        except Exception as exc:  # noqa: BLE001 - evidence is recorded either way
+            log.warning("DKIM check failed: %s", exc)
+            return f"error: {type(exc).__name__}"[:50]
+
     def _extract(self, attachments: Sequence[ParsedAttachment]) -> dict[int, extract.Extracted]:
         return {
             i: extract.extract(
@@ -578,6 +605,7 @@ class Ingestor:
         now: datetime,
         existing_pk: int | None,
         allowed: tuple[bool, str],
+        dkim: str,
     ) -> Ingested:
         fields = dict(
             _message_fields(sha, body_sha, size, raw_path, parsed, received_at, now),
@@ -636,6 +664,7 @@ class Ingestor:
             attachments=tuple(stored),
             auto_reply_allowed=allowed[0],
             auto_reply_reason=allowed[1],
+            dkim=dkim,
         )
 
     def _new_submission(
