@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from intake import claimflow
 from intake.claimflow import ClaimStatus, Outcome
 from intake.cli import Context, actor_name, cli, pass_ctx
-from intake.cli.output import emit_fields, emit_json, emit_table, iso, short
+from intake.cli.output import echo_change, emit_fields, emit_json, emit_table, iso, short
 from intake.clock import as_utc
 from intake.models import Claim, Event
 from intake.rights import ClaimChange, Reclassified, Rights
@@ -186,19 +186,7 @@ def report(change: ClaimChange, as_json: bool) -> None:
     if as_json:
         emit_json(change_data(change))
         return
-    head = f"claim #{change.claim_id} "
-    head += f"{change.from_status} -> {change.to_status}" if change.moved else change.from_status
-    if change.dry_run:
-        click.echo(f"dry run, nothing changed: {head}")
-        if change.reply is not None:
-            click.echo(f"\nTo: {change.reply.to}\nSubject: {change.reply.subject}\n")
-            click.echo(change.reply.text.rstrip("\n"))
-        return
-    if change.outbox_id is not None and change.reply is not None:
-        head += f"; letter {change.reply.template} queued (outbox #{change.outbox_id})"
-    elif change.skipped:
-        head += f"; no letter: {change.skipped}"
-    click.echo(head)
+    echo_change(f"claim #{change.claim_id}", change, "letter")
 
 
 # --------------------------------------------------------------------------- the queue

@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import click
 
@@ -85,3 +85,50 @@ def short(text: str, width: int = 40) -> str:
 
 def is_terminal() -> bool:
     return sys.stdout.isatty()
+
+
+class _Reply(Protocol):
+    @property
+    def template(self) -> str: ...
+    @property
+    def to(self) -> str: ...
+    @property
+    def subject(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+
+
+class ActionResult(Protocol):
+    """What a staff action on a submission or a claim reports (editorial.Change, ClaimChange)."""
+
+    @property
+    def from_status(self) -> str: ...
+    @property
+    def to_status(self) -> str: ...
+    @property
+    def moved(self) -> bool: ...
+    @property
+    def dry_run(self) -> bool: ...
+    @property
+    def reply(self) -> _Reply | None: ...
+    @property
+    def outbox_id(self) -> int | None: ...
+    @property
+    def skipped(self) -> str: ...
+
+
+def echo_change(label: str, change: ActionResult, letter: str) -> None:
+    """One line for a staff action, or for a dry run the reply it would send."""
+    head = f"{label} "
+    head += f"{change.from_status} -> {change.to_status}" if change.moved else change.from_status
+    if change.dry_run:
+        click.echo(f"dry run, nothing changed: {head}")
+        if change.reply is not None:
+            click.echo(f"\nTo: {change.reply.to}\nSubject: {change.reply.subject}\n")
+            click.echo(change.reply.text.rstrip("\n"))
+        return
+    if change.outbox_id is not None and change.reply is not None:
+        head += f"; {letter} {change.reply.template} queued (outbox #{change.outbox_id})"
+    elif change.skipped:
+        head += f"; no {letter}: {change.skipped}"
+    click.echo(head)

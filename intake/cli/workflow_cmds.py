@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 import click
 
 from intake.cli import Context, actor_name, cli, pass_ctx
-from intake.cli.output import emit_json
+from intake.cli.output import echo_change, emit_json
 from intake.editorial import Change, Editorial
 from intake.workflow import ACTION_TEMPLATE, Action
 
@@ -56,19 +56,7 @@ def report(change: Change, as_json: bool) -> None:
     if as_json:
         emit_json(change_data(change))
         return
-    head = f"#{change.submission_id} "
-    head += f"{change.from_status} -> {change.to_status}" if change.moved else change.from_status
-    if change.dry_run:
-        click.echo(f"dry run, nothing changed: {head}")
-        if change.reply is not None:
-            click.echo(f"\nTo: {change.reply.to}\nSubject: {change.reply.subject}\n")
-            click.echo(change.reply.text.rstrip("\n"))
-        return
-    if change.outbox_id is not None and change.reply is not None:
-        head += f"; reply {change.reply.template} queued (outbox #{change.outbox_id})"
-    elif change.skipped:
-        head += f"; no reply: {change.skipped}"
-    click.echo(head)
+    echo_change(f"#{change.submission_id}", change, "reply")
 
 
 def _as_option(func: F) -> F:
