@@ -10,7 +10,9 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from types import TracebackType
 from typing import Protocol
 
 from intake.errors import StorageError
@@ -85,6 +87,35 @@ class LocalBlobStore:
         if not full.is_relative_to(self.root.resolve()):
             raise StorageError(f"blob path outside the store: {path!r}")
         return full
+
+
+class WriteAhead:
+    """Writes blobs on one background thread, so their fsyncs overlap the caller's parsing.
+
+    ``put`` returns a future; a caller waits for it before recording anything that names the
+    blob. Closing waits for the writes already started and drops the ones not yet begun.
+    """
+
+    def __init__(self, blobs: BlobStore) -> None:
+        self._blobs = blobs
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="intake-blobs")
+
+    def put(self, kind: str, data: bytes) -> Future[tuple[str, str]]:
+        return self._pool.submit(self._blobs.put, kind, data)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> WriteAhead:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
 
 
 def _fsync_dir(path: Path) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from intake.blobstore import LocalBlobStore
+from intake.blobstore import LocalBlobStore, WriteAhead
 from intake.errors import StorageError
 
 
@@ -36,3 +36,17 @@ def test_unwritable_store_is_a_storage_error(tmp_path: Path) -> None:
     blocker.write_text("not a directory")
     with pytest.raises(StorageError, match="cannot store blob"):
         LocalBlobStore(blocker).put("att", b"x")
+
+
+def test_write_ahead_stores_on_its_thread_and_reports_failures(tmp_path: Path) -> None:
+    store = LocalBlobStore(tmp_path)
+    with WriteAhead(store) as ahead:
+        first = ahead.put("raw", b"one")
+    assert first.result() == store.put("raw", b"one")
+    assert store.get(first.result()[1]) == b"one"
+    blocker = tmp_path / "blocker"
+    blocker.write_text("not a directory")
+    with WriteAhead(LocalBlobStore(blocker)) as failing:
+        future = failing.put("att", b"x")
+        with pytest.raises(StorageError, match="cannot store blob"):
+            future.result()
