@@ -12,7 +12,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -22,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake import captions, classify, extract, parsing, replies, threading
-from intake.blobstore import BlobStore
+from intake.blobstore import BlobStore, WriteAhead
 from intake.config import MailboxConfig, Settings, own_addresses
 from intake.errors import MailboxError, ParseError, StorageError, UsageError
 from intake.mail import (
@@ -37,9 +39,10 @@ from intake.mail import (
     RawMail,
     Verdict,
 )
-from intake.models import Attachment, Message, Submission, Version
+from intake.models import Attachment, Event, Message, Submission, Version
 from intake.store import claims as claim_store
 from intake.store import conversations as conversation_store
+from intake.store import insert_row
 from intake.store import messages as message_store
 from intake.store import submissions as submission_store
 from intake.store.submissions import ThreadMatch
@@ -105,6 +108,34 @@ class Ingested:
     auto_reply_allowed: bool = False
     auto_reply_reason: str = ""
     dkim: str = ""  # a reply's DKIM result, checked before the transaction; "" if not checked
+
+
+@dataclass(frozen=True, slots=True)
+class _Common:
+    """One message on its way to the database: where it is, its stored bytes, its parse."""
+
+    ref: MessageRef | None  # None when reprocessing a quarantined message
+    size: int
+    sha: str
+    raw_path: str
+    body_sha: str
+    received_at: datetime
+    parsed: ParsedMail
+    now: datetime
+    existing_pk: int | None  # the quarantined row a reprocess fills in
+
+
+@dataclass(frozen=True, slots=True)
+class _Decision:
+    """What classification, extraction and the DKIM check made of a message."""
+
+    verdict: Verdict
+    classified_as: Kind  # the verdict before oversize overrode it
+    documents: dict[int, extract.Extracted]
+    attachment_blobs: tuple[tuple[str, str], ...]  # (sha256, path) per attachment of genuine mail
+    dkim: str
+    auto_reply_allowed: bool
+    auto_reply_reason: str
 
 
 class IngestHook(Protocol):
@@ -224,21 +255,28 @@ class Ingestor:
             done += 1
             if progress:
                 progress(done, len(sizes))
-        for batch in _batches(normal, config.batch_size, BATCH_BYTES):
-            committed: list[int] = []
-            for raw in box.fetch([s.uid for s in batch]):
+        with WriteAhead(self.blobs) as ahead:
+            for batch in _batches(normal, config.batch_size, BATCH_BYTES):
+                committed: list[int] = []
+                # Every raw write of the batch starts now: the writer thread fsyncs while this
+                # one parses and records; each message waits for its own write.
+                pending = deque(
+                    (raw, ahead.put("raw", raw.raw)) for raw in box.fetch([s.uid for s in batch])
+                )
+                while pending:
+                    raw, stored = pending.popleft()
+                    if should_stop is not None and should_stop():
+                        break
+                    outcome = self.ingest(raw, stored)
+                    result = result.add(outcome)
+                    committed.append(raw.ref.uid)
+                    done += 1
+                    if progress:
+                        progress(done, len(sizes))
+                self._mark(box, config, folder, committed)
+                self._set_backlog(config, folder, len(sizes) - done)
                 if should_stop is not None and should_stop():
-                    break
-                outcome = self.ingest(raw)
-                result = result.add(outcome)
-                committed.append(raw.ref.uid)
-                done += 1
-                if progress:
-                    progress(done, len(sizes))
-            self._mark(box, config, folder, committed)
-            self._set_backlog(config, folder, len(sizes) - done)
-            if should_stop is not None and should_stop():
-                return result
+                    return result
         self._poll_succeeded(config, folder)
         return result
 
@@ -298,20 +336,28 @@ class Ingestor:
 
     # ------------------------------------------------------------------ one message
 
-    def ingest(self, raw: RawMail) -> Outcome:
-        """Store, parse, classify and record one message. Never raises for bad mail."""
-        sha, raw_path = self.blobs.put("raw", raw.raw)  # StorageError stops the poll: fine
+    def ingest(self, raw: RawMail, stored: Future[tuple[str, str]] | None = None) -> Outcome:
+        """Store, parse, classify and record one message. Never raises for bad mail.
+
+        ``stored`` is the write of the raw bytes when the caller started it ahead
+        (:class:`~intake.blobstore.WriteAhead`); nothing is recorded until it has finished.
+        A :class:`~intake.errors.StorageError` from either write stops the poll: fine.
+        """
+        if stored is None:
+            sha, raw_path = self.blobs.put("raw", raw.raw)
         body_sha = hashlib.sha256(_body(raw.raw)).hexdigest() if raw.raw else ""
         received_at = raw.internaldate or self.clock()
+        parsed: ParsedMail | None = None
         try:
             parsed = parsing.parse(raw.raw)
         except ParseError as exc:
-            return self._quarantine(
-                raw.ref, raw.raw, sha, raw_path, body_sha, received_at, f"parse: {exc}"
-            )
+            reason = f"parse: {exc}"
         except Exception as exc:  # noqa: BLE001 - a parser bug must not stop the mailbox
             log.exception("parser crashed on %s", raw.ref)
             reason = f"parser crashed: {type(exc).__name__}: {exc}"
+        if stored is not None:
+            sha, raw_path = stored.result()
+        if parsed is None:
             return self._quarantine(raw.ref, raw.raw, sha, raw_path, body_sha, received_at, reason)
         try:
             return self._record(
@@ -398,35 +444,86 @@ class Ingestor:
         raw: bytes | None = None,
     ) -> Outcome:
         now = self.clock()
-        # Phase 1 (short read): is this content known, and which conversation does it join?
-        with self.sessions() as session, session.begin():
-            if existing_pk is None:
-                duplicate = self._find_duplicate(session, sha)
+        common = _Common(ref, size, sha, raw_path, body_sha, received_at, parsed, now, existing_pk)
+        try:
+            item = self._record_once(common, oversize_note, raw)
+        except IntegrityError:
+            # Another poller recorded the same content or location between our reads and
+            # our write (PostgreSQL; SQLite's BEGIN IMMEDIATE serialises us).
+            with self.sessions() as session, session.begin():
+                if ref is not None and message_store.location(session, ref) is not None:
+                    return Outcome.DUPLICATE
+                duplicate = message_store.message_by_sha(session, sha)
                 if duplicate is not None:
                     self._add_duplicate_location(session, duplicate, ref, now)
                     return Outcome.DUPLICATE
-                earlier = (
-                    message_store.message_by_identity(session, parsed.message_id, body_sha)
-                    if body_sha
-                    else None
-                )
-                if earlier is not None:
-                    self._record_redelivery(
-                        session,
-                        earlier,
-                        ref,
-                        size,
-                        sha,
-                        raw_path,
-                        body_sha,
-                        received_at,
-                        parsed,
-                        now,
-                    )
-                    return Outcome.DUPLICATE
+            raise
+        if item is None:
+            return Outcome.DUPLICATE
+        verdict = item.verdict
+        log.info(
+            "message %s %s: %s (%s) from %s",
+            item.message_pk,
+            ref or "reprocessed",
+            verdict.kind,
+            verdict.rule,
+            parsed.sender.addr if parsed.sender else "?",
+        )
+        return Outcome.NEW if verdict.kind in GENUINE_KINDS else Outcome.IGNORED
+
+    def _record_once(
+        self, common: _Common, oversize_note: str, raw: bytes | None
+    ) -> Ingested | None:
+        """Record one parsed message; ``None`` when its content was recorded before.
+
+        Most mail needs nothing slow, and is read, classified and written in one transaction.
+        Genuine mail with attachments to read, or a signed reply whose DKIM key is looked up
+        in DNS, does that work between a short read transaction and the write transaction,
+        so the database's write lock is never held while a document is read.
+        """
+        parsed = common.parsed
+        with self.sessions() as session, session.begin():
+            if common.existing_pk is None and self._seen_before(session, common):
+                return None
             thread = self._find_thread(session, parsed)
-        # Phase 2 (no database): classify, and read documents of genuine mail.
-        verdict = classify.classify(parsed, self._context(thread))
+            verdict = classify.classify(parsed, self._context(thread))
+            slow = (
+                verdict.kind in GENUINE_KINDS and not oversize_note and bool(parsed.attachments)
+            ) or (verdict.kind is Kind.REPLY and self._wants_dkim(raw, parsed))
+            if not slow:
+                decision = self._decide(parsed, thread, verdict, oversize_note, raw)
+                return self._write_and_hook(session, common, thread, decision)
+        decision = self._decide(parsed, thread, verdict, oversize_note, raw)
+        with self.sessions() as session, session.begin():
+            return self._write_and_hook(session, common, thread, decision)
+
+    def _seen_before(self, session: Session, common: _Common) -> bool:
+        """Whether these bytes, or this message delivered again, are recorded already; if so,
+        the new server location is linked to the earlier message."""
+        duplicate = self._find_duplicate(session, common.sha)
+        if duplicate is not None:
+            self._add_duplicate_location(session, duplicate, common.ref, common.now)
+            return True
+        earlier = (
+            message_store.message_by_identity(session, common.parsed.message_id, common.body_sha)
+            if common.body_sha
+            else None
+        )
+        if earlier is not None:
+            self._record_redelivery(session, earlier, common)
+            return True
+        return False
+
+    def _decide(
+        self,
+        parsed: ParsedMail,
+        thread: ThreadMatch | None,
+        verdict: Verdict,
+        oversize_note: str,
+        raw: bytes | None,
+    ) -> _Decision:
+        """What the message is, after reading its documents and checking a reply's DKIM
+        signature; the attachments of genuine mail are stored here, outside any transaction."""
         documents: dict[int, extract.Extracted] = {}
         if verdict.kind in GENUINE_KINDS and not oversize_note:
             documents = self._extract(parsed.attachments)
@@ -445,48 +542,20 @@ class Ingestor:
                 f"{oversize_note}; otherwise {verdict.kind}: {verdict.reason}",
             )
             allowed = allowed and classified_as not in NO_AUTOREPLY_KINDS
-        # Phase 3 (one write transaction): record everything and run the hooks.
-        try:
-            with self.sessions() as session, session.begin():
-                item = self._write(
-                    session,
-                    ref=ref,
-                    size=size,
-                    sha=sha,
-                    raw_path=raw_path,
-                    body_sha=body_sha,
-                    received_at=received_at,
-                    parsed=parsed,
-                    verdict=verdict,
-                    classified_as=classified_as,
-                    thread=thread,
-                    documents=documents,
-                    now=now,
-                    existing_pk=existing_pk,
-                    allowed=(allowed, allowed_reason),
-                    dkim=dkim,
-                )
-                for hook in self.hooks:
-                    hook(session, item)
-        except IntegrityError:
-            # Another poller recorded the same content or location between our phases.
-            with self.sessions() as session, session.begin():
-                if ref is not None and message_store.location(session, ref) is not None:
-                    return Outcome.DUPLICATE
-                duplicate = message_store.message_by_sha(session, sha)
-                if duplicate is not None:
-                    self._add_duplicate_location(session, duplicate, ref, now)
-                    return Outcome.DUPLICATE
-            raise
-        log.info(
-            "message %s %s: %s (%s) from %s",
-            item.message_pk,
-            ref or "reprocessed",
-            verdict.kind,
-            verdict.rule,
-            parsed.sender.addr if parsed.sender else "?",
+        blobs = (
+            tuple(self.blobs.put("att", a.payload) for a in parsed.attachments)
+            if verdict.kind in GENUINE_KINDS
+            else ()
         )
-        return Outcome.NEW if verdict.kind in GENUINE_KINDS else Outcome.IGNORED
+        return _Decision(verdict, classified_as, documents, blobs, dkim, allowed, allowed_reason)
+
+    def _write_and_hook(
+        self, session: Session, common: _Common, thread: ThreadMatch | None, decision: _Decision
+    ) -> Ingested:
+        item = self._write(session, common, thread, decision)
+        for hook in self.hooks:
+            hook(session, item)
+        return item
 
     def _find_duplicate(self, session: Session, sha: str) -> Message | None:
         """The message already recorded with these exact bytes.
@@ -496,38 +565,29 @@ class Ingestor:
         """
         return message_store.message_by_sha(session, sha)
 
-    def _record_redelivery(
-        self,
-        session: Session,
-        earlier: Message,
-        ref: MessageRef | None,
-        size: int,
-        sha: str,
-        raw_path: str,
-        body_sha: str,
-        received_at: datetime,
-        parsed: ParsedMail,
-        now: datetime,
-    ) -> None:
+    def _record_redelivery(self, session: Session, earlier: Message, common: _Common) -> None:
         """The same message delivered again with other trace headers: keep its bytes, link it
         to what the first copy became, and do nothing else (no second submission or reply)."""
-        message = Message(
-            **_message_fields(sha, body_sha, size, raw_path, parsed, received_at, now),
-            kind=earlier.kind,
-            rule="redelivery",
-            reason=f"same Message-ID and body as message {earlier.id}; delivered again",
-            submission_id=earlier.submission_id,
-            claim_id=earlier.claim_id,
+        message_pk = insert_row(
+            session,
+            Message,
+            dict(
+                _message_fields(common),
+                kind=earlier.kind,
+                rule="redelivery",
+                reason=f"same Message-ID and body as message {earlier.id}; delivered again",
+                submission_id=earlier.submission_id,
+                claim_id=earlier.claim_id,
+            ),
         )
-        session.add(message)
-        if ref is not None:
-            message_store.add_location(session, message, ref, now, duplicate=True)
+        if common.ref is not None:
+            message_store.add_location(session, message_pk, common.ref, common.now, duplicate=True)
 
     def _add_duplicate_location(
         self, session: Session, message: Message, ref: MessageRef | None, now: datetime
     ) -> None:
         if ref is not None and message_store.location(session, ref) is None:
-            message_store.add_location(session, message, ref, now, duplicate=True)
+            message_store.add_location(session, message.id, ref, now, duplicate=True)
 
     def _find_thread(self, session: Session, parsed: ParsedMail) -> ThreadMatch | None:
         secret = self.reply_secret
@@ -564,10 +624,17 @@ class Ingestor:
             claim_attachment_texts=attachment_texts,
         )
 
+    def _wants_dkim(self, raw: bytes | None, parsed: ParsedMail) -> bool:
+        return (
+            self.dkim is not None
+            and raw is not None
+            and parsed.header("DKIM-Signature") is not None
+        )
+
     def _check_dkim(self, raw: bytes | None, parsed: ParsedMail) -> str:
         """A reply's DKIM result (it may become consent evidence), outside any transaction:
         the key lookup is a DNS query that must not hold the database's write lock."""
-        if self.dkim is None or raw is None or parsed.header("DKIM-Signature") is None:
+        if self.dkim is None or raw is None or not self._wants_dkim(raw, parsed):
             return ""
         try:
             return self.dkim(raw)[:50]
@@ -588,94 +655,78 @@ class Ingestor:
         }
 
     def _write(
-        self,
-        session: Session,
-        *,
-        ref: MessageRef | None,
-        size: int,
-        sha: str,
-        raw_path: str,
-        body_sha: str,
-        received_at: datetime,
-        parsed: ParsedMail,
-        verdict: Verdict,
-        classified_as: Kind,
-        thread: ThreadMatch | None,
-        documents: dict[int, extract.Extracted],
-        now: datetime,
-        existing_pk: int | None,
-        allowed: tuple[bool, str],
-        dkim: str,
+        self, session: Session, common: _Common, thread: ThreadMatch | None, decision: _Decision
     ) -> Ingested:
+        parsed, now, verdict = common.parsed, common.now, decision.verdict
+        submission_id: int | None = None
+        claim_id: int | None = None
+        if verdict.kind is Kind.REPLY and thread is not None:
+            submission_id, claim_id = thread.submission_id, thread.claim_id
         fields = dict(
-            _message_fields(sha, body_sha, size, raw_path, parsed, received_at, now),
+            _message_fields(common),
             kind=verdict.kind.value,
             rule=verdict.rule[:50],
             reason=verdict.reason,
             auth_results="\n".join(parsed.header_all("Authentication-Results")),
             body_text=parsed.text if verdict.kind in GENUINE_KINDS else "",
+            submission_id=submission_id,
+            claim_id=claim_id,
         )
-        if existing_pk is not None:
-            message = message_store.get_message(session, existing_pk)
-            for key, value in fields.items():
-                setattr(message, key, value)
+        if common.existing_pk is not None:
+            message_pk = common.existing_pk
+            message_store.update_message(session, message_pk, fields)
         else:
-            message = Message(**fields)
-            session.add(message)
-        if ref is not None:
-            message_store.add_location(session, message, ref, now, duplicate=False)
-        session.flush()
+            message_pk = insert_row(session, Message, fields)
+        if common.ref is not None:
+            message_store.add_location(session, message_pk, common.ref, now, duplicate=False)
 
-        submission_id: int | None = None
-        claim_id: int | None = None
+        documents = decision.documents
         if verdict.kind is Kind.SUBMISSION:
             submission_id = self._new_submission(
-                session, message, parsed, documents, received_at, now
+                session, message_pk, parsed, documents, common.received_at, now
             )
-        elif verdict.kind is Kind.REPLY and thread is not None:
-            submission_id, claim_id = thread.submission_id, thread.claim_id
-        message.submission_id = submission_id
-        message.claim_id = claim_id
-
-        stored: list[StoredAttachment] = []
-        if verdict.kind in GENUINE_KINDS:
-            found = _captions(parsed, documents)
-            for i, att in enumerate(parsed.attachments):
-                stored.append(
-                    self._store_attachment(
-                        session, message, submission_id, att, documents.get(i), found.get(i, "")
-                    )
-                )
-            session.flush()
-        if submission_id is not None and verdict.kind is Kind.SUBMISSION:
-            self._first_version(session, submission_id, message.id, now)
+            message_store.update_message(session, message_pk, {"submission_id": submission_id})
+        found = _captions(parsed, documents) if decision.attachment_blobs else {}
+        stored = tuple(
+            self._store_attachment(
+                session,
+                message_pk,
+                submission_id,
+                parsed.attachments[i],
+                blob,
+                documents.get(i),
+                found.get(i, ""),
+            )
+            for i, blob in enumerate(decision.attachment_blobs)
+        )
         return Ingested(
-            message_pk=message.id,
+            message_pk=message_pk,
             parsed=parsed,
             verdict=verdict,
-            classified_as=classified_as,
-            sha256=sha,
-            raw_path=raw_path,
-            received_at=received_at,
+            classified_as=decision.classified_as,
+            sha256=common.sha,
+            raw_path=common.raw_path,
+            received_at=common.received_at,
             now=now,
             submission_id=submission_id,
             claim_id=claim_id,
             thread=thread,
-            attachments=tuple(stored),
-            auto_reply_allowed=allowed[0],
-            auto_reply_reason=allowed[1],
-            dkim=dkim,
+            attachments=stored,
+            auto_reply_allowed=decision.auto_reply_allowed,
+            auto_reply_reason=decision.auto_reply_reason,
+            dkim=decision.dkim,
         )
 
     def _new_submission(
         self,
         session: Session,
-        message: Message,
+        message_pk: int,
         parsed: ParsedMail,
         documents: dict[int, extract.Extracted],
         received_at: datetime,
         now: datetime,
     ) -> int:
+        """Insert the submission a message makes, its "received" event and its version 1."""
         doc_texts = [
             (parsed.attachments[i].filename, d.text)
             for i, d in sorted(documents.items())
@@ -687,101 +738,106 @@ class Ingestor:
             hashlib.sha256(a.payload).hexdigest() for a in parsed.attachments if not a.inline
         )
         sender = parsed.sender
-        submission = Submission(
-            status="received",
-            copyright_status="not_requested",
-            sender=(sender.addr if sender else "").lower()[:320],
-            sender_name=(sender.name if sender else "")[:500],
-            subject=parsed.subject,
-            title=title_from(parsed.subject, article),
-            received_at=received_at,
-            decision_due=received_at + timedelta(days=self.settings.replies.decision_days),
-            message_pk=message.id,
-            body_text=parsed.text,
-            article_text=article,
-            article_source=source[:500],
-            char_count=chars,
-            word_count=words,
-            content_hash=content_hash(article),
-            attachments_hash=(
-                hashlib.sha256(" ".join(attachment_hashes).encode()).hexdigest()
-                if attachment_hashes
-                else ""
-            ),
-            updated_at=now,
-        )
-        session.add(submission)
-        session.flush()
-        submission_store.add_event(
+        submission_id = insert_row(
             session,
-            at=now,
-            actor=SYSTEM_ACTOR,
-            action="received",
-            submission_id=submission.id,
-            to_status="received",
-            note=f"message {message.id}",
+            Submission,
+            dict(
+                status="received",
+                copyright_status="not_requested",
+                sender=(sender.addr if sender else "").lower()[:320],
+                sender_name=(sender.name if sender else "")[:500],
+                subject=parsed.subject,
+                title=title_from(parsed.subject, article),
+                received_at=received_at,
+                decision_due=received_at + timedelta(days=self.settings.replies.decision_days),
+                message_pk=message_pk,
+                body_text=parsed.text,
+                article_text=article,
+                article_source=source[:500],
+                char_count=chars,
+                word_count=words,
+                content_hash=content_hash(article),
+                attachments_hash=(
+                    hashlib.sha256(" ".join(attachment_hashes).encode()).hexdigest()
+                    if attachment_hashes
+                    else ""
+                ),
+                updated_at=now,
+            ),
         )
-        return submission.id
-
-    def _first_version(
-        self, session: Session, submission_id: int, message_pk: int, now: datetime
-    ) -> None:
-        submission = session.get(Submission, submission_id)
-        assert submission is not None
-        session.add(
-            Version(
+        insert_row(
+            session,
+            Event,
+            dict(
+                at=now,
+                actor=SYSTEM_ACTOR,
+                action="received",
+                submission_id=submission_id,
+                to_status="received",
+                note=f"message {message_pk}",
+            ),
+        )
+        insert_row(
+            session,
+            Version,
+            dict(
                 submission_id=submission_id,
                 message_pk=message_pk,
                 number=1,
-                article_text=submission.article_text,
-                char_count=submission.char_count,
+                article_text=article,
+                char_count=chars,
                 created_at=now,
-            )
+            ),
         )
+        return submission_id
 
     def _store_attachment(
         self,
         session: Session,
-        message: Message,
+        message_pk: int,
         submission_id: int | None,
         att: ParsedAttachment,
+        blob: tuple[str, str],
         extracted: extract.Extracted | None,
         caption: str = "",
     ) -> StoredAttachment:
-        sha, path = self.blobs.put("att", att.payload)
+        sha, path = blob
         meta = dict(extracted.meta) if extracted else {}
         if caption:
             meta["caption"] = caption
-        row = Attachment(
-            message_pk=message.id,
-            submission_id=submission_id,
+        row = StoredAttachment(
+            attachment_id=0,
             filename=att.filename,
             safe_name=att.safe_name,
             content_type=att.content_type,
             size=att.size,
             sha256=sha,
-            blob_path=path,
-            inline=att.inline,
             kind=extracted.kind if extracted else "",
             text=extracted.text if extracted else "",
-            text_chars=len(extracted.text) if extracted else 0,
-            extract_error=extracted.error if extracted else "",
-            encrypted=extracted.encrypted if extracted else False,
-            meta=meta,
+            error=extracted.error if extracted else "",
         )
-        session.add(row)
-        session.flush()
-        return StoredAttachment(
-            attachment_id=row.id,
-            filename=row.filename,
-            safe_name=row.safe_name,
-            content_type=row.content_type,
-            size=row.size,
-            sha256=sha,
-            kind=row.kind,
-            text=row.text,
-            error=row.extract_error,
+        attachment_id = insert_row(
+            session,
+            Attachment,
+            dict(
+                message_pk=message_pk,
+                submission_id=submission_id,
+                filename=row.filename,
+                safe_name=row.safe_name,
+                content_type=row.content_type,
+                size=row.size,
+                sha256=sha,
+                blob_path=path,
+                inline=att.inline,
+                kind=row.kind,
+                text=row.text,
+                text_chars=len(row.text),
+                extract_error=row.error,
+                encrypted=extracted.encrypted if extracted else False,
+                meta=meta,
+            ),
         )
+        return replace(row, attachment_id=attachment_id)
 
     # ------------------------------------------------------------------ quarantine
 
@@ -802,23 +858,26 @@ class Ingestor:
                 return Outcome.DUPLICATE
             existing = message_store.message_by_sha(session, sha)
             if existing is not None:
-                message_store.add_location(session, existing, ref, now, duplicate=True)
+                message_store.add_location(session, existing.id, ref, now, duplicate=True)
                 return Outcome.DUPLICATE
-            message = Message(
-                sha256=sha,
-                body_sha256=body_sha,
-                size=len(raw),
-                raw_path=raw_path,
-                message_id=_header_message_id(raw),
-                received_at=received_at,
-                ingested_at=now,
-                kind=Kind.QUARANTINED.value,
-                rule="quarantine",
-                reason=reason[:4000],
-                defects=[],
+            message_pk = insert_row(
+                session,
+                Message,
+                dict(
+                    sha256=sha,
+                    body_sha256=body_sha,
+                    size=len(raw),
+                    raw_path=raw_path,
+                    message_id=_header_message_id(raw),
+                    received_at=received_at,
+                    ingested_at=now,
+                    kind=Kind.QUARANTINED.value,
+                    rule="quarantine",
+                    reason=reason[:4000],
+                    defects=[],
+                ),
             )
-            session.add(message)
-            message_store.add_location(session, message, ref, now, duplicate=False)
+            message_store.add_location(session, message_pk, ref, now, duplicate=False)
         return Outcome.QUARANTINED
 
     def _requarantine(self, message_pk: int, reason: str) -> None:
@@ -833,22 +892,15 @@ _PREFIX = re.compile(r"^\s*((re|fw|fwd|回复|答复|转发|投稿|来稿|稿件
 _BOOK_TITLE = re.compile(r"《([^》\n]{1,100})》")
 
 
-def _message_fields(
-    sha: str,
-    body_sha: str,
-    size: int,
-    raw_path: str,
-    parsed: ParsedMail,
-    received_at: datetime,
-    now: datetime,
-) -> dict[str, object]:
+def _message_fields(common: _Common) -> dict[str, object]:
     """The columns of a ``messages`` row that come from the bytes and the parsed headers."""
+    parsed = common.parsed
     sender = parsed.sender
     return {
-        "sha256": sha,
-        "body_sha256": body_sha,
-        "size": size,
-        "raw_path": raw_path,
+        "sha256": common.sha,
+        "body_sha256": common.body_sha,
+        "size": common.size,
+        "raw_path": common.raw_path,
         "message_id": parsed.message_id[:998],
         "in_reply_to": " ".join(parsed.in_reply_to),
         "references": " ".join(parsed.references),
@@ -856,8 +908,8 @@ def _message_fields(
         "sender_name": (sender.name if sender else "")[:500],
         "subject": parsed.subject,
         "date": parsed.date,
-        "received_at": received_at,
-        "ingested_at": now,
+        "received_at": common.received_at,
+        "ingested_at": common.now,
         "defects": list(parsed.defects),
     }
 

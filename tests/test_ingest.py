@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from intake.app import App
-from intake.errors import MailboxUnavailable
+from intake.errors import MailboxUnavailable, StorageError
 from intake.ingest import Ingestor, Outcome
 from intake.mail import FolderInfo
 from intake.models import Attachment, Location, Message, Submission
@@ -131,6 +131,21 @@ def test_crash_between_commit_and_move_leaves_no_duplicate(
     assert result["fetched"] == 0  # nothing ingested twice ...
     assert dovecot.uids(*account, "INBOX") == []  # ... and the leftovers were moved
     assert count(app, Submission) == 2
+
+
+def test_store_failure_stops_the_poll_and_records_nothing(
+    app: App, dovecot: Dovecot, account: tuple[str, str]
+) -> None:
+    dovecot.append(*account, "INBOX", submission())
+    store = Path(app.settings.storage.path)
+    store.mkdir(parents=True, exist_ok=True)
+    (store / "raw").write_text("not a directory")  # every raw write now fails
+    with pytest.raises(StorageError, match="cannot store blob"):
+        poll(app)
+    assert count(app, Message) == 0
+    assert len(dovecot.uids(*account, "INBOX")) == 1  # still on the server, not moved
+    (store / "raw").unlink()
+    assert poll(app)["new"] == 1
 
 
 def test_uidvalidity_change_rescans_without_duplicates(

@@ -8,15 +8,17 @@ as is through ``postgresql+psycopg://`` URLs.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, insert, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake.errors import ConfigError, StorageError
+from intake.models import Base, table
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -65,6 +67,13 @@ def _sqlite_begin(conn: Any) -> None:
     # BEGIN IMMEDIATE takes the write lock up front, so two daemons on one SQLite file
     # serialise instead of failing with "database is locked" at commit.
     conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def insert_row(session: Session, model: type[Base], fields: Mapping[str, object]) -> int:
+    """Insert one row with a Core ``INSERT … RETURNING id``, bypassing the unit of work
+    (ingest's hot path: several times cheaper than ``session.add`` and a flush)."""
+    rows = table(model)
+    return int(session.execute(insert(rows).values(fields).returning(rows.c.id)).scalar_one())
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from intake.errors import NotFound
 from intake.mail import Kind, MessageRef
-from intake.models import Location, MailboxState, Message
+from intake.models import Location, MailboxState, Message, table
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,21 +65,28 @@ def message_by_identity(session: Session, message_id: str, body_sha256: str) -> 
     ).first()
 
 
+def update_message(session: Session, pk: int, fields: Mapping[str, object]) -> None:
+    """Overwrite columns of a ``messages`` row (a reprocessed message filled in again)."""
+    messages = table(Message)
+    session.execute(update(messages).where(messages.c.id == pk).values(fields))
+
+
 def add_location(
-    session: Session, message: Message, ref: MessageRef, now: datetime, *, duplicate: bool
-) -> Location:
-    loc = Location(
-        message=message,
-        mailbox=ref.mailbox,
-        folder=ref.folder,
-        uidvalidity=ref.uidvalidity,
-        uid=ref.uid,
-        seen_at=now,
-        moved_at=None,
-        duplicate=duplicate,
+    session: Session, message_pk: int, ref: MessageRef, now: datetime, *, duplicate: bool
+) -> None:
+    """Record where on the server a message was seen (unique: a racing poller fails here)."""
+    session.execute(
+        insert(table(Location)).values(
+            message_pk=message_pk,
+            mailbox=ref.mailbox,
+            folder=ref.folder,
+            uidvalidity=ref.uidvalidity,
+            uid=ref.uid,
+            seen_at=now,
+            moved_at=None,
+            duplicate=duplicate,
+        )
     )
-    session.add(loc)
-    return loc
 
 
 def mark_moved(
