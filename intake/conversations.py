@@ -481,14 +481,15 @@ def find_original(
     """The earliest submission this one repeats: the same text or files (exact), else the most
     similar text at or above ``near_threshold`` among the LSH candidates (near)."""
     comparable = len(dedupe.normalise(submission.article_text)) >= dedupe.MIN_CHARS
-    for earlier in dedupe_store.exact_matches(
+    earlier = dedupe_store.first_exact_match(
         session,
         content_hash=submission.content_hash if comparable else "",
         # The same files only make the same piece when the article came from them: a
         # signature logo attached to two different letters does not.
         attachments_hash=submission.attachments_hash if submission.article_source != "body" else "",
         before=submission.id,
-    ):
+    )
+    if earlier is not None:
         same_text = comparable and earlier.content_hash == submission.content_hash
         how = "the same text" if same_text else "the same attachments"
         return Original(earlier.duplicate_of or earlier.id, 1.0, how)

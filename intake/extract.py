@@ -106,6 +106,18 @@ def extract(
     return result
 
 
+def needs_worker(filename: str, content_type: str, payload: bytes, limits: ExtractConfig) -> bool:
+    """Whether :func:`extract` would hand this attachment to the worker process (tens of
+    milliseconds or more, where the in-process readers take microseconds): ingest reads such
+    attachments outside its write transaction."""
+    fmt, by_content = _detect(filename, content_type, payload)
+    if len(payload) > limits.max_attachment_bytes or (not by_content and kind_of(fmt) != "other"):
+        return False
+    if fmt in IMAGE_FORMATS:
+        return fmt not in HEADER_ONLY_IMAGES and fmt != "heic"
+    return fmt == "zip" or fmt in _WORKER_FORMATS
+
+
 _CLAIMED = {
     **{("zip", ext): "docx" for ext in ("docx", "docm", "dotx", "wps", "doc")},
     **{("ole", ext): "doc" for ext in ("doc", "dot", "wps", "docx")},

@@ -453,9 +453,9 @@ class Ingestor:
             with self.sessions() as session, session.begin():
                 if ref is not None and message_store.location(session, ref) is not None:
                     return Outcome.DUPLICATE
-                duplicate = message_store.message_by_sha(session, sha)
+                duplicate = message_store.recorded(session, sha)
                 if duplicate is not None:
-                    self._add_duplicate_location(session, duplicate, ref, now)
+                    self._add_duplicate_location(session, duplicate.id, ref, now)
                     return Outcome.DUPLICATE
             raise
         if item is None:
@@ -476,10 +476,11 @@ class Ingestor:
     ) -> Ingested | None:
         """Record one parsed message; ``None`` when its content was recorded before.
 
-        Most mail needs nothing slow, and is read, classified and written in one transaction.
-        Genuine mail with attachments to read, or a signed reply whose DKIM key is looked up
-        in DNS, does that work between a short read transaction and the write transaction,
-        so the database's write lock is never held while a document is read.
+        Most mail needs nothing slow, and is read, classified and written in one transaction
+        (photos and text files are read in-process, in microseconds). Genuine mail with an
+        attachment for the extraction worker (a document, an archive), or a signed reply whose
+        DKIM key is looked up in DNS, does that work between a short read transaction and the
+        write transaction, so the database's write lock is never held while a document is read.
         """
         parsed = common.parsed
         with self.sessions() as session, session.begin():
@@ -488,7 +489,9 @@ class Ingestor:
             thread = self._find_thread(session, parsed)
             verdict = classify.classify(parsed, self._context(thread))
             slow = (
-                verdict.kind in GENUINE_KINDS and not oversize_note and bool(parsed.attachments)
+                verdict.kind in GENUINE_KINDS
+                and not oversize_note
+                and self._slow_to_read(parsed.attachments)
             ) or (verdict.kind is Kind.REPLY and self._wants_dkim(raw, parsed))
             if not slow:
                 decision = self._decide(parsed, thread, verdict, oversize_note, raw)
@@ -500,19 +503,18 @@ class Ingestor:
     def _seen_before(self, session: Session, common: _Common) -> bool:
         """Whether these bytes, or this message delivered again, are recorded already; if so,
         the new server location is linked to the earlier message."""
-        duplicate = self._find_duplicate(session, common.sha)
-        if duplicate is not None:
-            self._add_duplicate_location(session, duplicate, common.ref, common.now)
-            return True
-        earlier = (
-            message_store.message_by_identity(session, common.parsed.message_id, common.body_sha)
-            if common.body_sha
-            else None
+        # The server location is not looked up here: ``poll`` only hands in UIDs it did not
+        # know, and a second poller racing us trips the unique constraint on ``locations``.
+        earlier = message_store.recorded(
+            session, common.sha, common.parsed.message_id, common.body_sha
         )
-        if earlier is not None:
+        if earlier is None:
+            return False
+        if earlier.same_bytes:
+            self._add_duplicate_location(session, earlier.id, common.ref, common.now)
+        else:
             self._record_redelivery(session, earlier, common)
-            return True
-        return False
+        return True
 
     def _decide(
         self,
@@ -557,15 +559,9 @@ class Ingestor:
             hook(session, item)
         return item
 
-    def _find_duplicate(self, session: Session, sha: str) -> Message | None:
-        """The message already recorded with these exact bytes.
-
-        The server location is not looked up here: ``poll`` only hands in UIDs it did not
-        know, and a second poller racing us trips the unique constraint on ``locations``.
-        """
-        return message_store.message_by_sha(session, sha)
-
-    def _record_redelivery(self, session: Session, earlier: Message, common: _Common) -> None:
+    def _record_redelivery(
+        self, session: Session, earlier: message_store.Recorded, common: _Common
+    ) -> None:
         """The same message delivered again with other trace headers: keep its bytes, link it
         to what the first copy became, and do nothing else (no second submission or reply)."""
         message_pk = insert_row(
@@ -584,10 +580,10 @@ class Ingestor:
             message_store.add_location(session, message_pk, common.ref, common.now, duplicate=True)
 
     def _add_duplicate_location(
-        self, session: Session, message: Message, ref: MessageRef | None, now: datetime
+        self, session: Session, message_pk: int, ref: MessageRef | None, now: datetime
     ) -> None:
         if ref is not None and message_store.location(session, ref) is None:
-            message_store.add_location(session, message.id, ref, now, duplicate=True)
+            message_store.add_location(session, message_pk, ref, now, duplicate=True)
 
     def _find_thread(self, session: Session, parsed: ParsedMail) -> ThreadMatch | None:
         secret = self.reply_secret
@@ -646,13 +642,20 @@ class Ingestor:
         return {
             i: extract.extract(
                 a.filename,
-                f"{a.content_type}; charset={a.charset}" if a.charset else a.content_type,
+                _content_type(a),
                 a.payload,
                 self.settings.extract,
                 memory_bytes=self.settings.extract.worker_memory_bytes,
             )
             for i, a in enumerate(attachments)
         }
+
+    def _slow_to_read(self, attachments: Sequence[ParsedAttachment]) -> bool:
+        limits = self.settings.extract
+        return any(
+            extract.needs_worker(a.filename, _content_type(a), a.payload, limits)
+            for a in attachments
+        )
 
     def _write(
         self, session: Session, common: _Common, thread: ThreadMatch | None, decision: _Decision
@@ -856,7 +859,7 @@ class Ingestor:
         with self.sessions() as session, session.begin():
             if message_store.location(session, ref) is not None:
                 return Outcome.DUPLICATE
-            existing = message_store.message_by_sha(session, sha)
+            existing = message_store.recorded(session, sha)
             if existing is not None:
                 message_store.add_location(session, existing.id, ref, now, duplicate=True)
                 return Outcome.DUPLICATE
@@ -890,6 +893,13 @@ class Ingestor:
 
 _PREFIX = re.compile(r"^\s*((re|fw|fwd|回复|答复|转发|投稿|来稿|稿件)\s*[:：]\s*)+", re.IGNORECASE)
 _BOOK_TITLE = re.compile(r"《([^》\n]{1,100})》")
+
+
+def _content_type(attachment: ParsedAttachment) -> str:
+    """The attachment's content type with its charset parameter, as extraction reads it."""
+    if attachment.charset:
+        return f"{attachment.content_type}; charset={attachment.charset}"
+    return attachment.content_type
 
 
 def _message_fields(common: _Common) -> dict[str, object]:

@@ -70,18 +70,19 @@ def candidates(
     return ranked[:limit]
 
 
-def exact_matches(
+def first_exact_match(
     session: Session, *, content_hash: str, attachments_hash: str, before: int
-) -> list[Earlier]:
-    """Earlier submissions with the same article hash or the same set of attachments."""
+) -> Earlier | None:
+    """The earliest submission with the same article hash or the same set of attachments."""
     conditions = []
     if content_hash:
         conditions.append(Submission.content_hash == content_hash)
     if attachments_hash:
         conditions.append(Submission.attachments_hash == attachments_hash)
     if not conditions:
-        return []
-    return _earlier(session, Submission.id < before, or_(*conditions))
+        return None
+    found = _earlier(session, Submission.id < before, or_(*conditions), limit=1)
+    return found[0] if found else None
 
 
 def earlier(session: Session, ids: Sequence[int]) -> list[Earlier]:
@@ -90,7 +91,9 @@ def earlier(session: Session, ids: Sequence[int]) -> list[Earlier]:
     return _earlier(session, Submission.id.in_(list(ids)))
 
 
-def _earlier(session: Session, *where: ColumnElement[bool]) -> list[Earlier]:
+def _earlier(
+    session: Session, *where: ColumnElement[bool], limit: int | None = None
+) -> list[Earlier]:
     rows = session.execute(
         select(
             Submission.id,
@@ -103,5 +106,6 @@ def _earlier(session: Session, *where: ColumnElement[bool]) -> list[Earlier]:
         )
         .where(*where)
         .order_by(Submission.id)
+        .limit(limit)
     )
     return [Earlier(*row) for row in rows]

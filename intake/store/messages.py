@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import and_, bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from intake.errors import NotFound
@@ -50,25 +50,54 @@ def location(session: Session, ref: MessageRef) -> Location | None:
     ).first()
 
 
-def message_by_sha(session: Session, sha256: str) -> Message | None:
-    return session.scalars(select(Message).where(Message.sha256 == sha256)).first()
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """A message already recorded, as ingest's duplicate check sees it."""
+
+    id: int
+    kind: str
+    submission_id: int | None
+    claim_id: int | None
+    same_bytes: bool  # False: the same Message-ID and body with other trace headers
 
 
-def message_by_identity(session: Session, message_id: str, body_sha256: str) -> Message | None:
-    """The same message delivered again with different trace headers (same Message-ID and body)."""
-    if not message_id:
-        return None
-    return session.scalars(
-        select(Message)
-        .where(Message.message_id == message_id, Message.body_sha256 == body_sha256)
-        .order_by(Message.id)
+def recorded(
+    session: Session, sha256: str, message_id: str = "", body_sha256: str = ""
+) -> Recorded | None:
+    """The message recorded with these exact bytes, else the first one with the same
+    Message-ID and body (the same mail delivered again); one indexed query."""
+    messages = table(Message)
+    same_bytes = messages.c.sha256 == sha256
+    match = same_bytes
+    if message_id and body_sha256:
+        match = or_(
+            same_bytes,
+            and_(messages.c.message_id == message_id, messages.c.body_sha256 == body_sha256),
+        )
+    row = session.execute(
+        select(
+            messages.c.id,
+            messages.c.kind,
+            messages.c.submission_id,
+            messages.c.claim_id,
+            messages.c.sha256,
+        )
+        .where(match)
+        .order_by(same_bytes.desc(), messages.c.id)
+        .limit(1)
     ).first()
+    if row is None:
+        return None
+    return Recorded(row.id, row.kind, row.submission_id, row.claim_id, row.sha256 == sha256)
 
 
 def update_message(session: Session, pk: int, fields: Mapping[str, object]) -> None:
     """Overwrite columns of a ``messages`` row (a reprocessed message filled in again)."""
     messages = table(Message)
-    session.execute(update(messages).where(messages.c.id == pk).values(fields))
+    session.execute(
+        update(messages).where(messages.c.id == bindparam("message_pk")),
+        {"message_pk": pk, **fields},
+    )
 
 
 def add_location(
@@ -76,16 +105,17 @@ def add_location(
 ) -> None:
     """Record where on the server a message was seen (unique: a racing poller fails here)."""
     session.execute(
-        insert(table(Location)).values(
-            message_pk=message_pk,
-            mailbox=ref.mailbox,
-            folder=ref.folder,
-            uidvalidity=ref.uidvalidity,
-            uid=ref.uid,
-            seen_at=now,
-            moved_at=None,
-            duplicate=duplicate,
-        )
+        insert(table(Location)),
+        {
+            "message_pk": message_pk,
+            "mailbox": ref.mailbox,
+            "folder": ref.folder,
+            "uidvalidity": ref.uidvalidity,
+            "uid": ref.uid,
+            "seen_at": now,
+            "moved_at": None,
+            "duplicate": duplicate,
+        },
     )
 
 
