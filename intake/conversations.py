@@ -112,12 +112,14 @@ class Conversations:
         """A new submission: fingerprint it and link it to the piece it repeats, if any."""
         if item.verdict.kind is not Kind.SUBMISSION or item.submission_id is None:
             return
-        submission = submission_store.get_submission(session, item.submission_id)
-        found = dedupe.fingerprint(submission.article_text)
-        match = find_original(session, submission, found, self.settings.dedupe.near_threshold)
+        # Plain columns, not the ORM object: every new submission passes here, few match.
+        (piece,) = dedupe_store.earlier(session, [item.submission_id])
+        found = dedupe.fingerprint(piece.article_text)
+        match = find_original(session, piece, found, self.settings.dedupe.near_threshold)
         if found is not None:
-            dedupe_store.replace_fingerprints(session, submission.id, found.bands)
+            dedupe_store.add_fingerprints(session, piece.id, found.bands)
         if match is not None:
+            submission = submission_store.get_submission(session, piece.id)
             self._mark_duplicate(
                 session, submission, match.id, match.similarity, match.how, now=item.now
             )
@@ -474,7 +476,7 @@ class Original:
 
 def find_original(
     session: Session,
-    submission: Submission,
+    submission: dedupe_store.Earlier,
     found: dedupe.Fingerprint | None,
     near_threshold: float,
 ) -> Original | None:

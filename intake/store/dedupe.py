@@ -31,6 +31,13 @@ def replace_fingerprints(
 ) -> None:
     """Store the band keys of a submission's current article (dropping older ones)."""
     session.execute(delete(Fingerprint).where(Fingerprint.submission_id == submission_id))
+    add_fingerprints(session, submission_id, bands)
+
+
+def add_fingerprints(
+    session: Session, submission_id: int, bands: Sequence[tuple[int, str]]
+) -> None:
+    """Store the band keys of a new submission (one that has none yet)."""
     if bands:
         session.execute(
             insert(Fingerprint),
