@@ -525,7 +525,8 @@ class Ingestor:
         raw: bytes | None,
     ) -> _Decision:
         """What the message is, after reading its documents and checking a reply's DKIM
-        signature; the attachments of genuine mail are stored here, outside any transaction."""
+        signature. The attachments of genuine mail are stored here: outside any transaction
+        when the work is slow, inside the message's own transaction when it is not."""
         documents: dict[int, extract.Extracted] = {}
         if verdict.kind in GENUINE_KINDS and not oversize_note:
             documents = self._extract(parsed.attachments)
