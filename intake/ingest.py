@@ -13,12 +13,12 @@ import hashlib
 import logging
 import re
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -731,44 +731,26 @@ class Ingestor:
         now: datetime,
     ) -> int:
         """Insert the submission a message makes, its "received" event and its version 1."""
-        doc_texts = [
-            (parsed.attachments[i].filename, d.text)
-            for i, d in sorted(documents.items())
-            if d.kind in DOCUMENT_KINDS and d.text.strip()
-        ]
-        article, source = extract.choose_article(parsed.text, doc_texts)
-        chars, words = extract.count_words(article)
-        attachment_hashes = sorted(
-            hashlib.sha256(a.payload).hexdigest() for a in parsed.attachments if not a.inline
-        )
         sender = parsed.sender
-        submission_id = insert_row(
-            session,
-            Submission,
-            dict(
-                status="received",
-                copyright_status="not_requested",
-                sender=(sender.addr if sender else "").lower()[:320],
-                sender_name=(sender.name if sender else "")[:500],
-                subject=parsed.subject,
-                title=title_from(parsed.subject, article),
-                received_at=received_at,
-                decision_due=received_at + timedelta(days=self.settings.replies.decision_days),
-                message_pk=message_pk,
-                body_text=parsed.text,
-                article_text=article,
-                article_source=source[:500],
-                char_count=chars,
-                word_count=words,
-                content_hash=content_hash(article),
-                attachments_hash=(
-                    hashlib.sha256(" ".join(attachment_hashes).encode()).hexdigest()
-                    if attachment_hashes
-                    else ""
-                ),
-                updated_at=now,
-            ),
+        row = submission_row(
+            sender=sender.addr if sender else "",
+            sender_name=sender.name if sender else "",
+            subject=parsed.subject,
+            body_text=parsed.text,
+            documents=[
+                (parsed.attachments[i].filename, d.text)
+                for i, d in sorted(documents.items())
+                if d.kind in DOCUMENT_KINDS and d.text.strip()
+            ],
+            attachment_hashes=[
+                hashlib.sha256(a.payload).hexdigest() for a in parsed.attachments if not a.inline
+            ],
+            received_at=received_at,
+            decision_days=self.settings.replies.decision_days,
+            message_pk=message_pk,
+            now=now,
         )
+        submission_id = insert_row(session, Submission, row)
         insert_row(
             session,
             Event,
@@ -788,8 +770,8 @@ class Ingestor:
                 submission_id=submission_id,
                 message_pk=message_pk,
                 number=1,
-                article_text=article,
-                char_count=chars,
+                article_text=row["article_text"],
+                char_count=row["char_count"],
                 created_at=now,
             ),
         )
@@ -922,6 +904,48 @@ def _message_fields(common: _Common) -> dict[str, object]:
         "received_at": common.received_at,
         "ingested_at": common.now,
         "defects": list(parsed.defects),
+    }
+
+
+def submission_row(
+    *,
+    sender: str,
+    sender_name: str,
+    subject: str,
+    body_text: str,
+    documents: Sequence[tuple[str, str]],
+    attachment_hashes: Iterable[str],
+    received_at: datetime,
+    decision_days: int,
+    message_pk: int,
+    now: datetime,
+) -> dict[str, Any]:
+    """The columns of a new ``received`` submission: the article chosen from the body and the
+    documents' texts (``(filename, text)``), its counts and hashes, and its decision deadline.
+    Ingest and a message reclassified as a submission both build it here."""
+    article, source = extract.choose_article(body_text, documents)
+    chars, words = extract.count_words(article)
+    hashes = sorted(attachment_hashes)
+    return {
+        "status": "received",
+        "copyright_status": "not_requested",
+        "sender": sender.lower()[:320],
+        "sender_name": sender_name[:500],
+        "subject": subject,
+        "title": title_from(subject, article),
+        "received_at": received_at,
+        "decision_due": received_at + timedelta(days=decision_days),
+        "message_pk": message_pk,
+        "body_text": body_text,
+        "article_text": article,
+        "article_source": source[:500],
+        "char_count": chars,
+        "word_count": words,
+        "content_hash": content_hash(article),
+        "attachments_hash": (
+            hashlib.sha256(" ".join(hashes).encode()).hexdigest() if hashes else ""
+        ),
+        "updated_at": now,
     }
 
 

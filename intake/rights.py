@@ -4,22 +4,21 @@ reclassify a message between submission and claim."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Literal, Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from intake import claimflow, claims, extract, parsing, workflow
+from intake import claimflow, claims, parsing, workflow
 from intake.claimflow import ClaimStatus, Outcome, Role
 from intake.clock import as_utc
 from intake.config import Settings
 from intake.editorial import Editor, Reply, ReplyQueue, reply_of, with_text
 from intake.errors import IntakeError, UsageError
-from intake.ingest import SYSTEM_ACTOR, Ingested, content_hash, title_from
+from intake.ingest import SYSTEM_ACTOR, Ingested, submission_row
 from intake.mail import Address, Kind, ParsedMail
 from intake.models import Claim, Message, Submission, Version
 from intake.store import claims as claim_store
@@ -496,33 +495,19 @@ class Rights:
     def _new_submission(self, session: Session, message: Message, now: datetime) -> Submission:
         """A received submission from a stored message, as ingest would have made it."""
         files = claim_store.message_attachments(session, message.id)
-        documents = [(a.filename, a.text) for a in files if a.kind == "document" and a.text]
-        article, source = extract.choose_article(message.body_text, documents)
-        chars, words = extract.count_words(article)
-        hashes = sorted(a.sha256 for a in files if not a.inline)
-        received_at = message.received_at
-        submission = claim_store.add_submission(
-            session,
-            status=workflow.Status.RECEIVED.value,
-            copyright_status=workflow.CopyrightStatus.NOT_REQUESTED.value,
-            sender=message.sender.lower()[:320],
+        row = submission_row(
+            sender=message.sender,
             sender_name=message.sender_name,
             subject=message.subject,
-            title=title_from(message.subject, article),
-            received_at=received_at,
-            decision_due=received_at + timedelta(days=self.settings.replies.decision_days),
-            message_pk=message.id,
             body_text=message.body_text,
-            article_text=article,
-            article_source=source[:500],
-            char_count=chars,
-            word_count=words,
-            content_hash=content_hash(article),
-            attachments_hash=(
-                hashlib.sha256(" ".join(hashes).encode()).hexdigest() if hashes else ""
-            ),
-            updated_at=now,
+            documents=[(a.filename, a.text) for a in files if a.kind == "document" and a.text],
+            attachment_hashes=[a.sha256 for a in files if not a.inline],
+            received_at=message.received_at,
+            decision_days=self.settings.replies.decision_days,
+            message_pk=message.id,
+            now=now,
         )
+        submission = claim_store.add_submission(session, **row)
         for attachment in files:
             attachment.submission_id = submission.id
         session.add(
@@ -530,8 +515,8 @@ class Rights:
                 submission_id=submission.id,
                 message_pk=message.id,
                 number=1,
-                article_text=article,
-                char_count=chars,
+                article_text=submission.article_text,
+                char_count=submission.char_count,
                 created_at=now,
             )
         )
