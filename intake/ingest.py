@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from intake import captions, classify, extract, parsing, replies, threading
 from intake.blobstore import BlobStore, WriteAhead
 from intake.config import MailboxConfig, Settings, own_addresses
-from intake.errors import MailboxError, ParseError, StorageError, UsageError
+from intake.errors import MailboxError, StorageError, UsageError
 from intake.mail import (
     NO_AUTOREPLY_KINDS,
     FolderInfo,
@@ -40,6 +40,7 @@ from intake.mail import (
     Verdict,
 )
 from intake.models import Attachment, Event, Message, Submission, Version
+from intake.parseahead import MIN_MESSAGES, ParseAhead, Parsed
 from intake.store import claims as claim_store
 from intake.store import conversations as conversation_store
 from intake.store import insert_row
@@ -201,8 +202,11 @@ class Ingestor:
         reply_secret: bytes,
         hooks: Sequence[IngestHook] = (),
         dkim: Callable[[bytes], str] | None = None,
+        parse_ahead_min: int = MIN_MESSAGES,
     ) -> None:
         self.settings = settings
+        #: New messages in one poll from which parsing moves to a worker process.
+        self.parse_ahead_min = parse_ahead_min
         self.dkim = dkim
         self.sessions = sessions
         self.blobs = blobs
@@ -255,19 +259,28 @@ class Ingestor:
             done += 1
             if progress:
                 progress(done, len(sizes))
-        with WriteAhead(self.blobs) as ahead:
+        backlog = len(normal) >= self.parse_ahead_min
+        with WriteAhead(self.blobs) as ahead, ParseAhead(enabled=backlog) as parser:
             for batch in _batches(normal, config.batch_size, BATCH_BYTES):
                 committed: list[int] = []
-                # Every raw write of the batch starts now: the writer thread fsyncs while this
-                # one parses and records; each message waits for its own write.
+                # Every raw write of the batch starts now, and on a large backlog its parsing
+                # too: the writer thread fsyncs and the parse worker parses while this thread
+                # records; each message waits for its own write and parse.
+                fetched = list(box.fetch([s.uid for s in batch]))
                 pending = deque(
-                    (raw, ahead.put("raw", raw.raw)) for raw in box.fetch([s.uid for s in batch])
+                    zip(
+                        fetched,
+                        [ahead.put("raw", raw.raw) for raw in fetched],
+                        parser.submit([raw.raw for raw in fetched]),
+                        strict=True,
+                    )
                 )
+                del fetched  # each message is freed once it is recorded
                 while pending:
-                    raw, stored = pending.popleft()
+                    raw, stored, parsing_ahead = pending.popleft()
                     if should_stop is not None and should_stop():
                         break
-                    outcome = self.ingest(raw, stored)
+                    outcome = self.ingest(raw, stored, parsing_ahead)
                     result = result.add(outcome)
                     committed.append(raw.ref.uid)
                     done += 1
@@ -336,29 +349,31 @@ class Ingestor:
 
     # ------------------------------------------------------------------ one message
 
-    def ingest(self, raw: RawMail, stored: Future[tuple[str, str]] | None = None) -> Outcome:
+    def ingest(
+        self,
+        raw: RawMail,
+        stored: Future[tuple[str, str]] | None = None,
+        parsed_ahead: Future[Parsed] | None = None,
+    ) -> Outcome:
         """Store, parse, classify and record one message. Never raises for bad mail.
 
         ``stored`` is the write of the raw bytes when the caller started it ahead
         (:class:`~intake.blobstore.WriteAhead`); nothing is recorded until it has finished.
         A :class:`~intake.errors.StorageError` from either write stops the poll: fine.
+        ``parsed_ahead`` is its parse in a worker process
+        (:class:`~intake.parseahead.ParseAhead`); if that failed it is parsed here.
         """
         if stored is None:
             sha, raw_path = self.blobs.put("raw", raw.raw)
         body_sha = hashlib.sha256(_body(raw.raw)).hexdigest() if raw.raw else ""
         received_at = raw.internaldate or self.clock()
-        parsed: ParsedMail | None = None
-        try:
-            parsed = parsing.parse(raw.raw)
-        except ParseError as exc:
-            reason = f"parse: {exc}"
-        except Exception as exc:  # noqa: BLE001 - a parser bug must not stop the mailbox
-            log.exception("parser crashed on %s", raw.ref)
-            reason = f"parser crashed: {type(exc).__name__}: {exc}"
+        parsed = _parsed_ahead(parsed_ahead) if parsed_ahead is not None else None
+        if parsed is None:
+            parsed = parsing.parse_or_reason(raw.raw)
         if stored is not None:
             sha, raw_path = stored.result()
-        if parsed is None:
-            return self._quarantine(raw.ref, raw.raw, sha, raw_path, body_sha, received_at, reason)
+        if isinstance(parsed, str):
+            return self._quarantine(raw.ref, raw.raw, sha, raw_path, body_sha, received_at, parsed)
         try:
             return self._record(
                 raw.ref, len(raw.raw), sha, raw_path, body_sha, received_at, parsed, raw=raw.raw
@@ -876,6 +891,15 @@ class Ingestor:
 
 _PREFIX = re.compile(r"^\s*((re|fw|fwd|回复|答复|转发|投稿|来稿|稿件)\s*[:：]\s*)+", re.IGNORECASE)
 _BOOK_TITLE = re.compile(r"《([^》\n]{1,100})》")
+
+
+def _parsed_ahead(future: Future[Parsed]) -> Parsed | None:
+    """A parse worker's result; ``None`` (parse in-process) when the worker failed."""
+    try:
+        return future.result()
+    except Exception as exc:  # noqa: BLE001 - a dead worker costs speed, never a message
+        log.warning("parse worker failed (%s: %s); parsing in-process", type(exc).__name__, exc)
+        return None
 
 
 def _content_type(attachment: ParsedAttachment) -> str:

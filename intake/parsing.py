@@ -14,6 +14,7 @@ attachment, and its own attachments are also listed, so that a forwarded submiss
 from __future__ import annotations
 
 import binascii
+import logging
 import mimetypes
 import re
 from collections.abc import Iterable
@@ -35,6 +36,8 @@ from intake.errors import ParseError
 from intake.htmltext import html_to_text
 from intake.mail import Address, ParsedAttachment, ParsedMail
 from intake.names import safe_name
+
+log = logging.getLogger(__name__)
 
 #: Deeper MIME nesting than this is treated as hostile; real mail stays well under ten.
 MAX_DEPTH = 50
@@ -59,6 +62,18 @@ def parse(raw: bytes) -> ParsedMail:
     except RecursionError as exc:
         # The stdlib parser recurses once per nesting level of multiparts.
         raise ParseError("MIME structure nested too deeply to parse") from exc
+
+
+def parse_or_reason(raw: bytes) -> ParsedMail | str:
+    """:func:`parse`, with a failure returned as the reason to quarantine the message for
+    (picklable either way: a parse worker process sends it back)."""
+    try:
+        return parse(raw)
+    except ParseError as exc:
+        return f"parse: {exc}"
+    except Exception as exc:  # noqa: BLE001 - a parser bug must not stop the mailbox
+        log.exception("parser crashed")
+        return f"parser crashed: {type(exc).__name__}: {exc}"
 
 
 @dataclass

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import pytest
@@ -12,8 +14,9 @@ from sqlalchemy import func, select
 from intake.app import App
 from intake.errors import MailboxUnavailable, StorageError
 from intake.ingest import Ingestor, Outcome
-from intake.mail import FolderInfo
+from intake.mail import FolderInfo, MessageRef, RawMail
 from intake.models import Attachment, Location, Message, Submission
+from intake.parseahead import Parsed
 from tests.helpers import AppFactory, nested, settings_for, submission
 from tests.servers import Dovecot
 
@@ -226,6 +229,26 @@ def test_cpython_corpus_none_lost(
         # Dovecot may normalise bare LF to CRLF on APPEND; compare what the server holds.
     assert len(stored) == len(hashes)
     assert dovecot.uids(*account, "INBOX") == []
+
+
+def test_backlog_parsed_by_the_worker_is_ingested_the_same(
+    app: App, dovecot: Dovecot, account: tuple[str, str]
+) -> None:
+    app.ingestor.parse_ahead_min = 3  # a "large" backlog, so the parse worker starts
+    dovecot.append(*account, "INBOX", nested(80))
+    for i in range(6):
+        dovecot.append(*account, "INBOX", submission(subject=f"稿件 {i}"))
+    assert poll(app) == {"fetched": 7, "new": 6, "duplicates": 0, "quarantined": 1, "ignored": 0}
+    with app.sessions() as session, session.begin():
+        titles = set(session.scalars(select(Submission.title)))
+    assert titles == {f"稿件 {i}" for i in range(6)}
+
+
+def test_a_failed_parse_worker_costs_nothing_but_speed(app: App) -> None:
+    failed: Future[Parsed] = Future()
+    failed.set_exception(BrokenProcessPool("worker died"))
+    raw = RawMail(MessageRef("submissions", "INBOX", 1, 1), submission())
+    assert app.ingestor.ingest(raw, parsed_ahead=failed) is Outcome.NEW
 
 
 def test_unreachable_server_is_a_clear_error(
