@@ -3,11 +3,12 @@ earlier submissions they point at."""
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, delete, insert, or_, select
+from sqlalchemy import ColumnElement, Select, bindparam, delete, insert, or_, select
 from sqlalchemy.orm import Session
 
 from intake.models import Fingerprint, Submission
@@ -81,38 +82,47 @@ def first_exact_match(
     session: Session, *, content_hash: str, attachments_hash: str, before: int
 ) -> Earlier | None:
     """The earliest submission with the same article hash or the same set of attachments."""
-    conditions = []
-    if content_hash:
-        conditions.append(Submission.content_hash == content_hash)
-    if attachments_hash:
-        conditions.append(Submission.attachments_hash == attachments_hash)
-    if not conditions:
+    if not content_hash and not attachments_hash:
         return None
-    found = _earlier(session, Submission.id < before, or_(*conditions), limit=1)
-    return found[0] if found else None
+    query = _first_exact_query(bool(content_hash), bool(attachments_hash))
+    params = {"content": content_hash, "files": attachments_hash, "before": before}
+    row = session.execute(query, params).first()
+    return Earlier(*row) if row is not None else None
 
 
 def earlier(session: Session, ids: Sequence[int]) -> list[Earlier]:
     if not ids:
         return []
-    return _earlier(session, Submission.id.in_(list(ids)))
+    return [Earlier(*row) for row in session.execute(_earlier_query(), {"ids": list(ids)})]
 
 
-def _earlier(
-    session: Session, *where: ColumnElement[bool], limit: int | None = None
-) -> list[Earlier]:
-    rows = session.execute(
-        select(
-            Submission.id,
-            Submission.sender,
-            Submission.article_text,
-            Submission.article_source,
-            Submission.duplicate_of,
-            Submission.content_hash,
-            Submission.attachments_hash,
-        )
-        .where(*where)
-        .order_by(Submission.id)
-        .limit(limit)
-    )
-    return [Earlier(*row) for row in rows]
+_EarlierQuery = Select[int, str, str, str, int | None, str, str]
+
+
+# Built once: the dedupe hook asks for every new submission, and building a query costs more
+# than running it.
+def _columns() -> _EarlierQuery:
+    return select(
+        Submission.id,
+        Submission.sender,
+        Submission.article_text,
+        Submission.article_source,
+        Submission.duplicate_of,
+        Submission.content_hash,
+        Submission.attachments_hash,
+    ).order_by(Submission.id)
+
+
+@functools.cache
+def _earlier_query() -> _EarlierQuery:
+    return _columns().where(Submission.id.in_(bindparam("ids", expanding=True)))
+
+
+@functools.cache
+def _first_exact_query(content: bool, files: bool) -> _EarlierQuery:
+    conditions: list[ColumnElement[bool]] = []
+    if content:
+        conditions.append(Submission.content_hash == bindparam("content"))
+    if files:
+        conditions.append(Submission.attachments_hash == bindparam("files"))
+    return _columns().where(Submission.id < bindparam("before"), or_(*conditions)).limit(1)

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Insert,
+    Select,
+    Update,
+    and_,
+    bindparam,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from intake.errors import NotFound
@@ -66,15 +78,33 @@ def recorded(
 ) -> Recorded | None:
     """The message recorded with these exact bytes, else the first one with the same
     Message-ID and body (the same mail delivered again); one indexed query."""
+    with_identity = bool(message_id and body_sha256)
+    params = (
+        {"sha": sha256, "mid": message_id, "body": body_sha256}
+        if with_identity
+        else {"sha": sha256}
+    )
+    row = session.execute(_recorded_query(with_identity), params).first()
+    if row is None:
+        return None
+    return Recorded(row.id, row.kind, row.submission_id, row.claim_id, row.sha256 == sha256)
+
+
+@functools.cache
+def _recorded_query(with_identity: bool) -> Select[int, str, int | None, int | None, str]:
+    # Built once (ingest asks for every message; building the query costs more than running it).
     messages = table(Message)
-    same_bytes = messages.c.sha256 == sha256
-    match = same_bytes
-    if message_id and body_sha256:
+    same_bytes = messages.c.sha256 == bindparam("sha")
+    match: ColumnElement[bool] = same_bytes
+    if with_identity:
         match = or_(
             same_bytes,
-            and_(messages.c.message_id == message_id, messages.c.body_sha256 == body_sha256),
+            and_(
+                messages.c.message_id == bindparam("mid"),
+                messages.c.body_sha256 == bindparam("body"),
+            ),
         )
-    row = session.execute(
+    return (
         select(
             messages.c.id,
             messages.c.kind,
@@ -85,19 +115,18 @@ def recorded(
         .where(match)
         .order_by(same_bytes.desc(), messages.c.id)
         .limit(1)
-    ).first()
-    if row is None:
-        return None
-    return Recorded(row.id, row.kind, row.submission_id, row.claim_id, row.sha256 == sha256)
+    )
 
 
 def update_message(session: Session, pk: int, fields: Mapping[str, object]) -> None:
     """Overwrite columns of a ``messages`` row (a reprocessed message filled in again)."""
+    session.execute(_update_message(), {"message_pk": pk, **fields})
+
+
+@functools.cache
+def _update_message() -> Update:
     messages = table(Message)
-    session.execute(
-        update(messages).where(messages.c.id == bindparam("message_pk")),
-        {"message_pk": pk, **fields},
-    )
+    return update(messages).where(messages.c.id == bindparam("message_pk"))
 
 
 def add_location(
@@ -105,7 +134,7 @@ def add_location(
 ) -> None:
     """Record where on the server a message was seen (unique: a racing poller fails here)."""
     session.execute(
-        insert(table(Location)),
+        _insert_location(),
         {
             "message_pk": message_pk,
             "mailbox": ref.mailbox,
@@ -117,6 +146,11 @@ def add_location(
             "duplicate": duplicate,
         },
     )
+
+
+@functools.cache
+def _insert_location() -> Insert:
+    return insert(table(Location))
 
 
 def mark_moved(
