@@ -81,7 +81,7 @@ class MailboxConfig:
     sent_folder: str = "Sent"  # "" turns off the copy of sent replies
     ca_file: str = ""
     timeout: float = 60.0
-    batch_size: int = 100
+    batch_size: int = 250
     idle: bool = True
 
 
