@@ -2,4 +2,5 @@
 
 from intake.cli import main
 
-main()
+if __name__ == "__main__":  # not when a worker process (parse ahead) imports it
+    main()
