@@ -277,10 +277,10 @@ class Ingestor:
                 )
                 del fetched  # each message is freed once it is recorded
                 while pending:
-                    raw, stored, parsing_ahead = pending.popleft()
+                    raw, stored, parsed_ahead = pending.popleft()
                     if should_stop is not None and should_stop():
                         break
-                    outcome = self.ingest(raw, stored, parsing_ahead)
+                    outcome = self.ingest(raw, stored, parsed_ahead)
                     result = result.add(outcome)
                     committed.append(raw.ref.uid)
                     done += 1
