@@ -54,3 +54,23 @@ def test_upgrade_twice_is_harmless(sqlite_url: str) -> None:
         assert store.current_revision(engine) == store.head_revision()
     finally:
         engine.dispose()
+
+
+def test_models_annotate_exactly_their_tables_columns() -> None:
+    # The tables (intake.schema) define the columns; the ORM classes only annotate them for
+    # mypy. A typo, a missing column or a wrong Optional would otherwise go unnoticed.
+    from typing import get_args, get_type_hints
+
+    from sqlalchemy.orm import configure_mappers
+
+    configure_mappers()
+    for model in Base.__subclasses__():
+        hints = get_type_hints(model)
+        columns = model.__table__.c
+        relationships = set(model.__mapper__.relationships.keys())
+        annotated = {name for name in model.__annotations__ if not name.startswith("__")}
+        assert annotated - relationships == set(columns.keys()), model.__name__
+        for column in columns:
+            (python_type,) = get_args(hints[column.key])  # Mapped[T] -> T
+            optional = type(None) in get_args(python_type)
+            assert optional == bool(column.nullable), f"{model.__name__}.{column.key}"
