@@ -328,38 +328,37 @@ def queries(url: str, show_id: int, runs: int) -> list[tuple[str, float]]:
     from intake.store import queue
 
     engine = store.make_engine(url)
-    sessions = store.session_factory(engine)
     now = datetime.now(UTC)
     cases: list[tuple[str, Any]] = [
-        ("list --limit 50", lambda s: queue.list_queue(s, queue.QueueFilter(), now=now)),
+        ("list --limit 50", lambda c: queue.list_queue(c, queue.QueueFilter(), now=now)),
         (
             "list --search 复工复产",
-            lambda s: queue.list_queue(s, queue.QueueFilter(search="复工复产"), now=now),
+            lambda c: queue.list_queue(c, queue.QueueFilter(search="复工复产"), now=now),
         ),
         (
             "list --search lantern festival",
-            lambda s: queue.list_queue(s, queue.QueueFilter(search="lantern festival"), now=now),
+            lambda c: queue.list_queue(c, queue.QueueFilter(search="lantern festival"), now=now),
         ),
         (
             "list --search 复工 (LIKE)",
-            lambda s: queue.list_queue(s, queue.QueueFilter(search="复工"), now=now),
+            lambda c: queue.list_queue(c, queue.QueueFilter(search="复工"), now=now),
         ),
         (
             "list --status in_review --overdue",
-            lambda s: queue.list_queue(
-                s, queue.QueueFilter(statuses=("in_review",), overdue=True), now=now
+            lambda c: queue.list_queue(
+                c, queue.QueueFilter(statuses=("in_review",), overdue=True), now=now
             ),
         ),
-        ("show (detail)", lambda s: submission_detail(s, s.get(Submission, show_id), now)),
-        ("stats", lambda s: queue.queue_stats(s, now=now)),
+        ("show (detail)", lambda c: submission_detail(c, show_id, now)),
+        ("stats", lambda c: queue.queue_stats(c, now=now)),
     ]
     out = []
     for label, call in cases:
         times = []
         for _ in range(runs):
-            with sessions() as session, session.begin():
+            with engine.connect() as conn:
                 started = time.perf_counter()
-                call(session)
+                call(conn)
                 times.append(time.perf_counter() - started)
         out.append((label, statistics.median(times)))
     engine.dispose()

@@ -11,7 +11,6 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
 
 from intake import config as config_mod
 from intake import store
@@ -23,6 +22,8 @@ from intake.errors import ConfigError
 # Use cases and adapters are imported where they are built, not here: every CLI command starts
 # from this module, and `intake list` must not pay for the parser, DKIM, IMAP or templates.
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
     from intake.conversations import Conversations, Maintenance
     from intake.ingest import IngestHook, Ingestor, PollResult, Progress
     from intake.mailbox import ImapMailbox

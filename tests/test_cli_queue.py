@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from intake import config
 from intake.app import App
-from intake.models import Attachment, Claim, Message, Outbox, Submission
+from intake.models import Attachment, Claim, Event, Message, Outbox, Submission
 from intake.store import queue as queue_store
 from intake.store import submissions as submission_store
 from tests.helpers import make_app
@@ -383,7 +383,7 @@ def test_search_follows_edits_and_deletes(env: Env) -> None:
     assert ids(env.json("list", "--search", "lantern")) == [sid]
     with env.app.sessions() as session, session.begin():
         session.execute(update(Message).values(submission_id=None))
-        session.execute(delete(submission_store.Event))
+        session.execute(delete(Event))
         session.execute(delete(Submission).where(Submission.id == sid))
     assert ids(env.json("list", "--search", "lantern")) == []
 
@@ -402,12 +402,12 @@ def test_search_reads_the_newest_rows_first(env: Env) -> None:
         ]
     matching = [sid for i, sid in enumerate(made) if i % 3]
     orders = {"-received": matching, "received": matching[::-1], "-id": matching[::-1]}
-    with env.app.sessions() as session, session.begin():
+    with env.app.engine.connect() as conn:
         for window in (0, 3, 6, 100):
             for offset in (0, 2):
                 for sort, expected in orders.items():
                     rows = queue_store.list_queue(
-                        session,
+                        conn,
                         queue_store.QueueFilter(search="复工复产"),
                         now=NOW,
                         sort=sort,
@@ -650,6 +650,41 @@ def test_real_process_list_show_and_errors(sqlite_env: Env) -> None:
     assert done.stderr == "intake: no submission with id 999\n"
     done = _intake(sqlite_env.config, "list", "--limit", "0")
     assert done.returncode == 2
+
+
+#: Runs one command in a fresh interpreter, then names the ORM modules it loaded.
+ORM_PROBE = """
+import sys
+from intake.cli import cli
+cli.main(args=sys.argv[1:], prog_name="intake", standalone_mode=False)
+loaded = sorted(m for m in sys.modules if m == "sqlalchemy.orm" or m == "intake.models")
+print("ORM:", ",".join(loaded) or "none", file=sys.stderr)
+"""
+
+
+def test_reading_commands_start_without_the_orm(env: Env) -> None:
+    # The ORM and the models cost an editor about 0.1 s per command: list, show and stats
+    # (and consent, versions) read Core tables instead. benchmarks/cli.py has the timings.
+    with env.app.sessions() as session, session.begin():
+        sid = add_submission(session, article=ARTICLE_ZH)
+    for args in (
+        ["list", "--search", "复工复产"],
+        ["list", "--status", "received", "--overdue"],
+        ["show", str(sid)],
+        ["show", str(sid), "--json"],
+        ["stats"],
+        ["consent", str(sid)],
+        ["versions", str(sid)],
+    ):
+        done = subprocess.run(
+            [sys.executable, "-c", ORM_PROBE, "--config", str(env.config), *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "NO_COLOR": "1"},
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stderr.splitlines()[-1] == "ORM: none", args
 
 
 def test_shell_completion(sqlite_env: Env) -> None:

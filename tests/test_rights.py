@@ -26,6 +26,7 @@ from intake.mail import MessageRef, RawMail
 from intake.models import Claim, Message, Outbox, Submission
 from intake.rights import Rights
 from intake.store import claims as claim_store
+from intake.store import queue as queue_store
 from intake.store import submissions as submission_store
 from tests.data.claims.make_claims import text_pdf
 from tests.helpers import make_app, settings_for, submission
@@ -182,10 +183,10 @@ def test_claim_is_opened_linked_and_acknowledged_in_the_claimants_thread(
         message = session.get(Message, claim.message_pk)
         assert message is not None and (message.kind, message.claim_id) == ("claim", claim.id)
         # The article's own history shows the claim.
-        article_events = submission_store.events_for(session, sid)
+        article_events = queue_store.history(session.connection(), sid)
         assert [(e.action, e.claim_id) for e in article_events][-1] == ("claim_linked", claim.id)
-        assert claim_store.claims_for_submission(session, sid)[0].id == claim.id
-        assert claim_store.open_claims_count(session) == 1
+        assert queue_store.claims_naming(session.connection(), sid)[0].id == claim.id
+        assert queue_store.open_claims(session.connection()) == 1
         assert claim_store.overdue_claims_count(session, datetime.now(UTC)) == 0
         later = claim.deadline.replace(tzinfo=UTC) + timedelta(seconds=1)
         assert claim_store.overdue_claims_count(session, later) == 1
@@ -362,7 +363,7 @@ def test_claim_from_evidence_request_to_payment(
     assert "金额为 500元" in body(letter) and "《老屋的桂花树》" in body(letter)
     assert only_claim(app).amount == "500元"
     with app.sessions() as session, session.begin():
-        assert claim_store.open_claims_count(session) == 0
+        assert queue_store.open_claims(session.connection()) == 0
         templates = [o.template for o in claim_store.outbox_for(session, claim.id)]
     assert templates == ["claim_ack", "claim_needs_info", "claim_paid"]
 
@@ -489,7 +490,7 @@ def test_submission_reclassified_as_a_claim_and_back(offline: App, smtp_server: 
         assert message.rule == "reclassified" and "王编辑" in message.reason
         kept = session.get(Submission, sid)
         assert kept is not None and kept.status == "withdrawn"
-        last = submission_store.events_for(session, sid)[-1]
+        last = queue_store.history(session.connection(), sid)[-1]
         assert (last.action, last.to_status, last.claim_id) == ("reclassify", "withdrawn", claim.id)
         assert last.note == f"reclassified as claim #{claim.id}: 是版权投诉"
     with pytest.raises(UsageError, match=f"already claim #{claim.id}"):
@@ -520,7 +521,7 @@ def test_claim_reclassified_as_a_new_submission(offline: App) -> None:
         assert [a.submission_id for a in submission_store.attachments_for(session, sub.id)] == [
             sub.id
         ]
-        events = submission_store.events_for(session, sub.id)
+        events = queue_store.history(session.connection(), sub.id)
         assert (
             events[0].note == f"message {claim.message_pk} reclassified as a submission "
             f"(was claim #{claim.id}): 误判"

@@ -1,72 +1,18 @@
 """CLI commands for conversations and consent: consent (show or record), remind, not-duplicate,
-versions; and the consent and versions blocks of ``show --json``."""
+versions. The consent and versions blocks of ``show --json`` are in :mod:`queue_cmds`."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
-from sqlalchemy.orm import Session
 
 from intake.cli import Context, actor_name, cli, pass_ctx
-from intake.cli.output import emit_fields, emit_json, emit_table, iso, short
-from intake.clock import as_utc
-from intake.store import consent as consent_store
-from intake.store import conversations as conversation_store
-from intake.store import submissions as submission_store
+from intake.cli.output import emit_fields, emit_json, emit_table, short
+from intake.cli.queue_cmds import consent_json, versions_json
+from intake.store import queue as queue_store
 from intake.workflow import STAFF_DECISIONS
 
 # intake.conversations (parser, templates, dedupe) is imported by the commands that change
-# something: `intake show` uses this module's read-only helpers and must start quickly.
-
-
-def consent_json(session: Session, submission_id: int) -> dict[str, Any]:
-    """The ``consent`` block of ``intake show --json``: status, terms asked, and every decision
-    with its evidence (oldest first; the last one is current)."""
-    submission = submission_store.get_submission(session, submission_id)
-    return {
-        "status": submission.copyright_status,
-        "terms_version": submission.terms_version,
-        "requested_at": _iso(submission.copyright_requested_at),
-        "evidence": [
-            {
-                "id": c.id,
-                "decision": c.decision,
-                "at": _iso(c.at),
-                "actor": c.actor,
-                "note": c.note,
-                "terms_version": c.terms_version,
-                "phrase": c.phrase,
-                "message_pk": c.message_pk,
-                "message_id": c.message_id,
-                "in_reply_to": c.in_reply_to,
-                "sender": c.sender,
-                "sha256": c.sha256,
-                "raw_path": c.raw_path,
-                "auth_results": c.auth_results,
-                "dkim": c.dkim,
-            }
-            for c in consent_store.consents_for(session, submission_id)
-        ],
-    }
-
-
-def versions_json(session: Session, submission_id: int) -> list[dict[str, Any]]:
-    """The ``versions`` block of ``intake show --json``: every version, the current one last."""
-    return [
-        {
-            "number": v.number,
-            "message_pk": v.message_pk,
-            "created_at": _iso(v.created_at),
-            "char_count": v.char_count,
-        }
-        for v in conversation_store.versions_for(session, submission_id)
-    ]
-
-
-def _iso(value: Any) -> str | None:
-    # SQLite hands back naive datetimes (always UTC here); say so, as PostgreSQL's do.
-    return iso(as_utc(value)) if value is not None else None
+# something.
 
 
 @cli.command("consent")
@@ -91,8 +37,8 @@ def consent_cmd(
     app = ctx.app
     app.ready()
     if decision is None:
-        with app.sessions() as session, session.begin():
-            data = consent_json(session, submission_id)
+        with app.engine.connect() as conn:
+            data = consent_json(conn, submission_id)
         if as_json:
             emit_json(data)
             return
@@ -203,12 +149,12 @@ def versions(ctx: Context, submission_id: int, as_json: bool) -> None:
     """The versions of a submission's article (revisions sent as replies), newest last."""
     app = ctx.app
     app.ready()
-    with app.sessions() as session, session.begin():
-        submission_store.get_submission(session, submission_id)
-        rows = conversation_store.versions_for(session, submission_id)
+    with app.engine.connect() as conn:
+        queue_store.submission(conn, submission_id)  # NotFound unless it exists
+        rows = queue_store.versions_for(conn, submission_id)
         data = [
             {**v, "text": row.article_text}
-            for v, row in zip(versions_json(session, submission_id), rows, strict=True)
+            for v, row in zip(versions_json(conn, submission_id), rows, strict=True)
         ]
     if as_json:
         emit_json(data)
@@ -221,29 +167,3 @@ def versions(ctx: Context, submission_id: int, as_json: bool) -> None:
             for d in data
         ),
     )  # fmt: skip
-
-
-def consent_sections(data: dict[str, Any]) -> list[tuple[str, list[str], list[list[object]]]]:
-    """The versions and consent sections of ``intake show`` as (title, columns, rows), from the
-    ``show --json`` data."""
-    sections: list[tuple[str, list[str], list[list[object]]]] = []
-    if len(data.get("versions", [])) > 1:
-        rows: list[list[object]] = [
-            [v["number"], _local(v["created_at"]), v["message_pk"], v["char_count"]]
-            for v in data["versions"]
-        ]
-        sections.append(("versions", ["version", "at", "message", "chars"], rows))
-    evidence = data.get("consent", {}).get("evidence", [])
-    if evidence:
-        rows = [
-            [_local(e["at"]), e["decision"], e["actor"], e["phrase"], e["dkim"] or "-",
-             e["terms_version"], short(e["message_id"] or e["note"], 40)]
-            for e in evidence
-        ]  # fmt: skip
-        columns = ["at", "decision", "by", "phrase", "dkim", "terms", "message / note"]
-        sections.append(("consent", columns, rows))
-    return sections
-
-
-def _local(value: str | None) -> str:
-    return (value or "")[:16].replace("T", " ")

@@ -9,20 +9,20 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import click
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection
 
 from intake.cli import Context, cli, pass_ctx
 from intake.cli.output import emit_json, iso, short
 from intake.clock import as_utc
 from intake.errors import NotFound
-from intake.models import Submission
-from intake.store import claims as claim_store
 from intake.store import queue as queue_store
-from intake.store import submissions as submission_store
 from intake.workflow import CopyrightStatus, Status, acceptance_rate, is_overdue
+
+# No ORM here (models, sessions): list, show and stats read Core tables through
+# intake.store.queue, and a test keeps it that way (start-up time is what editors feel).
 
 STATUSES = tuple(str(s) for s in Status)
 COPYRIGHT_STATUSES = tuple(str(s) for s in CopyrightStatus)
@@ -32,8 +32,32 @@ DATE = click.DateTime(formats=["%Y-%m-%d"])
 # --------------------------------------------------------------------------- JSON contracts
 
 
+class Summarised(Protocol):
+    """What a listing line is made from: a :class:`~intake.store.queue.QueueRow` or a
+    submission's row."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def copyright_status(self) -> str: ...
+    @property
+    def sender(self) -> str: ...
+    @property
+    def sender_name(self) -> str: ...
+    @property
+    def subject(self) -> str: ...
+    @property
+    def received_at(self) -> datetime: ...
+    @property
+    def assignee(self) -> str: ...
+    @property
+    def decision_due(self) -> datetime | None: ...
+
+
 def submission_summary(
-    submission: Submission | queue_store.QueueRow,
+    submission: Summarised,
     attachment_count: int,
     now: datetime | None = None,
 ) -> dict[str, Any]:
@@ -55,17 +79,15 @@ def submission_summary(
 
 
 def submission_detail(
-    session: Session, submission: Submission, now: datetime | None = None
+    conn: Connection, submission_id: int, now: datetime | None = None
 ) -> dict[str, Any]:
     """The fields of ``intake show --json`` (a contract): list's fields and more."""
-    # Here, not at the top: `list` and `stats` need not load the consent machinery.
-    from intake.cli.consent_cmds import consent_json, versions_json
-
-    attachments = submission_store.attachments_for(session, submission.id)
+    submission = queue_store.submission(conn, submission_id)
+    attachments = queue_store.attachments(conn, submission_id)
     data = submission_summary(submission, len(attachments), now)
     data.update(
         {
-            "message_id": submission.message.message_id,
+            "message_id": submission.message_id,
             "title": submission.title,
             "text": submission.article_text,
             "body": submission.body_text,
@@ -106,7 +128,7 @@ def submission_detail(
                     "kind": m.kind,
                     "original": m.id == submission.message_pk,
                 }
-                for m in queue_store.conversation(session, submission)
+                for m in queue_store.conversation(conn, submission_id, submission.message_pk)
             ],
             "outbox": [
                 {
@@ -122,10 +144,10 @@ def submission_detail(
                     "sent_at": _iso(o.sent_at),
                     "last_error": o.last_error,
                 }
-                for o in queue_store.outbox_for(session, submission.id)
+                for o in queue_store.outbox_for(conn, submission_id)
             ],
-            "consent": consent_json(session, submission.id),
-            "versions": versions_json(session, submission.id),
+            "consent": consent_json(conn, submission_id, submission),
+            "versions": versions_json(conn, submission_id),
             "claims": [
                 {
                     "id": c.id,
@@ -133,7 +155,7 @@ def submission_detail(
                     "claimant": c.claimant,
                     "received_at": _iso(c.received_at),
                 }
-                for c in claim_store.claims_for_submission(session, submission.id)
+                for c in queue_store.claims_naming(conn, submission_id)
             ],
             "history": [
                 {
@@ -144,11 +166,59 @@ def submission_detail(
                     "to": e.to_status,
                     "note": e.note,
                 }
-                for e in submission_store.events_for(session, submission.id)
+                for e in queue_store.history(conn, submission_id)
             ],
         }
     )
     return data
+
+
+def consent_json(
+    conn: Connection, submission_id: int, submission: queue_store.Record | None = None
+) -> dict[str, Any]:
+    """The ``consent`` block of ``intake show --json`` (and ``intake consent --json``): status,
+    terms asked, and every decision with its evidence (oldest first; the last one is current).
+    """
+    if submission is None:
+        submission = queue_store.submission(conn, submission_id)
+    return {
+        "status": submission.copyright_status,
+        "terms_version": submission.terms_version,
+        "requested_at": _iso(submission.copyright_requested_at),
+        "evidence": [
+            {
+                "id": c.id,
+                "decision": c.decision,
+                "at": _iso(c.at),
+                "actor": c.actor,
+                "note": c.note,
+                "terms_version": c.terms_version,
+                "phrase": c.phrase,
+                "message_pk": c.message_pk,
+                "message_id": c.message_id,
+                "in_reply_to": c.in_reply_to,
+                "sender": c.sender,
+                "sha256": c.sha256,
+                "raw_path": c.raw_path,
+                "auth_results": c.auth_results,
+                "dkim": c.dkim,
+            }
+            for c in queue_store.consents_for(conn, submission_id)
+        ],
+    }
+
+
+def versions_json(conn: Connection, submission_id: int) -> list[dict[str, Any]]:
+    """The ``versions`` block of ``intake show --json``: every version, the current one last."""
+    return [
+        {
+            "number": v.number,
+            "message_pk": v.message_pk,
+            "created_at": _iso(v.created_at),
+            "char_count": v.char_count,
+        }
+        for v in queue_store.versions_for(conn, submission_id)
+    ]
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -243,10 +313,8 @@ def list_(
         search=search or "",
     )
     now = app.clock()
-    with app.sessions() as session, session.begin():
-        rows = queue_store.list_queue(
-            session, filters, now=now, sort=sort, limit=limit, offset=offset
-        )
+    with app.engine.connect() as conn:
+        rows = queue_store.list_queue(conn, filters, now=now, sort=sort, limit=limit, offset=offset)
     data = [submission_summary(r, r.attachment_count, now) for r in rows]
     if as_json:
         emit_json(data)
@@ -287,10 +355,9 @@ def show(ctx: Context, submission_id: int, raw: bool, as_json: bool) -> None:
     app = ctx.app
     app.ready()
     now = app.clock()
-    with app.sessions() as session, session.begin():
-        submission = submission_store.get_submission(session, submission_id)
-        raw_path = submission.message.raw_path
-        data = {} if raw else submission_detail(session, submission, now)
+    with app.engine.connect() as conn:
+        raw_path = queue_store.submission(conn, submission_id).raw_path if raw else ""
+        data = {} if raw else submission_detail(conn, submission_id, now)
     if raw:
         # Written after the transaction: a slow reader (a pager) must not hold the database.
         if not raw_path:
@@ -353,8 +420,6 @@ def _render_show(data: dict[str, Any]) -> list[Part]:
     if mail:
         parts += ["", Heading("conversation")]
         parts.append(_table(["at", "", "who", "what", "subject"], mail))
-    from intake.cli.consent_cmds import consent_sections
-
     for title, columns, rows in consent_sections(data):
         parts += ["", Heading(title), _table(columns, rows)]
     if data["claims"]:
@@ -385,6 +450,32 @@ def _render_show(data: dict[str, Any]) -> list[Part]:
         )
     )
     return parts
+
+
+def consent_sections(data: dict[str, Any]) -> list[tuple[str, list[str], list[list[object]]]]:
+    """The versions and consent sections of ``intake show`` as (title, columns, rows), from the
+    ``show --json`` data."""
+    sections: list[tuple[str, list[str], list[list[object]]]] = []
+    if len(data.get("versions", [])) > 1:
+        rows: list[list[object]] = [
+            [v["number"], _minute(v["created_at"]), v["message_pk"], v["char_count"]]
+            for v in data["versions"]
+        ]
+        sections.append(("versions", ["version", "at", "message", "chars"], rows))
+    evidence = data.get("consent", {}).get("evidence", [])
+    if evidence:
+        rows = [
+            [_minute(e["at"]), e["decision"], e["actor"], e["phrase"], e["dkim"] or "-",
+             e["terms_version"], short(e["message_id"] or e["note"], 40)]
+            for e in evidence
+        ]  # fmt: skip
+        columns = ["at", "decision", "by", "phrase", "dkim", "terms", "message / note"]
+        sections.append(("consent", columns, rows))
+    return sections
+
+
+def _minute(value: str | None) -> str:
+    return (value or "")[:16].replace("T", " ")
 
 
 def _extracted(attachment: dict[str, Any]) -> str:
@@ -467,9 +558,9 @@ def stats(ctx: Context, since: datetime | None, as_json: bool) -> None:
     app.ready()
     now = app.clock()
     offset = now.astimezone().utcoffset() or timedelta(0)
-    with app.sessions() as session, session.begin():
+    with app.engine.connect() as conn:
         result = queue_store.queue_stats(
-            session, now=now, since=day_start(since) if since else None, utc_offset=offset
+            conn, now=now, since=day_start(since) if since else None, utc_offset=offset
         )
     data = stats_data(result)
     if as_json:

@@ -11,15 +11,20 @@ import functools
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Engine, Insert, create_engine, event, insert, inspect
+from sqlalchemy import Connection, Engine, Insert, Table, create_engine, event, insert, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError, SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
 
 from intake.errors import ConfigError, StorageError
-from intake.models import Base, table
+
+# The ORM is imported by the modules that write: the staff CLI's read-only commands query
+# Core tables (intake.schema) and start without it.
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from intake.models import Base
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -80,21 +85,21 @@ def insert_row(session: Session, model: type[Base], fields: Mapping[str, object]
 def _insert_returning_id(model: type[Base]) -> Insert:
     # Built once: the values go in as parameters, so the statement, its cache key and its
     # compiled form are the same from row to row (building it costs more than running it).
-    rows = table(model)
+    rows = cast(Table, model.__table__)
     return insert(rows).returning(rows.c.id)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
+    from sqlalchemy.orm import sessionmaker
+
     return sessionmaker(engine, expire_on_commit=False)
 
 
-def is_postgres(session_or_engine: Session | Engine) -> bool:
-    bind = (
-        session_or_engine.get_bind()
-        if isinstance(session_or_engine, Session)
-        else session_or_engine
-    )
-    return bind.dialect.name == "postgresql"
+def is_postgres(bind: Session | Connection | Engine) -> bool:
+    """Whether ``bind`` talks to PostgreSQL (else SQLite)."""
+    if isinstance(bind, Connection | Engine):
+        return bind.dialect.name == "postgresql"
+    return bind.get_bind().dialect.name == "postgresql"
 
 
 def alembic_config(url: str) -> Any:

@@ -80,12 +80,6 @@ def overdue_condition(now: datetime) -> Any:
     )
 
 
-def open_claims_count(session: Session) -> int:
-    """Claims not resolved yet (``intake stats``)."""
-    query = select(func.count()).select_from(Claim).where(Claim.status.in_(sorted(OPEN_STATUSES)))
-    return int(session.scalar(query) or 0)
-
-
 def overdue_claims_count(session: Session, now: datetime) -> int:
     """Claims still waiting for our answer past their deadline (``intake status``)."""
     query = select(func.count()).select_from(Claim).where(overdue_condition(now))
@@ -200,18 +194,6 @@ def add_submission(session: Session, **fields: Any) -> Submission:
 
 
 # --------------------------------------------------------------------------- published articles
-
-
-def claims_for_submission(session: Session, submission_id: int) -> list[Claim]:
-    """The claims linked to a (published) submission, oldest first."""
-    return list(
-        session.scalars(
-            select(Claim)
-            .options(defer(Claim.body_text))
-            .where(Claim.submission_id == submission_id)
-            .order_by(Claim.id)
-        )
-    )
 
 
 def published_by_url(session: Session, urls: Sequence[str]) -> Submission | None:

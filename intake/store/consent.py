@@ -53,15 +53,6 @@ def add_consent(
     return row
 
 
-def consents_for(session: Session, submission_id: int) -> list[Consent]:
-    """Every decision recorded for a submission, oldest first."""
-    return list(
-        session.scalars(
-            select(Consent).where(Consent.submission_id == submission_id).order_by(Consent.id)
-        )
-    )
-
-
 def last_request(session: Session, submission_id: int) -> Outbox | None:
     """The newest copyright request queued for a submission (its terms version, its time)."""
     return session.scalars(

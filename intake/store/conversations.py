@@ -50,14 +50,6 @@ def thread_by_subject(
     return None
 
 
-def versions_for(session: Session, submission_id: int) -> list[Version]:
-    return list(
-        session.scalars(
-            select(Version).where(Version.submission_id == submission_id).order_by(Version.number)
-        )
-    )
-
-
 def add_version(
     session: Session,
     *,

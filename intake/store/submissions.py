@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from intake.errors import NotFound
 from intake.models import Attachment, Event, Message, Outbox, Submission
@@ -21,34 +21,6 @@ def get_submission(session: Session, submission_id: int, *, for_update: bool = F
     if submission is None:
         raise NotFound(f"no submission with id {submission_id}")
     return submission
-
-
-def list_submissions(
-    session: Session, *, status: str | None = None, limit: int | None = None, offset: int = 0
-) -> list[Submission]:
-    query = (
-        select(Submission)
-        .options(selectinload(Submission.attachments))
-        .order_by(Submission.received_at.desc(), Submission.id.desc())
-    )
-    if status:
-        query = query.where(Submission.status == status)
-    if limit is not None:
-        query = query.limit(limit)
-    if offset:
-        query = query.offset(offset)
-    return list(session.scalars(query))
-
-
-def attachment_counts(session: Session, submission_ids: Sequence[int]) -> dict[int, int]:
-    if not submission_ids:
-        return {}
-    rows = session.execute(
-        select(Attachment.submission_id, func.count())
-        .where(Attachment.submission_id.in_(list(submission_ids)))
-        .group_by(Attachment.submission_id)
-    )
-    return {int(sid): int(n) for sid, n in rows if sid is not None}
 
 
 def add_event(
@@ -75,14 +47,6 @@ def add_event(
     )
     session.add(event)
     return event
-
-
-def events_for(session: Session, submission_id: int) -> list[Event]:
-    return list(
-        session.scalars(
-            select(Event).where(Event.submission_id == submission_id).order_by(Event.id)
-        )
-    )
 
 
 def attachments_for(session: Session, submission_id: int) -> list[Attachment]:
