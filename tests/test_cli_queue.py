@@ -687,6 +687,44 @@ def test_reading_commands_start_without_the_orm(env: Env) -> None:
         assert done.stderr.splitlines()[-1] == "ORM: none", args
 
 
+def test_the_collector_is_back_on_when_a_command_runs() -> None:
+    # The entry point pauses the garbage collector while intake loads; the command group
+    # turns it back on with what loaded frozen, so a long `intake run` collects as usual.
+    import gc
+
+    from intake.cli import startup_over
+
+    frozen = gc.get_freeze_count()
+    gc.disable()
+    try:
+        startup_over()
+        assert gc.isenabled()
+        assert gc.get_freeze_count() > frozen
+    finally:
+        gc.enable()
+        gc.unfreeze()
+    startup_over()  # the collector was on (tests, Click's runner): nothing changes
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+
+
+def test_real_process_runs_the_command_with_the_collector_on(sqlite_env: Env) -> None:
+    probe = (
+        "import gc, sys\n"
+        "import intake.cli.queue_cmds as q\n"
+        "q.queue_store.list_queue = lambda *a, **k: print('gc', gc.isenabled()) or []\n"
+        "from intake.__main__ import main\n"
+        "main()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, "--config", str(sqlite_env.config), "list"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0] == "gc True"
+
+
 def test_shell_completion(sqlite_env: Env) -> None:
     script = _intake(sqlite_env.config, env={"_INTAKE_COMPLETE": "bash_source"})
     assert script.returncode == 0 and "_intake_completion" in script.stdout

@@ -6,6 +6,7 @@ configuration); no traceback. Every listing takes ``--json``.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import logging
 import os
@@ -104,6 +105,7 @@ def cli(ctx: click.Context, config_path: str | None, verbose: int) -> None:
 
     Start with `intake db upgrade`, then `intake check`, `intake poll` and `intake list`.
     """
+    startup_over()
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     logging.basicConfig(
         level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
@@ -113,8 +115,20 @@ def cli(ctx: click.Context, config_path: str | None, verbose: int) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Console entry point."""
+    """Run the CLI (the console entry point is :func:`intake.__main__.main`)."""
     cli.main(args=list(argv) if argv is not None else None, prog_name="intake")
+
+
+def startup_over() -> None:
+    """Turn the garbage collector back on if the entry point paused it for start-up.
+
+    What start-up loaded (modules, classes, the command's own module) stays for the whole
+    process: it is frozen, so no collection, the one at exit included, scans it again. A
+    caller that never paused the collector (tests, Click's runner) is left as it was.
+    """
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
 
 
 def actor_name(explicit: str | None) -> str:
