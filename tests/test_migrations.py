@@ -74,3 +74,21 @@ def test_models_annotate_exactly_their_tables_columns() -> None:
             (python_type,) = get_args(hints[column.key])  # Mapped[T] -> T
             optional = type(None) in get_args(python_type)
             assert optional == bool(column.nullable), f"{model.__name__}.{column.key}"
+
+
+def test_downgrade_one_step_and_upgrade_again(db_url: str) -> None:
+    from alembic import command
+
+    engine = store.make_engine(db_url)
+    try:
+        store.upgrade(engine)
+        cfg = store.alembic_config(engine.url.render_as_string(hide_password=False))
+        with engine.begin() as connection:
+            cfg.attributes["connection"] = connection
+            command.downgrade(cfg, "-1")
+        assert store.current_revision(engine) != store.head_revision()
+        store.upgrade(engine)
+        assert store.current_revision(engine) == store.head_revision()
+        store.require_schema(engine)
+    finally:
+        engine.dispose()

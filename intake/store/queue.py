@@ -433,8 +433,8 @@ def _local_day(conn: Connection, utc_offset: timedelta) -> ColumnElement[object]
 
 
 def _decision_time(conn: Connection) -> tuple[ColumnElement[Any], ColumnElement[float]]:
-    """Receipt to decision: the expression migration 0002 indexes (so the median is read in
-    index order, not sorted), and the same in seconds."""
+    """Receipt to decision: the expression migration 0002 indexes (0003 on PostgreSQL), so the
+    median is read in index order, not sorted; and the same in seconds."""
     if is_postgres(conn):
         interval = _s.decided_at - _s.received_at
         return interval, cast(func.extract("epoch", interval), Float)
