@@ -5,19 +5,24 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-from sqlalchemy.orm import Session
 
 from intake import claimflow
 from intake.claimflow import ClaimStatus, Outcome
 from intake.cli import Context, actor_name, cli, pass_ctx
 from intake.cli.output import echo_change, emit_fields, emit_json, emit_table, iso, short
 from intake.clock import as_utc
-from intake.models import Claim, Event
-from intake.rights import ClaimChange, Reclassified, Rights
 from intake.store import claims as claim_store
+
+# The use case (and the parser, templates and ingest it brings) loads for the commands that
+# act; `intake --help` and the listings do without it.
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from intake.models import Claim, Event
+    from intake.rights import ClaimChange, Reclassified, Rights
 
 F = TypeVar("F", bound=Callable[..., Any])
 STATUSES = tuple(str(s) for s in ClaimStatus)
@@ -25,6 +30,8 @@ OUTCOMES = tuple(str(o) for o in Outcome)
 
 
 def _rights(ctx: Context, *, replies: bool = True) -> Rights:
+    from intake.rights import Rights
+
     app = ctx.app
     app.ready()
     # The Replier renders templates (jinja2): built only when a letter is wanted.

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import click
 
-from intake import exporting
 from intake.cli import Context, cli, pass_ctx
 from intake.cli.queue_cmds import DATE, STATUSES, day_start
 from intake.errors import UsageError
@@ -85,6 +84,8 @@ def export(
 def _export_one(ctx: Context, submission_id: int, directory: Path, force: bool) -> None:
     app = ctx.app
     app.ready()
+    from intake import exporting
+
     done = exporting.export_submission(
         app.sessions, app.blobs, submission_id, directory, now=app.clock(), force=force
     )
@@ -105,6 +106,8 @@ def _export_ledger(
 ) -> None:
     app = ctx.app
     app.ready()
+    from intake import exporting
+
     rows = exporting.ledger(
         app.sessions,
         statuses=statuses,

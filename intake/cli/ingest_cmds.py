@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import TYPE_CHECKING
 
 import click
 
@@ -13,10 +14,12 @@ from intake import store
 from intake.cli import Context, cli, pass_ctx
 from intake.cli.output import emit_json, emit_table, iso, short
 from intake.errors import IntakeError, MailboxError
-from intake.ingest import PollResult
 from intake.mail import Kind
-from intake.mailbox import check_login
 from intake.store import messages as message_store
+
+# Ingest (the parser) and the IMAP client load for the commands that use them.
+if TYPE_CHECKING:
+    from intake.ingest import PollResult
 
 
 @cli.group()
@@ -49,6 +52,8 @@ def check(ctx: Context) -> None:
         click.echo(f"database: FAILED: {exc}")
     for box in settings.mailboxes:
         try:
+            from intake.mailbox import check_login
+
             info = check_login(box, config_mod.resolve_password(box))
             click.echo(f"imap {box.name}: ok ({info.exists} messages in {info.name})")
         except IntakeError as exc:
@@ -78,6 +83,8 @@ def poll(ctx: Context, as_json: bool, only: str | None) -> None:
     app = ctx.app
     app.ready()
     boxes = [app.settings.mailbox(only)] if only else app.settings.mailboxes
+    from intake.ingest import PollResult
+
     total = PollResult()
     errors: list[str] = []
     show_progress = sys.stderr.isatty() and not as_json

@@ -6,14 +6,18 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
-from intake import daemon, logs, service, store
+from intake import logs, store
 from intake.cli import Context, cli, pass_ctx
 from intake.cli.ingest_cmds import db
 from intake.cli.output import emit_fields, emit_json, emit_table, iso
-from intake.store.transfer import copy_database
+
+# The daemon (APScheduler, IMAP, the whole pipeline) loads for `intake run` alone.
+if TYPE_CHECKING:
+    from intake import service
 
 
 @cli.command()
@@ -41,6 +45,8 @@ def run(ctx: Context, log_format: str | None) -> None:
         level=logging.DEBUG if verbose >= 2 else logging.INFO,
         secrets=secrets,
     )
+    from intake import daemon
+
     result = daemon.serve(app)
     if result.forced:
         # A job is stuck in I/O past the grace period; interpreter exit would wait for its
@@ -62,6 +68,8 @@ def status(ctx: Context, as_json: bool) -> None:
     """
     app = ctx.app
     app.ready()
+    from intake import service
+
     report = service.status(app.sessions, app.settings, app.clock())
     if as_json:
         emit_json(_as_json(report))
@@ -164,6 +172,8 @@ def db_copy(ctx: Context, url: str) -> None:
     target = store.make_engine(url)
     try:
         store.upgrade(target)
+        from intake.store.transfer import copy_database
+
         counts = copy_database(app.engine, target)
     finally:
         target.dispose()

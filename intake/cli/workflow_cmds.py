@@ -4,19 +4,23 @@ publish, withdraw, reopen and request-copyright."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from intake.cli import Context, actor_name, cli, pass_ctx
 from intake.cli.output import echo_change, emit_json
-from intake.editorial import Change, Editorial
 from intake.workflow import ACTION_TEMPLATE, Action
+
+if TYPE_CHECKING:  # the use case loads when a command acts, not for `intake --help`
+    from intake.editorial import Change, Editorial
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _editorial(ctx: Context, *, replies: bool = True) -> Editorial:
+    from intake.editorial import Editorial
+
     app = ctx.app
     app.ready()
     # The Replier renders templates (jinja2): built only when a reply is wanted.
