@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from intake import config
 from intake.app import App
+from intake.cli.output import display_width
 from intake.models import Attachment, Claim, Event, Message, Outbox, Submission
 from intake.store import queue as queue_store
 from intake.store import submissions as submission_store
@@ -417,6 +418,23 @@ def test_search_reads_the_newest_rows_first(env: Env) -> None:
                     )
                     page = expected[offset : offset + 3]
                     assert [r.id for r in rows] == page, (window, offset, sort)
+
+
+def test_every_table_is_plain_and_whole_when_piped(capsys: pytest.CaptureFixture[str]) -> None:
+    # outbox, messages, claims and the rest print through emit_table: piped, a long subject
+    # stays on its line (rich would wrap it at 80 columns), aligned by display width.
+    from intake.cli.output import emit_table
+
+    subject = "[/b] " + "长" * 60 + " end"
+    emit_table(["id", "subject", "n"], [[1, subject, None], [22, "短", 3]], title="replies")
+    assert capsys.readouterr().out.splitlines() == [
+        "replies",
+        "id  subject" + " " * (display_width(subject) - 7) + "  n",
+        f"1   {subject}  -",
+        "22  短" + " " * (display_width(subject) - 2) + "  3",
+    ]
+    emit_table(["id"], [])
+    assert capsys.readouterr().out == "(none)\n"
 
 
 def test_list_human_output_plain_when_piped(sqlite_env: Env) -> None:

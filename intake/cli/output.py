@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -39,28 +40,47 @@ def _default(value: object) -> object:
 def emit_table(
     columns: Sequence[str], rows: Iterable[Sequence[object]], *, title: str | None = None
 ) -> None:
+    """A table: drawn with rich on a terminal; piped, plain aligned text, never wrapped or
+    cut, so ``grep`` and ``awk`` see whole lines."""
+    cells = [[_cell(v) for v in row] for row in rows]
+    if not cells:
+        click.echo("(none)")
+        return
+    if not is_terminal():
+        click.echo((f"{title}\n" if title else "") + plain_table(columns, cells))
+        return
     from rich import box
     from rich.table import Table
     from rich.text import Text
 
     out = console()
-    table = Table(
-        *columns,
-        title=title,
-        box=box.SIMPLE_HEAD if out.is_terminal else None,
-        show_header=True,
-        header_style="bold" if out.is_terminal else "",
-        pad_edge=False,
-    )
-    count = 0
-    for row in rows:
+    table = Table(*columns, title=title, box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False)
+    for row in cells:
         # Text, not str: a contributor's subject like "[/b]" is not rich markup.
-        table.add_row(*(Text(_cell(v)) for v in row))
-        count += 1
-    if count == 0:
-        click.echo("(none)")
-        return
-    out.print(table, overflow="ellipsis", crop=out.is_terminal)
+        table.add_row(*(Text(cell) for cell in row))
+    out.print(table, overflow="ellipsis", crop=True)
+
+
+def plain_table(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Columns aligned with spaces, counting a Chinese character as two cells."""
+    lines = [list(columns), *rows]
+    widths = [max(display_width(line[i]) for line in lines) for i in range(len(columns))]
+    return "\n".join(
+        "  ".join(
+            cell + " " * (widths[i] - display_width(cell)) for i, cell in enumerate(line)
+        ).rstrip()
+        for line in lines
+    )
+
+
+def display_width(text: str) -> int:
+    """Terminal cells ``text`` takes: two for wide (CJK) characters, none for combining ones."""
+    width = 0
+    for char in text:
+        if unicodedata.combining(char):
+            continue
+        width += 2 if unicodedata.east_asian_width(char) in "WF" else 1
+    return width
 
 
 def emit_fields(pairs: Mapping[str, object]) -> None:

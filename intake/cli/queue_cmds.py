@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import shutil
 import sys
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -15,7 +14,7 @@ import click
 from sqlalchemy import Connection
 
 from intake.cli import Context, cli, pass_ctx
-from intake.cli.output import emit_json, iso, short
+from intake.cli.output import display_width, emit_json, iso, plain_table, short
 from intake.clock import as_utc
 from intake.errors import NotFound
 from intake.store import queue as queue_store
@@ -663,24 +662,7 @@ def _plain(part: Part) -> str:
         return _heading_text(part.title)
     if not part.rows:
         return "(none)"
-    rows = [part.columns, *part.rows]
-    widths = [max(display_width(row[i]) for row in rows) for i in range(len(part.columns))]
-    return "\n".join(
-        "  ".join(
-            cell + " " * (widths[i] - display_width(cell)) for i, cell in enumerate(row)
-        ).rstrip()
-        for row in rows
-    )
-
-
-def display_width(text: str) -> int:
-    """Terminal cells ``text`` takes: two for wide (CJK) characters, none for combining ones."""
-    width = 0
-    for char in text:
-        if unicodedata.combining(char):
-            continue
-        width += 2 if unicodedata.east_asian_width(char) in "WF" else 1
-    return width
+    return plain_table(part.columns, part.rows)
 
 
 #: Columns that give up width when a table is wider than the terminal.
