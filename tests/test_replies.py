@@ -130,6 +130,18 @@ def test_copyright_request_says_how_to_answer() -> None:
     assert "专有使用（授权期限内" in render("copyright_request", exclusive=True).text
 
 
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_copyright_request_never_points_at_terms_it_does_not_have(language: str) -> None:
+    # A desk that set neither a term nor the full terms must not be told "see the terms below".
+    bare = {"terms": "", "term": "", "fee_policy": ""}
+    text = Renderer("", language).render("copyright_request", full_context() | bare).text
+    assert "以下列授权条款为准" not in text and "terms below" not in text
+    assert ("撤回授权" if language == "zh" else "withdraw the grant") in text
+    with_terms = full_context() | bare | {"terms": "第一条 作者授权本报……"}
+    text = Renderer("", language).render("copyright_request", with_terms).text
+    assert ("以下列授权条款为准" if language == "zh" else "terms below") in text
+
+
 def test_oversize_may_have_no_number() -> None:
     out = Renderer("", "zh").render("oversize", full_context() | {"number": None})
     assert out.subject == "来稿未能接收：邮件超过 50 MB"
