@@ -56,11 +56,12 @@ def change_data(change: Change) -> dict[str, Any]:
     }
 
 
-def report(change: Change, as_json: bool) -> None:
+def report(change: Change, as_json: bool, done: str = "") -> None:
+    """The change as JSON, else one line; ``done`` says what an action without a move did."""
     if as_json:
         emit_json(change_data(change))
         return
-    echo_change(f"#{change.submission_id}", change, "reply")
+    echo_change(f"#{change.submission_id}" + (f" {done};" if done else ""), change, "reply")
 
 
 def _as_option(func: F) -> F:
@@ -198,7 +199,7 @@ def assign(ctx: Context, submission_id: int, name: str, as_: str | None, as_json
     change = _editorial(ctx, replies=False).assign(
         submission_id, "" if name == "-" else name, actor=actor_name(as_)
     )
-    report(change, as_json)
+    report(change, as_json, f"assigned to {name}" if name != "-" else "unassigned")
 
 
 @cli.command()
@@ -210,4 +211,4 @@ def assign(ctx: Context, submission_id: int, name: str, as_: str | None, as_json
 def note(ctx: Context, submission_id: int, text: str, as_: str | None, as_json: bool) -> None:
     """Add a note to a submission's history. A received one goes into review."""
     change = _editorial(ctx, replies=False).note(submission_id, text, actor=actor_name(as_))
-    report(change, as_json)
+    report(change, as_json, "note added")
