@@ -420,6 +420,28 @@ def test_search_reads_the_newest_rows_first(env: Env) -> None:
                     assert [r.id for r in rows] == page, (window, offset, sort)
 
 
+def test_reading_commands_do_not_wait_for_a_writer_on_sqlite(sqlite_env: Env) -> None:
+    # The daemon holds SQLite's write lock for each message it records; an editor's list,
+    # show or stats reads a snapshot beside it (WAL) instead of queueing behind it.
+    import sqlite3
+
+    with sqlite_env.app.sessions() as session, session.begin():
+        sid = add_submission(session, article=ARTICLE_ZH)
+    path = sqlite_env.app.engine.url.database
+    assert path
+    writer = sqlite3.connect(path, isolation_level=None, timeout=0)
+    try:
+        writer.execute("BEGIN IMMEDIATE")
+        writer.execute("UPDATE submissions SET assignee = 'busy' WHERE id = ?", (sid,))
+        assert ids(sqlite_env.json("list", "--search", "复工复产")) == [sid]
+        assert sqlite_env.json("show", str(sid))["assignee"] == ""  # the committed snapshot
+        assert sqlite_env.json("stats")["total"] == 1
+        writer.execute("COMMIT")
+    finally:
+        writer.close()
+    assert sqlite_env.json("show", str(sid))["assignee"] == "busy"
+
+
 def test_every_table_is_plain_and_whole_when_piped(capsys: pytest.CaptureFixture[str]) -> None:
     # outbox, messages, claims and the rest print through emit_table: piped, a long subject
     # stays on its line (rich would wrap it at 80 columns), aligned by display width.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import click
 
+from intake import store
 from intake.cli import Context, actor_name, cli, pass_ctx
 from intake.cli.output import emit_fields, emit_json, emit_table, short
 from intake.cli.queue_cmds import consent_json, versions_json
@@ -37,7 +38,7 @@ def consent_cmd(
     app = ctx.app
     app.ready()
     if decision is None:
-        with app.engine.connect() as conn:
+        with store.reading(app.engine) as conn:
             data = consent_json(conn, submission_id)
         if as_json:
             emit_json(data)
@@ -149,7 +150,7 @@ def versions(ctx: Context, submission_id: int, as_json: bool) -> None:
     """The versions of a submission's article (revisions sent as replies), newest last."""
     app = ctx.app
     app.ready()
-    with app.engine.connect() as conn:
+    with store.reading(app.engine) as conn:
         queue_store.submission(conn, submission_id)  # NotFound unless it exists
         rows = queue_store.versions_for(conn, submission_id)
         data = [

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 import click
 from sqlalchemy import Connection
 
+from intake import store
 from intake.cli import Context, cli, pass_ctx
 from intake.cli.output import display_width, emit_json, iso, plain_table, short
 from intake.clock import as_utc
@@ -312,7 +313,7 @@ def list_(
         search=search or "",
     )
     now = app.clock()
-    with app.engine.connect() as conn:
+    with store.reading(app.engine) as conn:
         rows = queue_store.list_queue(conn, filters, now=now, sort=sort, limit=limit, offset=offset)
     data = [submission_summary(r, r.attachment_count, now) for r in rows]
     if as_json:
@@ -354,7 +355,7 @@ def show(ctx: Context, submission_id: int, raw: bool, as_json: bool) -> None:
     app = ctx.app
     app.ready()
     now = app.clock()
-    with app.engine.connect() as conn:
+    with store.reading(app.engine) as conn:
         raw_path = queue_store.submission(conn, submission_id).raw_path if raw else ""
         data = {} if raw else submission_detail(conn, submission_id, now)
     if raw:
@@ -557,7 +558,7 @@ def stats(ctx: Context, since: datetime | None, as_json: bool) -> None:
     app.ready()
     now = app.clock()
     offset = now.astimezone().utcoffset() or timedelta(0)
-    with app.engine.connect() as conn:
+    with store.reading(app.engine) as conn:
         result = queue_store.queue_stats(
             conn, now=now, since=day_start(since) if since else None, utc_offset=offset
         )

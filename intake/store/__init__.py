@@ -71,8 +71,26 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def _sqlite_begin(conn: Any) -> None:
     # BEGIN IMMEDIATE takes the write lock up front, so two daemons on one SQLite file
-    # serialise instead of failing with "database is locked" at commit.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # serialise instead of failing with "database is locked" at commit. A reader (see
+    # `reading`) begins a deferred transaction: in WAL mode it never waits for a writer.
+    if conn.get_execution_options().get(READ_ONLY):
+        conn.exec_driver_sql("BEGIN")
+    else:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+#: The execution option that marks a connection as only reading (see :func:`reading`).
+READ_ONLY = "intake_read_only"
+
+
+def reading(engine: Engine) -> Connection:
+    """A connection for queries that change nothing (``intake list``, ``show``, ``stats``).
+
+    Its transaction is one consistent snapshot; on SQLite it does not take the write lock,
+    so an editor's command neither waits for the daemon's write nor holds the daemon up.
+    Use it as ``with store.reading(engine) as conn:``.
+    """
+    return engine.connect().execution_options(**{READ_ONLY: True})
 
 
 def insert_row(session: Session, model: type[Base], fields: Mapping[str, object]) -> int:
@@ -128,7 +146,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 def current_revision(engine: Engine) -> str | None:
     # Plain SQL rather than Alembic's MigrationContext (or an inspector): every CLI command
     # checks the schema, and importing Alembic costs more than most commands' queries.
-    with engine.connect() as connection:
+    with reading(engine) as connection:
         try:
             version = connection.exec_driver_sql("SELECT version_num FROM alembic_version")
         except (OperationalError, ProgrammingError):  # no such table: never migrated
