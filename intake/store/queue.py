@@ -15,6 +15,7 @@ from sqlalchemy import (
     Float,
     Row,
     Select,
+    Table,
     Text,
     and_,
     case,
@@ -343,12 +344,7 @@ def submission(conn: Connection, submission_id: int) -> Record:
 
 def attachments(conn: Connection, submission_id: int) -> Sequence[Record]:
     """The submission's files, in the order they came (extracted texts left out)."""
-    a = schema.attachments.c
-    return conn.execute(
-        select(*(c for c in schema.attachments.c if c.key != "text"))
-        .where(a.submission_id == submission_id)
-        .order_by(a.id)
-    ).all()
+    return _belonging(conn, schema.attachments, submission_id, leave_out="text")
 
 
 def conversation(conn: Connection, submission_id: int, message_pk: int) -> Sequence[Record]:
@@ -363,45 +359,45 @@ def conversation(conn: Connection, submission_id: int, message_pk: int) -> Seque
 
 def outbox_for(conn: Connection, submission_id: int) -> Sequence[Record]:
     """Our replies about a submission (queued, sent or failed), oldest first; no bytes."""
-    o = schema.outbox.c
-    return conn.execute(
-        select(*(c for c in schema.outbox.c if c.key != "raw"))
-        .where(o.submission_id == submission_id)
-        .order_by(o.id)
-    ).all()
+    return _belonging(conn, schema.outbox, submission_id, leave_out="raw")
 
 
 def consents_for(conn: Connection, submission_id: int) -> Sequence[Record]:
     """Every copyright decision recorded for a submission, oldest first."""
-    c = schema.consents.c
-    return conn.execute(
-        select(schema.consents).where(c.submission_id == submission_id).order_by(c.id)
-    ).all()
+    return _belonging(conn, schema.consents, submission_id)
 
 
 def versions_for(conn: Connection, submission_id: int) -> Sequence[Record]:
     """The versions of a submission's article, the first one first."""
-    v = schema.versions.c
-    return conn.execute(
-        select(schema.versions).where(v.submission_id == submission_id).order_by(v.number)
-    ).all()
+    return _belonging(conn, schema.versions, submission_id, order="number")
 
 
 def claims_naming(conn: Connection, submission_id: int) -> Sequence[Record]:
     """Rights holders' claims linked to a (published) submission, oldest first."""
-    c = schema.claims.c
-    return conn.execute(
-        select(c.id, c.status, c.claimant, c.received_at)
-        .where(c.submission_id == submission_id)
-        .order_by(c.id)
-    ).all()
+    return _belonging(
+        conn, schema.claims, submission_id, only=("id", "status", "claimant", "received_at")
+    )
 
 
 def history(conn: Connection, submission_id: int) -> Sequence[Record]:
     """The submission's audit log, oldest first."""
-    e = schema.events.c
+    return _belonging(conn, schema.events, submission_id)
+
+
+def _belonging(
+    conn: Connection,
+    rows: Table,
+    submission_id: int,
+    *,
+    order: str = "id",
+    leave_out: str = "",
+    only: Sequence[str] = (),
+) -> Sequence[Record]:
+    """The rows of ``rows`` that name the submission, in ``order``: ``only`` these columns, or
+    all but ``leave_out`` (a long text or the bytes no listing shows)."""
+    columns = [rows.c[name] for name in only] or [c for c in rows.c if c.key != leave_out]
     return conn.execute(
-        select(schema.events).where(e.submission_id == submission_id).order_by(e.id)
+        select(*columns).where(rows.c.submission_id == submission_id).order_by(rows.c[order])
     ).all()
 
 
