@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import Engine, func, insert, select, text  # noqa: E402
 
 from intake import store  # noqa: E402
-from intake.models import Attachment, Event, Message, Submission  # noqa: E402
+from intake.store.models import Attachment, Event, Message, Submission  # noqa: E402
 
 TARGET = 0.5
 CHUNK = 2000

@@ -8,7 +8,7 @@ numbers; run on demand).
    Zipf-like frequencies, so unrelated articles share common phrases as real ones do) and
    times fingerprinting them (shingles + MinHash + band keys).
 2. Bulk-inserts them as submissions with their 32 band keys each into a fresh database.
-3. Times ``intake.conversations.find_original`` (the dedupe hook's lookup: band-key query,
+3. Times ``intake.conversations.hooks.find_original`` (the dedupe hook's lookup: band-key query,
    then exact shingle Jaccard on at most 20 candidates) for resends with trivial edits of
    stored articles (must be found) and for new articles (must not be), and prints the
    median, p95 and worst lookup time with the recall and the false matches.
@@ -33,10 +33,11 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, insert, select  # noqa: E402
 
-from intake import dedupe, store  # noqa: E402
-from intake.conversations import find_original  # noqa: E402
-from intake.ingest import content_hash  # noqa: E402
-from intake.models import Fingerprint, Message, Submission  # noqa: E402
+from intake import store  # noqa: E402
+from intake.conversations.hooks import find_original  # noqa: E402
+from intake.ingest.pipeline import content_hash  # noqa: E402
+from intake.store.models import Fingerprint, Message, Submission  # noqa: E402
+from intake.submissions import fingerprints as dedupe  # noqa: E402
 
 CHUNK = 2000
 NOW = datetime.now(UTC).replace(microsecond=0)

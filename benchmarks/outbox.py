@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from intake.mail import Address, MessageRef, RawMail  # noqa: E402
+from intake.core.mail import Address, MessageRef, RawMail  # noqa: E402
 from tests.helpers import make_app, settings_for, submission  # noqa: E402
 from tests.smtpserver import SmtpServer  # noqa: E402
 

@@ -2,7 +2,7 @@
 
 Usage: .venv/bin/python benchmarks/parse_memory.py [--mailparser] [--size-mib N]
 
-Prints the peak resident set size of a child process that imports intake.parsing, reads the
+Prints the peak resident set size of a child process that imports intake.ingest.parsing, reads the
 message from disk (as ingest holds it: one bytes object) and parses it. ``--mailparser`` runs
 mail-parser's own MailParser.from_bytes instead, for comparison.
 """
@@ -58,7 +58,7 @@ def child(path: str, use_mailparser: bool) -> None:
         parsed = mailparser.MailParser.from_bytes(raw)
         size = len(parsed.attachments[0]["payload"])
     else:
-        from intake.parsing import parse
+        from intake.ingest.parsing import parse
 
         raw = Path(path).read_bytes()
         mail = parse(raw)
@@ -85,7 +85,11 @@ def main() -> None:
             command.append("--mailparser")
         out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
         peak, decoded = out.split()
-        what = "mail-parser MailParser.from_bytes" if args.mailparser else "intake.parsing.parse"
+        what = (
+            "mail-parser MailParser.from_bytes"
+            if args.mailparser
+            else "intake.ingest.parsing.parse"
+        )
         print(f"{what}: message {path.stat().st_size / 2**20:.1f} MiB, ", end="")
         print(f"attachment {int(decoded) / 2**20:.1f} MiB, peak RSS {peak} MiB")
 

@@ -12,22 +12,22 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
-from intake import config as config_mod
 from intake import store
-from intake.blobstore import LocalBlobStore
-from intake.clock import utcnow
-from intake.config import MailboxConfig, Settings
-from intake.errors import ConfigError
+from intake.adapters.blobstore import LocalBlobStore
+from intake.core import config as config_mod
+from intake.core.clock import utcnow
+from intake.core.config import MailboxConfig, Settings
+from intake.core.errors import ConfigError
 
 # Use cases and adapters are imported where they are built, not here: every CLI command starts
 # from this module, and `intake list` must not pay for the parser, DKIM, IMAP or templates.
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
-    from intake.conversations import Conversations, Maintenance
-    from intake.ingest import IngestHook, Ingestor, PollResult, Progress
-    from intake.mailbox import ImapMailbox
-    from intake.outbox import Delivery, OutboxSender, Replier
+    from intake.adapters.imap import ImapMailbox
+    from intake.conversations.hooks import Conversations, Maintenance
+    from intake.ingest.pipeline import IngestHook, Ingestor, PollResult, Progress
+    from intake.replies.outbox import Delivery, OutboxSender, Replier
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ class App:
     @cached_property
     def replier(self) -> Replier:
         # Imported here: templates (jinja2) are not needed by commands that send nothing.
-        from intake.outbox import Replier
+        from intake.replies.outbox import Replier
 
         return Replier(self.settings, self.reply_secret, self.clock)
 
@@ -81,7 +81,7 @@ class App:
 
     @cached_property
     def ingestor(self) -> Ingestor:
-        from intake.ingest import Ingestor
+        from intake.ingest.pipeline import Ingestor
 
         return Ingestor(
             self.settings,
@@ -98,7 +98,7 @@ class App:
         return _dkim_verifier(self.settings.copyright.dkim_timeout)
 
     def mailbox(self, config: MailboxConfig) -> ImapMailbox:
-        from intake.mailbox import ImapMailbox
+        from intake.adapters.imap import ImapMailbox
 
         return ImapMailbox(config, config_mod.resolve_password(config))
 
@@ -113,8 +113,8 @@ class App:
 
     @cached_property
     def _outbox_sender(self) -> OutboxSender:
-        from intake.outbox import OutboxSender
-        from intake.smtp import SmtpSender
+        from intake.adapters.smtp import SmtpSender
+        from intake.replies.outbox import OutboxSender
 
         smtp = self.settings.smtp
         if smtp is None:
@@ -138,7 +138,7 @@ class App:
     def deliver_outbox(self) -> Delivery:
         """Send the replies that are due (the daemon's outbox job and its wake-ups)."""
         if self.settings.smtp is None:
-            from intake.outbox import Delivery
+            from intake.replies.outbox import Delivery
 
             return Delivery()  # nothing can be sent; `intake check` says why
         return self.outbox_sender().deliver()
@@ -148,7 +148,7 @@ class App:
 
         Each task is a use case of its own; add yours here.
         """
-        from intake import service
+        from intake.service import health as service
 
         done: dict[str, int] = {}
         done["raw mail purged"] = service.purge_ignored_raw(
@@ -161,7 +161,7 @@ class App:
 
     def remind_copyright(self) -> Maintenance:
         """Copyright reminders and expiry, once (``intake remind``, the maintenance job)."""
-        from intake.conversations import run_copyright_maintenance
+        from intake.conversations.hooks import run_copyright_maintenance
 
         replier = self.replier if self.settings.smtp is not None else None
         with self.sessions() as session, session.begin():
@@ -170,7 +170,7 @@ class App:
 
 def default_hooks(app: App) -> list[IngestHook]:
     """The ingest hooks in the order they run inside each message's transaction."""
-    from intake.rights import Rights  # claims: open one, follow the claimant's replies
+    from intake.rights.actions import Rights  # claims: open one, follow the claimant's replies
 
     talk = conversations(app)
     # Duplicates first: the acknowledgment hook reads duplicate_of to send "duplicate" instead.
@@ -184,14 +184,14 @@ def default_hooks(app: App) -> list[IngestHook]:
 
 
 def _dkim_verifier(timeout: float) -> Callable[[bytes], str]:
-    from intake import dkimcheck
+    from intake.adapters import dkim as dkimcheck
 
     return lambda raw: str(dkimcheck.verify(raw, timeout=timeout))
 
 
 def conversations(app: App) -> Conversations:
     """Replies, consent, bounces and duplicates, with the real DKIM check (DNS, short timeout)."""
-    from intake.conversations import Conversations
+    from intake.conversations.hooks import Conversations
 
     return Conversations(
         app.settings,

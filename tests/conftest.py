@@ -12,7 +12,7 @@ from typing import Any, NoReturn
 import pytest
 
 from intake.app import App
-from intake.config import Settings
+from intake.core.config import Settings
 from tests.helpers import make_app
 from tests.servers import Dovecot, Postgres, ServerUnavailable, find_cpython_email_data
 from tests.smtpserver import smtp_server  # noqa: F401 - the fixture, for every test module

@@ -11,8 +11,9 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Any
 
-from intake import config, store
+from intake import store
 from intake.app import App
+from intake.core import config
 from tests.servers import Dovecot
 
 

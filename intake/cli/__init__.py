@@ -15,9 +15,9 @@ from collections.abc import Iterable, Sequence
 
 import click
 
-from intake import config as config_mod
 from intake.app import App
-from intake.errors import ConfigError, IntakeError
+from intake.core import config as config_mod
+from intake.core.errors import ConfigError, IntakeError
 
 
 class Context:

@@ -9,20 +9,20 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from intake import claimflow
-from intake.claimflow import ClaimStatus, Outcome
 from intake.cli import Context, actor_name, cli, pass_ctx
 from intake.cli.output import echo_change, emit_fields, emit_json, emit_table, iso, short
-from intake.clock import as_utc
+from intake.core.clock import as_utc
 from intake.store import claims as claim_store
+from intake.workflow import claim as claimflow
+from intake.workflow.claim import ClaimStatus, Outcome
 
 # The use case (and the parser, templates and ingest it brings) loads for the commands that
 # act; `intake --help` and the listings do without it.
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from intake.models import Claim, Event
-    from intake.rights import ClaimChange, Reclassified, Rights
+    from intake.rights.actions import ClaimChange, Reclassified, Rights
+    from intake.store.models import Claim, Event
 
 F = TypeVar("F", bound=Callable[..., Any])
 STATUSES = tuple(str(s) for s in ClaimStatus)
@@ -30,7 +30,7 @@ OUTCOMES = tuple(str(o) for o in Outcome)
 
 
 def _rights(ctx: Context, *, replies: bool = True) -> Rights:
-    from intake.rights import Rights
+    from intake.rights.actions import Rights
 
     app = ctx.app
     app.ready()

@@ -10,7 +10,7 @@ import click
 
 from intake.cli import Context, cli, pass_ctx
 from intake.cli.queue_cmds import DATE, STATUSES, day_start
-from intake.errors import UsageError
+from intake.core.errors import UsageError
 
 
 @cli.command("export")
@@ -84,7 +84,7 @@ def export(
 def _export_one(ctx: Context, submission_id: int, directory: Path, force: bool) -> None:
     app = ctx.app
     app.ready()
-    from intake import exporting
+    from intake.submissions import exporting
 
     done = exporting.export_submission(
         app.sessions, app.blobs, submission_id, directory, now=app.clock(), force=force
@@ -106,7 +106,7 @@ def _export_ledger(
 ) -> None:
     app = ctx.app
     app.ready()
-    from intake import exporting
+    from intake.submissions import exporting
 
     rows = exporting.ledger(
         app.sessions,

@@ -9,17 +9,17 @@ from typing import TYPE_CHECKING
 
 import click
 
-from intake import config as config_mod
 from intake import store
 from intake.cli import Context, cli, pass_ctx
 from intake.cli.output import emit_json, emit_table, iso, short
-from intake.errors import IntakeError, MailboxError
-from intake.mail import Kind
+from intake.core import config as config_mod
+from intake.core.errors import IntakeError, MailboxError
+from intake.core.mail import Kind
 from intake.store import messages as message_store
 
 # Ingest (the parser) and the IMAP client load for the commands that use them.
 if TYPE_CHECKING:
-    from intake.ingest import PollResult
+    from intake.ingest.pipeline import PollResult
 
 
 @cli.group()
@@ -52,7 +52,7 @@ def check(ctx: Context) -> None:
         click.echo(f"database: FAILED: {exc}")
     for box in settings.mailboxes:
         try:
-            from intake.mailbox import check_login
+            from intake.adapters.imap import check_login
 
             info = check_login(box, config_mod.resolve_password(box))
             click.echo(f"imap {box.name}: ok ({info.exists} messages in {info.name})")
@@ -62,7 +62,7 @@ def check(ctx: Context) -> None:
     if settings.smtp is None:
         click.echo("smtp: not configured (replies stay in the outbox)")
     else:
-        from intake.smtp import check_login as smtp_check
+        from intake.adapters.smtp import check_login as smtp_check
 
         try:
             smtp_check(settings.smtp, config_mod.resolve_password(settings.smtp))
@@ -83,7 +83,7 @@ def poll(ctx: Context, as_json: bool, only: str | None) -> None:
     app = ctx.app
     app.ready()
     boxes = [app.settings.mailbox(only)] if only else app.settings.mailboxes
-    from intake.ingest import PollResult
+    from intake.ingest.pipeline import PollResult
 
     total = PollResult()
     errors: list[str] = []

@@ -9,12 +9,12 @@ import click
 
 from intake.cli import Context, actor_name, cli, pass_ctx
 from intake.cli.output import emit_json, emit_table, iso, short
-from intake.clock import as_utc
+from intake.core.clock import as_utc
 from intake.store import outbox as outbox_store
 
 # The outbox use case (templates, SMTP) loads for the commands that change something.
 if TYPE_CHECKING:
-    from intake.models import Outbox, Suppression
+    from intake.store.models import Outbox, Suppression
 
 
 def outbox_row(row: Outbox) -> dict[str, Any]:
@@ -116,7 +116,7 @@ def outbox_retry(ctx: Context, outbox_id: int, as_: str | None) -> None:
     """Queue a failed reply again, its attempts reset."""
     app = ctx.app
     app.ready()
-    from intake import outbox
+    from intake.replies import outbox
 
     outbox.retry_failed(app.sessions, outbox_id, actor=actor_name(as_), now=app.clock())
     click.echo(f"outbox #{outbox_id} queued again")
@@ -152,7 +152,7 @@ def suppress(ctx: Context, address: str, days: float, reason: str, as_: str | No
     app = ctx.app
     app.ready()
     why = reason.strip() or f"suppressed by {actor_name(as_)}"
-    from intake import outbox
+    from intake.replies import outbox
 
     until = outbox.suppress(app.sessions, address, days=days, reason=why, now=app.clock())
     click.echo(f"{address.strip().lower()} suppressed until {until:%Y-%m-%d %H:%M} UTC")
@@ -165,7 +165,7 @@ def unsuppress(ctx: Context, address: str) -> None:
     """Take ADDRESS off the suppression list."""
     app = ctx.app
     app.ready()
-    from intake import outbox
+    from intake.replies import outbox
 
     outbox.unsuppress(app.sessions, address)
     click.echo(f"{address.strip().lower()} may get mail again")

@@ -16,10 +16,10 @@ from sqlalchemy import Connection
 from intake import store
 from intake.cli import Context, cli, pass_ctx
 from intake.cli.output import display_width, emit_json, iso, plain_table, short
-from intake.clock import as_utc
-from intake.errors import NotFound
+from intake.core.clock import as_utc
+from intake.core.errors import NotFound
 from intake.store import queue as queue_store
-from intake.workflow import CopyrightStatus, Status, acceptance_rate, is_overdue
+from intake.workflow.submission import CopyrightStatus, Status, acceptance_rate, is_overdue
 
 # No ORM here (models, sessions): list, show and stats read Core tables through
 # intake.store.queue, and a test keeps it that way (start-up time is what editors feel).

@@ -10,14 +10,15 @@ from typing import TYPE_CHECKING
 
 import click
 
-from intake import logs, store
+from intake import store
 from intake.cli import Context, cli, pass_ctx
 from intake.cli.ingest_cmds import db
 from intake.cli.output import emit_fields, emit_json, emit_table, iso
+from intake.core import logs
 
 # The daemon (APScheduler, IMAP, the whole pipeline) loads for `intake run` alone.
 if TYPE_CHECKING:
-    from intake import service
+    from intake.service import health as service
 
 
 @cli.command()
@@ -45,7 +46,7 @@ def run(ctx: Context, log_format: str | None) -> None:
         level=logging.DEBUG if verbose >= 2 else logging.INFO,
         secrets=secrets,
     )
-    from intake import daemon
+    from intake.service import daemon
 
     result = daemon.serve(app)
     if result.forced:
@@ -68,7 +69,7 @@ def status(ctx: Context, as_json: bool) -> None:
     """
     app = ctx.app
     app.ready()
-    from intake import service
+    from intake.service import health as service
 
     report = service.status(app.sessions, app.settings, app.clock())
     if as_json:

@@ -10,16 +10,16 @@ import click
 
 from intake.cli import Context, actor_name, cli, pass_ctx
 from intake.cli.output import echo_change, emit_json
-from intake.workflow import ACTION_TEMPLATE, Action
+from intake.workflow.submission import ACTION_TEMPLATE, Action
 
 if TYPE_CHECKING:  # the use case loads when a command acts, not for `intake --help`
-    from intake.editorial import Change, Editorial
+    from intake.submissions.editorial import Change, Editorial
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _editorial(ctx: Context, *, replies: bool = True) -> Editorial:
-    from intake.editorial import Editorial
+    from intake.submissions.editorial import Editorial
 
     app = ctx.app
     app.ready()

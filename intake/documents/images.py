@@ -8,8 +8,8 @@ from struct import error as struct_error
 
 from PIL import ExifTags, Image, UnidentifiedImageError
 
+from intake.core.errors import ExtractionError
 from intake.documents import Document
-from intake.errors import ExtractionError
 
 _MAKE = 0x010F
 _MODEL = 0x0110

@@ -13,8 +13,8 @@ import struct
 
 import olefile
 
+from intake.core.errors import ExtractionError
 from intake.documents import Document
-from intake.errors import ExtractionError
 
 _WORD_IDENT = 0xA5EC
 _NFIB_WORD97 = 0x00C1  # Word 6/95 files have 0x0065-0x0068 and another text layout

@@ -9,8 +9,8 @@ import unicodedata
 import pypdf
 from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
 
+from intake.core.errors import ExtractionError
 from intake.documents import Document
-from intake.errors import ExtractionError
 
 # PDF text comes out line by line as laid out, so a paragraph of Chinese is cut wherever the
 # line was full, and Chinese has no space to mark the join. A line is taken as wrapped when it

@@ -6,8 +6,8 @@ import io
 
 import rarfile
 
+from intake.core.errors import ExtractionError
 from intake.documents import Document
-from intake.errors import ExtractionError
 
 
 def list_rar(payload: bytes, max_members: int, max_listed: int) -> Document:

@@ -7,8 +7,8 @@ from collections.abc import Callable
 
 from striprtf.striprtf import rtf_to_text
 
+from intake.core.errors import ExtractionError
 from intake.documents import Document
-from intake.errors import ExtractionError
 
 _ANSICPG = re.compile(rb"\\ansicpg(\d+)")
 _RAW_HIGH = re.compile(rb"[\x80-\xff]")

@@ -7,8 +7,8 @@ import io
 import py7zr
 from py7zr.exceptions import ArchiveError, PasswordRequired
 
+from intake.core.errors import ExtractionError
 from intake.documents import Document
-from intake.errors import ExtractionError
 
 
 def list_7z(payload: bytes, max_members: int, max_listed: int) -> Document:

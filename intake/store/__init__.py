@@ -17,16 +17,16 @@ from sqlalchemy import Connection, Engine, Insert, Table, create_engine, event, 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError, SQLAlchemyError
 
-from intake.errors import ConfigError, StorageError
+from intake.core.errors import ConfigError, StorageError
 
 # The ORM is imported by the modules that write: the staff CLI's read-only commands query
-# Core tables (intake.schema) and start without it.
+# Core tables (intake.store.schema) and start without it.
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
-    from intake.models import Base
+    from intake.store.models import Base
 
-MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:

@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, defer
 
-from intake.claimflow import AWAITING_US, OPEN_STATUSES, ClaimStatus, title_key, url_key
-from intake.errors import NotFound
-from intake.models import Attachment, Claim, Event, Message, Outbox, Submission
+from intake.core.errors import NotFound
+from intake.store.models import Attachment, Claim, Event, Message, Outbox, Submission
+from intake.workflow.claim import AWAITING_US, OPEN_STATUSES, ClaimStatus, title_key, url_key
 
 #: Published articles whose title is compared with a claim's work title, newest first.
 TITLE_CANDIDATES = 20
@@ -72,7 +72,7 @@ def list_claims(
 
 
 def overdue_condition(now: datetime) -> Any:
-    """Waiting for our answer and past the deadline (see :func:`intake.claimflow.is_overdue`)."""
+    """Waiting for our answer and past the deadline (:func:`intake.workflow.claim.is_overdue`)."""
     return and_(
         Claim.status.in_(sorted(AWAITING_US)),
         Claim.deadline.is_not(None),

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from intake.models import Consent, Outbox, Submission
+from intake.store.models import Consent, Outbox, Submission
 
 
 def add_consent(

@@ -10,9 +10,9 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from intake import threading
-from intake.clock import as_utc
-from intake.models import Attachment, Outbox, Submission, Suppression, Version
+from intake.core.clock import as_utc
+from intake.ingest import threads as threading
+from intake.store.models import Attachment, Outbox, Submission, Suppression, Version
 from intake.store.submissions import ThreadMatch
 
 
@@ -37,8 +37,8 @@ def recent_from(session: Session, sender: str, since: datetime) -> list[RecentSu
 def thread_by_subject(
     session: Session, sender: str, subject: str, *, has_thread_headers: bool, now: datetime
 ) -> ThreadMatch | None:
-    """The last-resort rule (``intake.threading``): the newest submission from ``sender`` in the
-    last 30 days whose subject, without reply prefixes, is this reply's subject."""
+    """The last-resort rule (``intake.ingest.threads``): the newest submission from ``sender``
+    in the last 30 days whose subject, without reply prefixes, is this reply's subject."""
     if not sender or not threading.looks_like_reply(subject, has_thread_headers):
         return None
     wanted = threading.normalise_subject(subject)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, Select, bindparam, delete, insert, or_, select
 from sqlalchemy.orm import Session
 
-from intake.models import Fingerprint, Submission
+from intake.store.models import Fingerprint, Submission
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from intake.errors import NotFound
-from intake.models import Consent, Outbox, Submission
+from intake.core.errors import NotFound
+from intake.store.models import Consent, Outbox, Submission
 
 
 def move(

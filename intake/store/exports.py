@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from intake.models import Submission
+from intake.store.models import Submission
 
 
 @dataclass(frozen=True, slots=True)

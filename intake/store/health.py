@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from intake.models import Consent, Message, Outbox
+from intake.store.models import Consent, Message, Outbox
 
 #: Claim statuses that need no more work (``resolved_*`` is matched by prefix).
 DONE_OUTBOX_STATES = ("sent", "failed")

@@ -21,9 +21,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from intake.errors import NotFound
-from intake.mail import Kind, MessageRef
-from intake.models import Location, MailboxState, Message, table
+from intake.core.errors import NotFound
+from intake.core.mail import Kind, MessageRef
+from intake.store.models import Location, MailboxState, Message, table
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,10 +8,10 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from intake.errors import NotFound, UsageError
-from intake.mail import OutgoingMail
-from intake.models import Outbox, Submission, Suppression
+from intake.core.errors import NotFound, UsageError
+from intake.core.mail import OutgoingMail
 from intake.store import is_postgres
+from intake.store.models import Outbox, Submission, Suppression
 from intake.store.submissions import add_event
 
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"

@@ -29,11 +29,10 @@ from sqlalchemy import (
     true,
 )
 
-from intake import schema
-from intake.claimflow import OPEN_STATUSES as OPEN_CLAIM_STATUSES
-from intake.errors import NotFound
-from intake.store import is_postgres
-from intake.workflow import OPEN_STATUSES, Status
+from intake.core.errors import NotFound
+from intake.store import is_postgres, schema
+from intake.workflow.claim import OPEN_STATUSES as OPEN_CLAIM_STATUSES
+from intake.workflow.submission import OPEN_STATUSES, Status
 
 # Core tables, not the ORM: these are the staff CLI's read-only queries, and a command that
 # loads no ORM starts about 0.1 s sooner.
@@ -185,7 +184,7 @@ def _sender_condition(value: str) -> ColumnElement[bool]:
 
 
 def overdue_condition(now: datetime) -> ColumnElement[bool]:
-    """Not decided and past the decision deadline (see :func:`intake.workflow.is_overdue`)."""
+    """Undecided and past the decision deadline (:func:`intake.workflow.submission.is_overdue`)."""
     return and_(
         _s.status.in_(sorted(OPEN_STATUSES)),
         _s.decision_due.is_not(None),
@@ -326,7 +325,7 @@ def count_queue(conn: Connection, filters: QueueFilter, *, now: datetime) -> int
 
 
 # --------------------------------------------------------------------------- one submission
-# What ``intake show`` prints, each as plain rows (column names as in :mod:`intake.schema`).
+# What ``intake show`` prints, each as plain rows (column names as in :mod:`intake.store.schema`).
 
 
 def submission(conn: Connection, submission_id: int) -> Record:

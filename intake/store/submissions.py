@@ -9,8 +9,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from intake.errors import NotFound
-from intake.models import Attachment, Event, Message, Outbox, Submission
+from intake.core.errors import NotFound
+from intake.store.models import Attachment, Event, Message, Outbox, Submission
 
 
 def get_submission(session: Session, submission_id: int, *, for_update: bool = False) -> Submission:

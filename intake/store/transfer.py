@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import Column, Engine, Table, bindparam, func, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from intake.errors import StorageError, UsageError
-from intake.models import Base
+from intake.core.errors import StorageError, UsageError
+from intake.store.models import Base
 
 Progress = Callable[[str, int], None]
 

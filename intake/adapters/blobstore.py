@@ -1,0 +1,126 @@
+"""Content-addressed storage of raw messages and attachments on the local file system.
+
+A blob lives at ``<root>/<kind>/<aa>/<bb>/<sha256>``. Writes go to a temporary file in the
+same directory, are fsynced, then renamed into place, so a crash never leaves a partial blob
+under its final name. Files are 0600; the same content is written once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from types import TracebackType
+from typing import Protocol
+
+from intake.core.errors import StorageError
+
+
+class BlobStore(Protocol):
+    """Where raw messages and attachments are kept (a local folder today)."""
+
+    def put(self, kind: str, data: bytes) -> tuple[str, str]:
+        """Store ``data``; return ``(sha256, relative path)``. Idempotent."""
+        ...
+
+    def get(self, path: str) -> bytes:
+        """The bytes stored at a relative path returned by :meth:`put`."""
+        ...
+
+    def exists(self, path: str) -> bool: ...
+
+    def delete(self, path: str) -> None: ...
+
+
+class LocalBlobStore:
+    """A :class:`BlobStore` in a directory on the local file system."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root)
+
+    def put(self, kind: str, data: bytes) -> tuple[str, str]:
+        if kind not in ("raw", "att"):
+            raise StorageError(f"unknown blob kind {kind!r}")
+        digest = hashlib.sha256(data).hexdigest()
+        rel = f"{kind}/{digest[:2]}/{digest[2:4]}/{digest}"
+        final = self.root / rel
+        if final.exists() and final.stat().st_size == len(data):
+            return digest, rel
+        try:
+            final.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd, tmp = tempfile.mkstemp(dir=final.parent, prefix=".tmp-")
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(data)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                os.chmod(tmp, 0o600)
+                os.replace(tmp, final)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+            _fsync_dir(final.parent)
+        except OSError as exc:
+            raise StorageError(f"cannot store blob {rel}: {exc.strerror or exc}") from exc
+        return digest, rel
+
+    def get(self, path: str) -> bytes:
+        try:
+            return self._resolve(path).read_bytes()
+        except OSError as exc:
+            raise StorageError(f"cannot read blob {path}: {exc.strerror or exc}") from exc
+
+    def exists(self, path: str) -> bool:
+        return self._resolve(path).exists()
+
+    def delete(self, path: str) -> None:
+        try:
+            self._resolve(path).unlink(missing_ok=True)
+        except OSError as exc:
+            raise StorageError(f"cannot delete blob {path}: {exc.strerror or exc}") from exc
+
+    def _resolve(self, path: str) -> Path:
+        # Paths come from our own database, but never let one leave the store.
+        full = (self.root / path).resolve()
+        if not full.is_relative_to(self.root.resolve()):
+            raise StorageError(f"blob path outside the store: {path!r}")
+        return full
+
+
+class WriteAhead:
+    """Writes blobs on one background thread, so their fsyncs overlap the caller's parsing.
+
+    ``put`` returns a future; a caller waits for it before recording anything that names the
+    blob. Closing waits for the writes already started and drops the ones not yet begun.
+    """
+
+    def __init__(self, blobs: BlobStore) -> None:
+        self._blobs = blobs
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="intake-blobs")
+
+    def put(self, kind: str, data: bytes) -> Future[tuple[str, str]]:
+        return self._pool.submit(self._blobs.put, kind, data)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> WriteAhead:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

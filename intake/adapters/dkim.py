@@ -1,0 +1,109 @@
+"""Verify the DKIM signature of a stored message, for consent evidence; the only importer of dkimpy.
+
+The public key comes from DNS, so the lookup is injectable (``KeyLookup``): production passes
+dkimpy's resolver with a short timeout, tests pass the key. A lookup that fails (no DNS, a
+timeout, no key published) is ``error: <reason>``, never ``fail``: "fail" means the key was found
+and the signature does not match it. The result string fits ``consents.dkim`` (50 characters).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import dkim
+
+#: ``lookup(name, timeout=...) -> TXT record bytes or None``, as dkimpy calls its ``dnsfunc``.
+KeyLookup = Callable[..., bytes | None]
+
+DEFAULT_TIMEOUT = 3.0
+_SIGNATURE = re.compile(rb"^dkim-signature\s*:", re.IGNORECASE | re.MULTILINE)
+_MAX = 50
+
+# dkimpy logs every failed lookup at ERROR; the outcome is recorded on the consent instead.
+_quiet = logging.Logger("intake.adapters.dkim.dkimpy")
+_quiet.addHandler(logging.NullHandler())
+
+
+@dataclass(frozen=True, slots=True)
+class DkimResult:
+    """The outcome for the first (topmost) DKIM-Signature: none, pass, fail or error."""
+
+    status: str
+    domain: str = ""
+    reason: str = ""
+
+    def __str__(self) -> str:
+        if self.status == "error":
+            return f"error: {self.reason}"[:_MAX]
+        return self.status
+
+
+def dns_lookup(timeout: float = DEFAULT_TIMEOUT) -> KeyLookup:
+    """dkimpy's own resolver (dnspython), with ``timeout`` seconds for the whole lookup."""
+
+    def lookup(name: bytes, timeout: float = timeout) -> bytes | None:
+        result: Any = dkim.dnsplug.get_txt(name, timeout=timeout)
+        return result if isinstance(result, bytes) or result is None else None
+
+    return lookup
+
+
+def verify(
+    raw: bytes, lookup: KeyLookup | None = None, *, timeout: float = DEFAULT_TIMEOUT
+) -> DkimResult:
+    """Check the topmost DKIM signature of ``raw`` (the message exactly as received)."""
+    header_end = raw.find(b"\r\n\r\n")
+    if header_end < 0:
+        header_end = raw.find(b"\n\n")
+    head = raw if header_end < 0 else raw[:header_end]
+    if not _SIGNATURE.search(head):
+        return DkimResult("none")
+    tracked = _Tracked(lookup or dns_lookup(timeout))
+    checker = dkim.DKIM(raw, logger=_quiet, timeout=timeout)
+    try:
+        ok = bool(checker.verify(dnsfunc=tracked))
+    except dkim.ValidationError as exc:
+        return DkimResult("fail", _domain(checker), _reason(exc))
+    except dkim.DKIMException as exc:
+        return DkimResult("error", _domain(checker), _reason(exc))
+    except Exception as exc:  # noqa: BLE001 - a malformed message must not stop ingest
+        return DkimResult("error", _domain(checker), f"{type(exc).__name__}: {exc}")
+    if ok:
+        return DkimResult("pass", _domain(checker))
+    if tracked.problem:
+        return DkimResult("error", _domain(checker), tracked.problem)
+    return DkimResult("fail", _domain(checker), "signature does not verify")
+
+
+class _Tracked:
+    """Wraps a lookup to remember why it failed: dkimpy turns that into a plain False."""
+
+    def __init__(self, lookup: KeyLookup) -> None:
+        self.lookup = lookup
+        self.problem = ""
+
+    def __call__(self, name: bytes, timeout: float = DEFAULT_TIMEOUT) -> bytes | None:
+        try:
+            found = self.lookup(name, timeout=timeout)
+        except dkim.DnsTimeoutError as exc:
+            self.problem = f"dns: {exc}"
+            raise
+        except Exception as exc:  # noqa: BLE001 - any resolver failure is an "error" result
+            self.problem = f"dns: {type(exc).__name__}"
+            raise dkim.DnsTimeoutError(str(exc)) from None
+        if not found:
+            self.problem = f"no key at {name.decode('ascii', 'replace').rstrip('.')}"
+        return found
+
+
+def _domain(checker: Any) -> str:
+    domain = getattr(checker, "domain", None)
+    return domain.decode("ascii", "replace") if isinstance(domain, bytes) else ""
+
+
+def _reason(exc: Exception) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__

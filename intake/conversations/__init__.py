@@ -1,0 +1,1 @@
+"""Replies filed on their submission: new versions, copyright consent, reminders."""

@@ -1,0 +1,1 @@
+"""Values that cross every boundary: mail dataclasses, settings, errors, time, logging."""

@@ -1,0 +1,496 @@
+"""Typed settings loaded from a TOML file plus a few environment overrides.
+
+Every problem is reported as a :class:`~intake.core.errors.ConfigError` whose message starts
+with the dotted key at fault (``mailboxes[0].port: expected an integer``). Secrets are held in
+:class:`Secret`, whose ``repr``/``str`` never show the value.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import tomllib
+import types
+import typing
+import zoneinfo
+from collections.abc import Mapping
+from dataclasses import MISSING, dataclass, field, fields
+from email.utils import parseaddr
+from pathlib import Path
+from typing import Any, Literal, get_args, get_origin
+
+from intake.core.errors import ConfigError
+
+CONFIG_ENV = "INTAKE_CONFIG"
+DEFAULT_CONFIG_PATHS = (Path("/etc/intake/intake.toml"),)
+
+
+class Secret:
+    """A password or key: compare and use with :meth:`reveal`, never printed."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+
+Security = Literal["tls", "starttls", "none"]
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    url: str = "sqlite:///var/lib/intake/intake.db"
+    echo: bool = False
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    path: str = "/var/lib/intake/store"
+
+
+@dataclass(frozen=True)
+class MailboxConfig:
+    name: str
+    host: str
+    username: str
+    port: int = 993
+    security: Security = "tls"
+    password: Secret | None = None
+    password_env: str = ""
+    password_file: str = ""
+    folder: str = "INBOX"
+    processed_folder: str = "Processed"
+    sent_folder: str = "Sent"  # "" turns off the copy of sent replies
+    ca_file: str = ""
+    timeout: float = 60.0
+    batch_size: int = 250
+    idle: bool = True
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    host: str
+    from_address: str
+    port: int = 465
+    security: Security = "tls"
+    username: str = ""
+    password: Secret | None = None
+    password_env: str = ""
+    password_file: str = ""
+    ca_file: str = ""
+    timeout: float = 60.0
+    batch_size: int = 50
+    max_attempts: int = 8
+    backoff_base_seconds: float = 60.0
+    backoff_max_seconds: float = 6 * 3600.0
+
+    @property
+    def from_addr(self) -> str:
+        return parseaddr(self.from_address)[1]
+
+
+@dataclass(frozen=True)
+class IngestConfig:
+    max_message_bytes: int = 50 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class RepliesConfig:
+    templates: str = ""  # a directory whose files override the packaged templates
+    language: Literal["zh", "en"] = "zh"
+    timezone: str = "Asia/Shanghai"  # times in replies are shown in this zone
+    copyright_request: Literal["auto", "on-accept", "manual"] = "auto"
+    decision_days: int = 15
+    max_auto_replies_per_day: int = 5
+    duplicate_grace_hours: int = 72
+    bounce_suppression_days: int = 60
+    contact: str = ""
+    site_name: str = ""
+    message_id_domain: str = ""  # default: the domain of smtp.from_address
+    secret: Secret | None = None  # HMAC key for our Message-IDs
+    secret_env: str = ""
+    secret_file: str = ""  # default: <storage.path>/reply-secret, created on first use
+    own_addresses: list[str] = field(default_factory=list)  # besides smtp.from_address
+
+
+@dataclass(frozen=True)
+class CopyrightConfig:
+    terms: str = ""
+    terms_version: str = ""  # default: a hash of the terms text
+    platforms: list[str] = field(default_factory=list)
+    exclusive: bool = False
+    term: str = ""
+    editing_allowed: bool = True
+    fee_policy: str = ""
+    grant_phrases: list[str] = field(
+        default_factory=lambda: ["同意", "我同意", "同意授权", "I agree", "agreed", "agree"]
+    )
+    refuse_phrases: list[str] = field(
+        default_factory=lambda: [
+            "不同意",
+            "不授权",
+            "拒绝",
+            "不愿意",
+            "disagree",
+            "do not agree",
+            "don't agree",
+            "not agree",
+        ]
+    )
+    reminder_days: int = 5
+    expiry_days: int = 14
+    dkim_timeout: float = 3.0  # seconds for the DNS lookup behind a consent's DKIM check
+
+    @property
+    def version(self) -> str:
+        """The terms version stored with every request and consent: the configured one, else a
+        short hash of the terms text (so editing the terms changes it)."""
+        if self.terms_version:
+            return self.terms_version
+        return hashlib.sha256(self.terms.encode("utf-8")).hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class ExtractConfig:
+    max_attachment_bytes: int = 30 * 1024 * 1024
+    max_unpacked_bytes: int = 200 * 1024 * 1024
+    max_archive_members: int = 5000
+    timeout_seconds: float = 30.0
+    max_text_chars: int = 2_000_000
+    # Address-space limit of the child process that reads one binary document or image.
+    worker_memory_bytes: int = 1024**3
+
+
+@dataclass(frozen=True)
+class DedupeConfig:
+    near_threshold: float = 0.8
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    name: str = ""
+    domains: list[str] = field(default_factory=list)
+    claim_threshold: float = 3.0
+    claim_response_days: int = 3
+
+
+@dataclass(frozen=True)
+class DaemonConfig:
+    poll_interval: float = 60.0
+    outbox_interval: float = 30.0
+    maintenance_interval: float = 3600.0
+    lease_seconds: float = 90.0
+    idle_timeout: float = 25 * 60.0  # re-issue IDLE before the 29-minute limit
+    reconnect_max_seconds: float = 300.0
+    log_format: Literal["text", "json"] = "text"
+    retain_ignored_days: int = 0  # 0 keeps raw mail of ignored kinds forever
+
+
+@dataclass(frozen=True)
+class Settings:
+    database: DatabaseConfig = field(default_factory=DatabaseConfig)
+    storage: StorageConfig = field(default_factory=StorageConfig)
+    mailboxes: list[MailboxConfig] = field(default_factory=list)
+    smtp: SmtpConfig | None = None
+    ingest: IngestConfig = field(default_factory=IngestConfig)
+    replies: RepliesConfig = field(default_factory=RepliesConfig)
+    copyright: CopyrightConfig = field(default_factory=CopyrightConfig)
+    extract: ExtractConfig = field(default_factory=ExtractConfig)
+    dedupe: DedupeConfig = field(default_factory=DedupeConfig)
+    site: SiteConfig = field(default_factory=SiteConfig)
+    daemon: DaemonConfig = field(default_factory=DaemonConfig)
+
+    def mailbox(self, name: str) -> MailboxConfig:
+        for box in self.mailboxes:
+            if box.name == name:
+                return box
+        raise ConfigError(f"mailboxes: no mailbox named {name!r}")
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def load(
+    path: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None
+) -> Settings:
+    """Read settings from ``path`` (else ``$INTAKE_CONFIG``, else /etc/intake/intake.toml)."""
+    env = os.environ if env is None else env
+    chosen: Path | None
+    if path is not None:
+        chosen = Path(path)
+    elif env.get(CONFIG_ENV):
+        chosen = Path(env[CONFIG_ENV])
+    else:
+        chosen = next((p for p in DEFAULT_CONFIG_PATHS if p.exists()), None)
+        if chosen is None:
+            raise ConfigError(
+                f"config: no configuration file: pass --config PATH or set {CONFIG_ENV}"
+            )
+    try:
+        data = tomllib.loads(chosen.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config: {chosen}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"config: {chosen}: cannot read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config: {chosen}: invalid TOML: {exc}") from None
+    return from_mapping(data, env=env, base_dir=chosen.parent)
+
+
+def from_mapping(
+    data: Mapping[str, Any], env: Mapping[str, str] | None = None, base_dir: Path | None = None
+) -> Settings:
+    """Build and validate settings from already-parsed TOML data."""
+    env = os.environ if env is None else env
+    data = dict(data)
+    if env.get("INTAKE_DATABASE_URL"):
+        data["database"] = {**data.get("database", {}), "url": env["INTAKE_DATABASE_URL"]}
+    settings: Settings = _build(Settings, data, "")
+    _check(settings, env)
+    return settings
+
+
+def _build(cls: type[Any], table: Any, where: str) -> Any:
+    if not isinstance(table, Mapping):
+        raise ConfigError(f"{where or 'config'}: expected a table")
+    hints = typing.get_type_hints(cls)
+    known = {f.name: f for f in fields(cls)}
+    for key in table:
+        if key not in known:
+            raise ConfigError(f"{_join(where, key)}: unknown key")
+    values: dict[str, Any] = {}
+    for name, fld in known.items():
+        key_path = _join(where, name)
+        if name in table:
+            values[name] = _convert(hints[name], table[name], key_path)
+        elif fld.default is MISSING and fld.default_factory is MISSING:
+            raise ConfigError(f"{key_path}: missing required key")
+    return cls(**values)
+
+
+def _convert(hint: Any, value: Any, where: str) -> Any:
+    origin = get_origin(hint)
+    if origin in (types.UnionType, typing.Union):
+        options = [a for a in get_args(hint) if a is not type(None)]
+        return _convert(options[0], value, where)
+    if origin is Literal:
+        allowed = get_args(hint)
+        if value not in allowed:
+            choices = " | ".join(str(a) for a in allowed)
+            raise ConfigError(f"{where}: expected one of {choices}, got {value!r}")
+        return value
+    if origin is list:
+        (item,) = get_args(hint)
+        if not isinstance(value, list):
+            raise ConfigError(f"{where}: expected a list")
+        return [_convert(item, v, f"{where}[{i}]") for i, v in enumerate(value)]
+    if hint is Secret:
+        if not isinstance(value, str):
+            raise ConfigError(f"{where}: expected a string")
+        return Secret(value)
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where}: expected true or false, got {_show(value)}")
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{where}: expected an integer, got {_show(value)}")
+        return value
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"{where}: expected a number, got {_show(value)}")
+        return float(value)
+    if hint is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{where}: expected a string, got {_show(value)}")
+        return value
+    if isinstance(hint, type) and hasattr(hint, "__dataclass_fields__"):
+        return _build(hint, value, where)
+    raise ConfigError(f"{where}: unsupported setting type")  # pragma: no cover
+
+
+def _show(value: Any) -> str:
+    return type(value).__name__ if isinstance(value, dict | list) else repr(value)
+
+
+def _join(where: str, key: str) -> str:
+    return f"{where}.{key}" if where else key
+
+
+def _check(settings: Settings, env: Mapping[str, str]) -> None:
+    names: set[str] = set()
+    for i, box in enumerate(settings.mailboxes):
+        where = f"mailboxes[{i}]"
+        if not box.name:
+            raise ConfigError(f"{where}.name: must not be empty")
+        if box.name in names:
+            raise ConfigError(f"{where}.name: duplicate mailbox name {box.name!r}")
+        names.add(box.name)
+        if not 0 < box.port < 65536:
+            raise ConfigError(f"{where}.port: must be between 1 and 65535")
+        if box.batch_size < 1:
+            raise ConfigError(f"{where}.batch_size: must be at least 1")
+        _check_password(box, where, env, required=True)
+        _check_file(box.ca_file, f"{where}.ca_file")
+    if settings.smtp is not None:
+        smtp = settings.smtp
+        if not 0 < smtp.port < 65536:
+            raise ConfigError("smtp.port: must be between 1 and 65535")
+        if "@" not in smtp.from_addr:
+            raise ConfigError(f"smtp.from_address: not an email address: {smtp.from_address!r}")
+        _check_password(smtp, "smtp", env, required=bool(smtp.username))
+        _check_file(smtp.ca_file, "smtp.ca_file")
+    if settings.ingest.max_message_bytes < 1024:
+        raise ConfigError("ingest.max_message_bytes: must be at least 1024")
+    if settings.extract.worker_memory_bytes < 256 * 1024 * 1024:
+        # Python and the document libraries take about 50 MiB before reading anything.
+        raise ConfigError("extract.worker_memory_bytes: must be at least 268435456 (256 MiB)")
+    if not 0.0 < settings.dedupe.near_threshold <= 1.0:
+        raise ConfigError("dedupe.near_threshold: must be in (0, 1]")
+    for key in ("decision_days", "max_auto_replies_per_day"):
+        if getattr(settings.replies, key) < 0:
+            raise ConfigError(f"replies.{key}: must not be negative")
+    if settings.daemon.poll_interval <= 0:
+        raise ConfigError("daemon.poll_interval: must be positive")
+    try:
+        zoneinfo.ZoneInfo(settings.replies.timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"replies.timezone: unknown time zone {settings.replies.timezone!r}"
+        ) from None
+    if settings.replies.templates and not Path(settings.replies.templates).is_dir():
+        raise ConfigError(f"replies.templates: not a directory: {settings.replies.templates}")
+    sources = [
+        settings.replies.secret is not None,
+        bool(settings.replies.secret_env),
+        bool(settings.replies.secret_file),
+    ]
+    if sum(sources) > 1:
+        raise ConfigError("replies.secret: give only one of secret, secret_env, secret_file")
+    if settings.replies.secret_env and not env.get(settings.replies.secret_env):
+        raise ConfigError(
+            f"replies.secret_env: environment variable {settings.replies.secret_env} is not set"
+        )
+
+
+class _HasPassword(typing.Protocol):
+    @property
+    def password(self) -> Secret | None: ...
+    @property
+    def password_env(self) -> str: ...
+    @property
+    def password_file(self) -> str: ...
+
+
+def _check_password(obj: _HasPassword, where: str, env: Mapping[str, str], required: bool) -> None:
+    given = [obj.password is not None, bool(obj.password_env), bool(obj.password_file)]
+    if sum(given) > 1:
+        raise ConfigError(
+            f"{where}.password: give only one of password, password_env, password_file"
+        )
+    if sum(given) == 0:
+        if required:
+            raise ConfigError(
+                f"{where}.password: no password source: set password, password_env or password_file"
+            )
+        return
+    if obj.password_env and obj.password_env not in env:
+        raise ConfigError(
+            f"{where}.password_env: environment variable {obj.password_env} is not set"
+        )
+    if obj.password_file:
+        _check_file(obj.password_file, f"{where}.password_file")
+
+
+def _check_file(path: str, where: str) -> None:
+    if not path:
+        return
+    try:
+        with open(path, "rb"):
+            pass
+    except OSError as exc:
+        raise ConfigError(f"{where}: cannot read {path}: {exc.strerror}") from None
+
+
+def resolve_password(obj: _HasPassword, env: Mapping[str, str] | None = None) -> str:
+    """The password from whichever source is configured ("" when there is none)."""
+    env = os.environ if env is None else env
+    if obj.password is not None:
+        return obj.password.reveal()
+    if obj.password_env:
+        return env.get(obj.password_env, "")
+    if obj.password_file:
+        try:
+            return Path(obj.password_file).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(
+                f"password_file: cannot read {obj.password_file}: {exc.strerror}"
+            ) from None
+    return ""
+
+
+def reply_secret(settings: Settings, env: Mapping[str, str] | None = None) -> bytes:
+    """The HMAC key for our Message-IDs: configured, or a file in the store made on first use."""
+    env = os.environ if env is None else env
+    replies = settings.replies
+    if replies.secret is not None:
+        return replies.secret.reveal().encode("utf-8")
+    if replies.secret_env:
+        return env.get(replies.secret_env, "").encode("utf-8")
+    path = Path(replies.secret_file or Path(settings.storage.path) / "reply-secret")
+    try:
+        return path.read_bytes().strip()
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        raise ConfigError(f"replies.secret_file: cannot read {path}: {exc.strerror}") from None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first: use theirs
+        return path.read_bytes().strip()
+    except OSError as exc:
+        raise ConfigError(f"replies.secret_file: cannot create {path}: {exc.strerror}") from None
+    secret = secrets.token_hex(32).encode("ascii")
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(secret)
+        fh.flush()
+        os.fsync(fh.fileno())
+    return secret
+
+
+def own_addresses(settings: Settings) -> frozenset[str]:
+    """Every address intake sends from or receives at, lower-cased."""
+    found = {a.lower() for a in settings.replies.own_addresses}
+    if settings.smtp is not None:
+        found.add(settings.smtp.from_addr.lower())
+    for box in settings.mailboxes:
+        if "@" in box.username:
+            found.add(box.username.lower())
+    return frozenset(found)
+
+
+def message_id_domain(settings: Settings) -> str:
+    if settings.replies.message_id_domain:
+        return settings.replies.message_id_domain
+    if settings.smtp is not None:
+        return settings.smtp.from_addr.rpartition("@")[2] or "localhost"
+    return "intake.invalid"

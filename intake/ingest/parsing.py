@@ -1,0 +1,526 @@
+"""Turn the raw bytes of one message into a ParsedMail; the only importer of mailparser.
+
+The message is parsed once with the stdlib (compat32, fed in chunks); mail-parser reads the
+address headers (structural recovery with diagnostics) and the Date header. Its own
+``MailParser`` is not used: it keeps every attachment as a base64 string and decodes text with
+Python's strict codecs, falling back to UTF-8 with ``errors="ignore"``, which loses the GBK
+characters of mail labelled gb2312. Every charset decision goes through intake.text.charsets.
+
+Enclosed messages (message/rfc822): the enclosed message is kept whole as a ``.eml``
+attachment, and its own attachments are also listed, so that a forwarded submission's
+.docx is seen like a directly attached one. Its text is not the body of the outer message.
+"""
+
+from __future__ import annotations
+
+import binascii
+import logging
+import mimetypes
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone
+from email import policy
+from email.feedparser import BytesFeedParser
+from email.generator import BytesGenerator
+from email.message import Message
+from email.utils import parseaddr, parsedate_to_datetime, parsedate_tz
+from io import BytesIO
+
+from mailparser.dates import parse_mail_date
+from mailparser.utils import get_addresses
+
+from intake.core.errors import ParseError
+from intake.core.mail import Address, ParsedAttachment, ParsedMail
+from intake.ingest import bounces
+from intake.text.charsets import decode_text
+from intake.text.htmltext import html_to_text
+from intake.text.names import safe_name
+
+log = logging.getLogger(__name__)
+
+#: Deeper MIME nesting than this is treated as hostile; real mail stays well under ten.
+MAX_DEPTH = 50
+_FEED_CHUNK = 1 << 16
+_ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?]*)\?=")
+_UNFOLD = re.compile(r"\r?\n(?=[ \t])")
+_MSGID = re.compile(r"<([^<>\s]+)>")
+_META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([\w.:-]+)", re.I)
+# Parts whose payload is a list of header blocks, not an enclosed message.
+_REPORTS = frozenset({"message/delivery-status", "message/global-delivery-status"})
+_ENCLOSED = frozenset({"message/rfc822", "message/global"})
+_BODY_TYPES = frozenset({"text/plain", "text/html"})
+_ASCII_LABELS = frozenset({"us-ascii", "ascii", "ansi_x3.4-1968", "us", "iso646-us", "csascii"})
+
+
+def parse(raw: bytes) -> ParsedMail:
+    """Parse ``raw``; raise ParseError only when it cannot be read as a message at all."""
+    if not raw.strip():
+        raise ParseError("empty message")
+    try:
+        return _parse(raw)
+    except RecursionError as exc:
+        # The stdlib parser recurses once per nesting level of multiparts.
+        raise ParseError("MIME structure nested too deeply to parse") from exc
+
+
+def parse_or_reason(raw: bytes) -> ParsedMail | str:
+    """:func:`parse`, with a failure returned as the reason to quarantine the message for
+    (picklable either way: a parse worker process sends it back)."""
+    try:
+        return parse(raw)
+    except ParseError as exc:
+        return f"parse: {exc}"
+    except Exception as exc:  # noqa: BLE001 - a parser bug must not stop the mailbox
+        log.exception("parser crashed")
+        return f"parser crashed: {type(exc).__name__}: {exc}"
+
+
+@dataclass
+class _Walk:
+    """What walking the MIME tree collects (mutable while walking, never returned)."""
+
+    hint: str | None  # charset for raw 8-bit headers and names
+    plain: list[str] = field(default_factory=list)
+    html: list[str] = field(default_factory=list)
+    attachments: list[ParsedAttachment] = field(default_factory=list)
+    defects: list[str] = field(default_factory=list)
+
+
+def _parse(raw: bytes) -> ParsedMail:
+    msg = _message_from_bytes(raw)
+    walk = _Walk(hint=_charset_hint(msg))
+    if not msg.keys():
+        # Text with no header block (a pasted digest, a truncated fetch): still readable.
+        walk.defects.append("message has no header fields")
+    _walk(msg, walk, depth=0, enclosed=False, where="message")
+    defects = walk.defects
+
+    headers = tuple(
+        (name, _header_text(value, walk.hint, defects, name)) for name, value in msg.raw_items()
+    )
+    senders = _addresses(msg, "from", walk.hint, defects)
+    if not senders and msg.get("from") is None:
+        defects.append("From: header missing")
+    text = "\n\n".join(t.strip("\n") for t in walk.plain if t.strip())
+    html = "\n".join(walk.html)
+    if not text and html:
+        text = html_to_text(html)
+    return ParsedMail(
+        message_id=_first_id(_raw(msg, "message-id"), walk.hint, defects),
+        subject=_header_text(_raw(msg, "subject") or "", walk.hint, defects, "Subject"),
+        sender=senders[0] if senders else None,
+        to=tuple(_addresses(msg, "to", walk.hint, defects)),
+        cc=tuple(_addresses(msg, "cc", walk.hint, defects)),
+        reply_to=tuple(_addresses(msg, "reply-to", walk.hint, defects)),
+        date=_date(_raw(msg, "date"), defects),
+        in_reply_to=_ids(_raw(msg, "in-reply-to"), walk.hint, defects),
+        references=_ids(_raw(msg, "references"), walk.hint, defects),
+        headers=headers,
+        content_type=msg.get_content_type(),
+        text=text,
+        html=html,
+        attachments=tuple(walk.attachments),
+        defects=tuple(dict.fromkeys(defects)),
+        bounce=bounces.detect(msg),
+        return_path=_return_path(_raw(msg, "return-path")),
+    )
+
+
+def _message_from_bytes(raw: bytes) -> Message:
+    # Fed in chunks: email.message_from_bytes() would decode the whole message into one str and
+    # wrap it in a StringIO (four bytes per character), several times the size of the message.
+    parser = BytesFeedParser(policy=policy.compat32)
+    for start in range(0, len(raw), _FEED_CHUNK):
+        parser.feed(raw[start : start + _FEED_CHUNK])
+    return parser.close()
+
+
+# --- headers ---------------------------------------------------------------------------------
+
+
+def _raw(msg: Message, name: str) -> str | None:
+    """The first raw value of header ``name`` (surrogate-escaped bytes kept), or None."""
+    lname = name.lower()
+    for key, value in msg.raw_items():
+        if key.lower() == lname:
+            return str(value)
+    return None
+
+
+def _raw_all(msg: Message, name: str) -> list[str]:
+    lname = name.lower()
+    return [str(value) for key, value in msg.raw_items() if key.lower() == lname]
+
+
+def _unescape_8bit(value: str, hint: str | None, defects: list[str], what: str) -> str:
+    """``value`` with raw 8-bit bytes (kept by the parser as surrogates) decoded as text."""
+    if value.isascii():
+        return value
+    try:
+        data = value.encode("ascii", errors="surrogateescape")
+    except UnicodeEncodeError:
+        return value  # already text
+    try:
+        return data.decode("utf-8")  # RFC 6532 allows UTF-8 headers
+    except UnicodeDecodeError:
+        pass
+    # The body's charset is the best guess for unlabelled header bytes: clients that write raw
+    # 8-bit headers write them in the charset they use for the body.
+    text, notes = decode_text(data, hint)
+    defects.append(f"{what}: raw 8-bit header that is not UTF-8")
+    defects.extend(f"{what}: {note}" for note in notes)
+    return text
+
+
+def _header_text(value: str, hint: str | None, defects: list[str], what: str) -> str:
+    """A header value unfolded and decoded: raw 8-bit bytes and RFC 2047 encoded words."""
+    value = _UNFOLD.sub("", value)
+    value = _unescape_8bit(value, hint, defects, what)
+    return decode_words(value, defects, what).strip()
+
+
+def decode_words(value: str, defects: list[str] | None = None, what: str = "header") -> str:
+    """Decode RFC 2047 encoded words in ``value``.
+
+    Adjacent encoded words in the same charset are decoded together, from their joined bytes,
+    because senders split multi-byte characters (and even base64 quanta) between words. Labels
+    are mapped as browsers map them, so ``=?gb2312?...?=`` holding GBK characters decodes.
+    """
+    notes: list[str] = defects if defects is not None else []
+    out: list[str] = []
+    run: list[tuple[str, str, str]] = []  # (charset, encoding, encoded text) of adjacent words
+    pos = 0
+    for match in _ENCODED_WORD.finditer(value):
+        gap = value[pos : match.start()]
+        charset, encoding, text = match.group(1), match.group(2).upper(), match.group(3)
+        # Whitespace between two encoded words is not part of the text (RFC 2047, 6.2).
+        if run and not gap.strip() and run[-1][0].lower() == charset.lower():
+            run.append((charset, encoding, text))
+        else:
+            if run:
+                out.append(_decode_run(run, notes, what))
+                run = []
+                if gap.strip():
+                    out.append(gap)
+            else:
+                out.append(gap)
+            run = [(charset, encoding, text)]
+        pos = match.end()
+    if run:
+        out.append(_decode_run(run, notes, what))
+    out.append(value[pos:])
+    return "".join(out)
+
+
+def _decode_run(run: list[tuple[str, str, str]], defects: list[str], what: str) -> str:
+    charset = run[0][0]
+    chunks: list[bytes] = []
+    b_texts = [text for _, encoding, text in run if encoding == "B"]
+    if len(b_texts) == len(run) and any(len(t.strip()) % 4 for t in b_texts):
+        # Base64 split between words off a 4-character boundary: decode it joined.
+        chunks.append(_b64(b"".join(t.strip().encode("utf-8", "replace") for t in b_texts)))
+    else:
+        for _, encoding, text in run:
+            # Raw 8-bit bytes inside a word were decoded already; as UTF-8 they decode again.
+            data = text.encode("utf-8", "replace")
+            chunks.append(_b64(data) if encoding == "B" else binascii.a2b_qp(data, header=True))
+    text, notes = decode_text(b"".join(chunks), charset)
+    defects.extend(f"{what}: {note}" for note in notes)
+    return text
+
+
+def _b64(data: bytes) -> bytes:
+    data = re.sub(rb"[^A-Za-z0-9+/]", b"", data)
+    data += b"=" * (-len(data) % 4)
+    if len(data) % 4 == 1:
+        data = data[:-1]  # a lone trailing sextet carries no whole byte
+    try:
+        return binascii.a2b_base64(data)
+    except binascii.Error:
+        return b""
+
+
+def _addresses(msg: Message, name: str, hint: str | None, defects: list[str]) -> list[Address]:
+    result: list[Address] = []
+    what = name.title()
+    for raw in _raw_all(msg, name):
+        value = _unescape_8bit(_UNFOLD.sub("", raw), hint, defects, what)
+        diagnostics: list[dict[str, object]] = []
+        # Names are left encoded for mail-parser and decoded here: its decoder uses Python's
+        # strict codecs per encoded word, which fails on gb2312-labelled GBK and split words.
+        pairs: list[tuple[str, str]] = get_addresses(value, defects=diagnostics)
+        for diagnostic in diagnostics:
+            defects.append(f"{what}: {diagnostic.get('reason')}: {diagnostic.get('raw')}")
+        found = [Address(decode_words(n, defects, what).strip(), a) for n, a in pairs if a]
+        if not found and value.strip():
+            # Nothing mail-parser would vouch for; take what a lenient reading finds.
+            lenient_name, lenient_addr = parseaddr(value)
+            if lenient_addr or lenient_name:
+                defects.append(f"{what}: address recovered leniently from {value!r}")
+                decoded = decode_words(lenient_name, defects, what).strip()
+                found = [Address(decoded, lenient_addr)]
+        result.extend(found)
+    return result
+
+
+def _first_id(value: str | None, hint: str | None, defects: list[str]) -> str:
+    ids = _ids(value, hint, defects)
+    return ids[0] if ids else ""
+
+
+def _ids(value: str | None, hint: str | None, defects: list[str]) -> tuple[str, ...]:
+    """Message-IDs in a header, without angle brackets, in order."""
+    if value is None:
+        return ()
+    text = _unescape_8bit(_UNFOLD.sub("", value), hint, defects, "Message-ID")
+    found = _MSGID.findall(text)
+    if not found:
+        # Bare ids (no brackets) are sent by some scripts and old clients.
+        found = [token.strip("<>,;") for token in text.split() if "@" in token]
+    return tuple(dict.fromkeys(i for i in found if i))
+
+
+def _date(raw: str | None, defects: list[str]) -> datetime | None:
+    if raw is None:
+        defects.append("Date: header missing")
+        return None
+    text = " ".join(_UNFOLD.sub("", raw).split())
+    result = parse_mail_date(text)
+    for reason in result.reasons:
+        defects.append(f"Date: {reason}: {text!r}")
+    value: datetime | None = result.value
+    if value is None:
+        # Not RFC 5322 even in its obsolete forms; the stdlib's lenient reader may still
+        # make sense of it ("01 Jan 2001 00:01+0000").
+        try:
+            lenient = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+        return lenient if lenient.tzinfo is not None else lenient.replace(tzinfo=UTC)
+    # mail-parser answers in UTC; keep the sender's own offset, which says where they are.
+    parts = parsedate_tz(text)
+    offset = parts[9] if parts is not None and parts[9] is not None else 0
+    if abs(offset) >= 24 * 3600:
+        return value
+    return value.astimezone(timezone(timedelta(seconds=offset)))
+
+
+def _return_path(value: str | None) -> str | None:
+    if value is None:
+        return None
+    text = _UNFOLD.sub("", value).strip()
+    match = re.search(r"<([^<>]*)>", text)
+    return (match.group(1) if match else text).strip()
+
+
+def _charset_hint(msg: Message) -> str | None:
+    """The charset the sender's client writes in: the first non-ASCII one the message declares.
+
+    A us-ascii label says nothing about raw 8-bit header bytes, which contradict it, so it is
+    skipped; without any hint the bytes are tried as UTF-8, then GB18030, then detected.
+    """
+    for part in _iter_parts(msg, 0):
+        charset = part.get_param("charset")
+        if isinstance(charset, str) and charset.strip():
+            if charset.strip().strip("\"'").lower() in _ASCII_LABELS:
+                continue
+            return charset.strip()
+    return None
+
+
+def _iter_parts(msg: Message, depth: int) -> Iterable[Message]:
+    yield msg
+    if depth < MAX_DEPTH and msg.is_multipart() and msg.get_content_maintype() == "multipart":
+        for part in msg.get_payload():
+            if isinstance(part, Message):
+                yield from _iter_parts(part, depth + 1)
+
+
+# --- MIME tree ---------------------------------------------------------------------------------
+
+
+def _walk(part: Message, walk: _Walk, *, depth: int, enclosed: bool, where: str) -> None:
+    """Collect body text and attachments from ``part`` and below."""
+    if depth > MAX_DEPTH:
+        raise ParseError(f"MIME parts nested more than {MAX_DEPTH} deep")
+    ctype = part.get_content_type()
+    payload = part.get_payload()
+    for defect in part.defects:
+        name = type(defect).__name__
+        walk.defects.append(f"{where} ({ctype}): {name}")
+
+    if ctype in _REPORTS:
+        return  # delivery-status blocks: read by intake.ingest.bounces, not content
+    if isinstance(payload, list) and part.get_content_maintype() == "message":
+        inner = next((m for m in payload if isinstance(m, Message)), None)
+        if inner is not None:
+            _attach_message(part, inner, walk, where)
+            if ctype in _ENCLOSED:
+                _walk(inner, walk, depth=depth + 1, enclosed=True, where=f"{where}/message")
+        return
+    if isinstance(payload, list):
+        for index, child in enumerate(payload, 1):
+            if isinstance(child, Message):
+                child_where = f"{where}/{index}"
+                _walk(child, walk, depth=depth + 1, enclosed=enclosed, where=child_where)
+        return
+    _leaf(part, walk, enclosed=enclosed, where=where)
+
+
+def _leaf(part: Message, walk: _Walk, *, enclosed: bool, where: str) -> None:
+    ctype = part.get_content_type()
+    if part.get_content_maintype() == "multipart":
+        # A multipart whose boundary is missing or never appears: its text is all there is.
+        ctype = "text/plain"
+    disposition = (part.get_content_disposition() or "").lower()
+    filename = _filename(part, walk, where)
+    content_id = _UNFOLD.sub("", str(_raw(part, "content-id") or "")).strip().strip("<>")
+    if ctype in _BODY_TYPES and not filename and disposition != "attachment":
+        if not enclosed:
+            _body(part, ctype, walk, where)
+        # else: the text of an enclosed message lives in its .eml attachment
+        return
+    charset = part.get_param("charset")
+    walk.attachments.append(
+        ParsedAttachment(
+            filename=filename,
+            safe_name=safe_name(filename or _default_name(ctype)),
+            content_type=ctype,
+            payload=_payload_bytes(part, walk, where),
+            content_id=content_id,
+            inline=disposition == "inline" or (not disposition and bool(content_id)),
+            charset=charset.strip() if isinstance(charset, str) else "",
+        )
+    )
+
+
+def _body(part: Message, ctype: str, walk: _Walk, where: str) -> None:
+    """Decode a text/plain or text/html body part from its raw bytes."""
+    data = _payload_bytes(part, walk, where)
+    label = part.get_param("charset")
+    label_str = label if isinstance(label, str) else None
+    if ctype == "text/html" and label_str is None:
+        meta = _META_CHARSET.search(data[:2048])
+        label_str = meta.group(1).decode("ascii") if meta else None
+    text, notes = decode_text(data, label_str)
+    walk.defects.extend(f"{where} ({ctype}): {note}" for note in notes)
+    text = text.replace("\r\n", "\n")
+    if ctype == "text/plain" and str(part.get_param("format") or "").lower() == "flowed":
+        delsp = str(part.get_param("delsp") or "").lower() == "yes"
+        text = _unflow(text, delsp=delsp)
+    (walk.html if ctype == "text/html" else walk.plain).append(text)
+
+
+def _attach_message(part: Message, inner: Message, walk: _Walk, where: str) -> None:
+    """Keep an enclosed message whole, as the bytes of a ``.eml`` file."""
+    buffer = BytesIO()
+    # compat32 with no line length limit: headers are written back as they came, not refolded.
+    generator = BytesGenerator(
+        buffer,
+        mangle_from_=False,
+        policy=policy.compat32.clone(max_line_length=None, linesep="\r\n"),
+    )
+    generator.flatten(inner)
+    filename = _filename(part, walk, where)
+    subject = _header_text(_raw(inner, "subject") or "", walk.hint, walk.defects, where)
+    walk.attachments.append(
+        ParsedAttachment(
+            filename=filename,
+            safe_name=safe_name(filename or f"{subject or 'message'}.eml", default="message.eml"),
+            content_type=part.get_content_type(),
+            payload=buffer.getvalue(),
+            inline=(part.get_content_disposition() or "") == "inline",
+        )
+    )
+
+
+def _default_name(ctype: str) -> str:
+    extension = mimetypes.guess_extension(ctype, strict=False)
+    extension = extension or (".txt" if ctype.startswith("text/") else ".bin")
+    return f"attachment{extension}"
+
+
+def _filename(part: Message, walk: _Walk, where: str) -> str:
+    """The attachment name the sender gave, decoded: RFC 2231, RFC 2047 or raw 8-bit."""
+    for header, param in (("content-disposition", "filename"), ("content-type", "name")):
+        raw = _raw(part, header)
+        if raw is None:
+            continue
+        view = Message()
+        # A header-only copy whose raw 8-bit bytes are already text, so that the stdlib's
+        # parameter parser (RFC 2231 continuations, quoting) never sees surrogates.
+        view[header] = _unescape_8bit(_UNFOLD.sub("", raw), walk.hint, walk.defects, where)
+        value = view.get_param(param, header=header)
+        if value is None:
+            continue
+        if isinstance(value, tuple):
+            charset, _language, text = value
+            try:
+                data = text.encode("latin-1")  # the stdlib unquotes %XX into latin-1 chars
+            except UnicodeEncodeError:
+                name = text
+            else:
+                name, notes = decode_text(data, charset or walk.hint)
+                walk.defects.extend(f"{where} filename: {note}" for note in notes)
+        else:
+            # RFC 2047 is not allowed in parameters, but Outlook, Foxmail and QQ Mail use it.
+            name = decode_words(value, walk.defects, f"{where} filename")
+        name = name.strip()
+        if name:
+            return name
+    return ""
+
+
+def _payload_bytes(part: Message, walk: _Walk, where: str) -> bytes:
+    """The decoded content of a leaf part, without copying a large base64 payload twice."""
+    cte = str(part.get("content-transfer-encoding", "") or "").strip().lower()
+    if cte == "base64":
+        # The stored str is returned as is when it is pure ASCII; binascii reads it in place
+        # and skips line breaks. The stdlib path would split it into lines and join them.
+        text = part.get_payload()
+        if isinstance(text, str) and text.isascii():
+            try:
+                data = binascii.a2b_base64(text)
+            except binascii.Error:
+                pass
+            else:
+                # binascii skips characters outside the alphabet and stops at padding; compare
+                # with what the alphabet characters should give (count() does not copy).
+                spaces = sum(text.count(c) for c in "\r\n\t ")
+                sextets = len(text) - spaces - text.count("=")
+                if len(data) < sextets * 6 // 8:
+                    walk.defects.append(f"{where}: base64 junk or data after padding ignored")
+                return data
+        walk.defects.append(f"{where}: invalid base64")
+    elif cte not in ("", "7bit", "8bit", "binary", "quoted-printable"):
+        if cte not in ("x-uuencode", "uuencode", "uue", "x-uue"):
+            walk.defects.append(f"{where}: unknown Content-Transfer-Encoding {cte!r}")
+    # Everything else, and malformed base64: the stdlib gives the raw bytes of 8-bit text
+    # (get_payload() without decode would apply the declared charset with replacement), and
+    # recovers what it can of bad base64, recording defects.
+    known = len(part.defects)
+    decoded = part.get_payload(decode=True)
+    walk.defects.extend(f"{where}: {type(d).__name__}" for d in part.defects[known:])
+    return decoded if isinstance(decoded, bytes) else b""
+
+
+def _unflow(text: str, *, delsp: bool) -> str:
+    """Join the soft line breaks of format=flowed text (RFC 3676)."""
+    out: list[str] = []
+    current = ""
+    current_depth = -1
+    for line in text.split("\n"):
+        depth = len(line) - len(line.lstrip(">"))
+        content = line[depth:]
+        if content.startswith(" "):
+            content = content[1:]  # space-stuffing
+        if current_depth == depth and current.endswith(" ") and current.rstrip() != "--":
+            current = (current[:-1] if delsp else current) + content
+        else:
+            if current_depth >= 0:
+                out.append(">" * current_depth + (" " if current_depth else "") + current)
+            current, current_depth = content, depth
+    if current_depth >= 0:
+        out.append(">" * current_depth + (" " if current_depth else "") + current)
+    return "\n".join(out)

@@ -1,0 +1,1 @@
+"""Letters: templates rendered into mail, queued in the outbox, delivered over SMTP."""

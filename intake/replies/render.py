@@ -1,0 +1,476 @@
+"""Turn reply templates into outgoing mail with threading, loop-prevention and HMAC Message-IDs.
+
+Templates are Jinja2 files, one per template and language (``zh/ack.txt``, ``en/ack.txt``), each
+with ``{% block subject %}``, ``{% block text %}`` and optionally ``{% block html %}`` (wrap its
+body in ``{% autoescape true %}``: the environment does not escape, since most output is plain
+text). A directory named by ``replies.templates`` overrides packaged files by the same relative
+name; an override may ``{% extends "default/zh/ack.txt" %}`` to change only one block. Staff edit
+these files, so they run in Jinja's immutable sandbox.
+
+Every template gets ``site_name``, ``contact`` and ``name`` (the recipient's display name, may be
+empty), plus ``number`` (submission or claim number) and the variables below; an optional ``note``
+(the editor's words) is shown when given. Missing variables are errors (StrictUndefined).
+
+===================  ================================================================
+template             variables besides the common ones
+===================  ================================================================
+ack                  title, received_at, attachments (filename, readable), decision_due,
+                     decision_days
+copyright_request    title, byline, platforms, exclusive, term, editing_allowed,
+                     fee_policy, terms, terms_version; optional respond_by
+copyright_reminder   the same as copyright_request, plus requested_at
+copyright_expired    title, requested_at
+consent_receipt      title, granted (bool), terms_version, received_at
+oversize             limit_mb; ``number`` is optional (an oversize mail may have none)
+duplicate            title (``number`` is the submission received earlier)
+accepted, declined, needs_info, withdrawn   title
+published            title, url
+claim_ack            received_at, work_title, urls, response_days, respond_by
+claim_removed        work_title, urls
+claim_paid           work_title, amount
+claim_licensed       work_title
+claim_rejected       work_title, reason
+claim_needs_info     work_title
+===================  ================================================================
+
+Templates call ``token(kind, number)`` for the subject's reference token and may use the filters
+``date``, ``datetime``, ``filesize`` and ``work`` (a title in 《》 or “”, optionally shortened).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, tzinfo
+from email import policy as email_policy
+from email.headerregistry import Address as HeaderAddress
+from email.message import EmailMessage
+from email.utils import format_datetime, parseaddr
+from typing import Literal
+
+import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from intake.core.errors import ConfigError, PermanentDeliveryError
+from intake.core.mail import Address, OutgoingMail
+
+Language = Literal["zh", "en"]
+LANGUAGES: tuple[Language, ...] = ("zh", "en")
+
+#: Every packaged template and the kind of reference its subject carries.
+TEMPLATES: Mapping[str, str] = {
+    "ack": "submission",
+    "copyright_request": "submission",
+    "copyright_reminder": "submission",
+    "copyright_expired": "submission",
+    "consent_receipt": "submission",
+    "oversize": "submission",
+    "duplicate": "submission",
+    "accepted": "submission",
+    "declined": "submission",
+    "needs_info": "submission",
+    "published": "submission",
+    "withdrawn": "submission",
+    "claim_ack": "claim",
+    "claim_removed": "claim",
+    "claim_paid": "claim",
+    "claim_licensed": "claim",
+    "claim_rejected": "claim",
+    "claim_needs_info": "claim",
+}
+
+# --------------------------------------------------------------------------- reference tokens
+
+_TOKEN_WORDS: Mapping[str, Mapping[str, str]] = {
+    "submission": {"zh": "投稿", "en": "Submission"},
+    "claim": {"zh": "版权", "en": "Claim"},
+}
+_WORD_KIND = {word.lower(): kind for kind, words in _TOKEN_WORDS.items() for word in words.values()}
+# Chinese input methods produce full-width brackets, ＃, digits and the ideographic space (which
+# \s matches); they are listed here so titles can be scrubbed without normalising them, and
+# parse_tokens applies NFKC first for the rarer full-width Latin letters.
+_TOKEN_RE = re.compile(
+    r"[\[［【〔〖]\s*("
+    + "|".join(map(re.escape, _WORD_KIND))
+    + r")\s*(?:[#＃]|No\.?)\s*([0-9０-９]{1,12})\s*[\]］】〕〗]",
+    re.IGNORECASE,
+)
+
+
+def token_for(kind: str, number: int, language: str) -> str:
+    """The reference token for a subject: ``[投稿 #123]``, ``[Claim #7]``."""
+    try:
+        word = _TOKEN_WORDS[kind][language]
+    except KeyError:
+        raise ValueError(f"no token for kind {kind!r} in language {language!r}") from None
+    return f"[{word} #{number}]"
+
+
+def parse_tokens(subject: str) -> list[tuple[str, int]]:
+    """Every reference token in ``subject`` as (kind, number), in order, without repeats.
+
+    Both languages are recognised, as are the full-width forms Chinese input methods produce
+    (``【投稿 ＃１２３】``, ``［版权＃7］``), since contributors retype or mangle subjects.
+    """
+    found: dict[tuple[str, int], None] = {}
+    for match in _TOKEN_RE.finditer(unicodedata.normalize("NFKC", subject)):
+        kind = _WORD_KIND[match.group(1).lower()]
+        found.setdefault((kind, int(match.group(2))), None)
+    return list(found)
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedText:
+    """A rendered template: a one-line subject, a plain-text body and an optional HTML body."""
+
+    subject: str
+    text: str
+    html: str = ""
+
+
+_TEMPLATE_NAME = re.compile(r"[a-z][a-z0-9_]*")
+_MANY_BLANK_LINES = re.compile(r"\n{3,}")
+
+
+class Renderer:
+    """Renders reply templates of one language, staff overrides first, packaged defaults next."""
+
+    def __init__(
+        self, templates_dir: str, language: str, *, timezone: tzinfo | None = None
+    ) -> None:
+        if language not in LANGUAGES:
+            raise ConfigError(f"replies.language: expected one of zh | en, got {language!r}")
+        self.language = language
+        self._timezone = timezone
+        packaged = jinja2.PackageLoader("intake.replies", "templates")
+        loaders: list[jinja2.BaseLoader] = []
+        if templates_dir:
+            loaders.append(jinja2.FileSystemLoader(templates_dir))
+        loaders += [packaged, jinja2.PrefixLoader({"default": packaged})]
+        self._env = ImmutableSandboxedEnvironment(
+            loader=jinja2.ChoiceLoader(loaders),
+            undefined=jinja2.StrictUndefined,
+            autoescape=False,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            # Partials end in a newline, so an {% include %} line reads like any other line.
+            keep_trailing_newline=True,
+            # A None from the database must not print as the word "None" in a letter.
+            finalize=lambda value: "" if value is None else value,
+        )
+        self._env.globals["token"] = self._token
+        self._env.filters["date"] = self._format_date
+        self._env.filters["datetime"] = self._format_datetime
+        self._env.filters["filesize"] = _format_size
+        self._env.filters["work"] = self._format_work
+
+    def render(self, template: str, context: Mapping[str, object]) -> RenderedText:
+        """Render ``template`` (``"ack"``) with ``context``; template problems are ConfigErrors."""
+        if not _TEMPLATE_NAME.fullmatch(template):
+            raise ConfigError(f"replies.templates: invalid template name {template!r}")
+        name = f"{self.language}/{template}.txt"
+        try:
+            tmpl = self._env.get_template(name)
+            ctx = tmpl.new_context(dict(context))
+            # Rendering the whole template once runs any {% extends %} chain, which fills
+            # ctx.blocks with the inherited blocks; each block is then rendered on its own.
+            for _ in tmpl.root_render_func(ctx):
+                pass
+            blocks = {key: "".join(funcs[0](ctx)) for key, funcs in ctx.blocks.items() if funcs}
+        except jinja2.TemplateNotFound:
+            raise ConfigError(f"replies.templates: no template {name}") from None
+        except jinja2.TemplateSyntaxError as exc:
+            where = f"{exc.name or name} line {exc.lineno}"
+            raise ConfigError(f"replies.templates: {where}: {exc.message}") from None
+        except jinja2.TemplateError as exc:
+            raise ConfigError(f"replies.templates: {name}: {exc}") from None
+        for required in ("subject", "text"):
+            if required not in blocks:
+                raise ConfigError(f"replies.templates: {name}: no {{% block {required} %}}")
+        return RenderedText(
+            subject=_one_line(blocks["subject"]),
+            text=_tidy_text(blocks["text"]),
+            html=blocks.get("html", "").strip(),
+        )
+
+    def check(self) -> None:
+        """Compile every template of this language, overrides and partials included."""
+        prefix = f"{self.language}/"
+        for name in self._env.list_templates(extensions=["txt"]):
+            if not name.startswith(prefix):
+                continue
+            try:
+                self._env.get_template(name)
+            except jinja2.TemplateSyntaxError as exc:
+                where = f"{exc.name or name} line {exc.lineno}"
+                raise ConfigError(f"replies.templates: {where}: {exc.message}") from None
+
+    def _token(self, kind: str, number: int) -> str:
+        return token_for(kind, number, self.language)
+
+    def _format_work(self, title: object, length: int = 0, fallback: str = "") -> str:
+        """A title in the language's quotation marks, shortened to ``length`` characters."""
+        # Titles come from contributors: a reference token inside one would confuse matching.
+        text = " ".join(_TOKEN_RE.sub(" ", _clean(str(title or ""))).split())
+        if text.startswith("《") and text.endswith("》"):
+            text = text[1:-1].strip()
+        if not text:
+            return fallback or ("（无标题）" if self.language == "zh" else "(untitled)")
+        if length and len(text) > length:
+            text = text[: length - 1] + "…"
+        return f"《{text}》" if self.language == "zh" else f"“{text}”"
+
+    def _local(self, value: object, filter_name: str) -> dt.date:
+        if not isinstance(value, dt.date):
+            # A TemplateError, so render() reports it as a template problem, with its name.
+            raise jinja2.TemplateRuntimeError(
+                f"the {filter_name} filter needs a date, got {type(value).__name__}"
+            )
+        if isinstance(value, datetime) and self._timezone and value.tzinfo:
+            return value.astimezone(self._timezone)
+        return value
+
+    def _format_date(self, value: object) -> str:
+        day = self._local(value, "date")
+        if self.language == "zh":
+            return f"{day.year}年{day.month}月{day.day}日"
+        return f"{day.day} {day:%B} {day.year}"
+
+    def _format_datetime(self, value: object) -> str:
+        moment = self._local(value, "datetime")
+        if not isinstance(moment, datetime):
+            return self._format_date(moment)
+        zone = _zone_label(moment)
+        suffix = f"（{zone}）" if self.language == "zh" else f" ({zone})"
+        return f"{self._format_date(moment)} {moment:%H:%M}{suffix if zone else ''}"
+
+
+def _zone_label(value: datetime) -> str:
+    offset = value.utcoffset()
+    if offset is None:
+        return ""
+    minutes = int(offset / timedelta(minutes=1))
+    if minutes == 0:
+        return "UTC"
+    sign = "+" if minutes > 0 else "-"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
+
+
+def _format_size(size: int) -> str:
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.0f} KB"
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def _one_line(value: str) -> str:
+    return " ".join(_clean(value).split())
+
+
+def _tidy_text(value: str) -> str:
+    # Optional sections that render empty leave runs of blank lines behind.
+    text = _MANY_BLANK_LINES.sub("\n\n", value.replace("\r\n", "\n").replace("\r", "\n"))
+    return text.strip("\n").rstrip() + "\n"
+
+
+# --------------------------------------------------------------------------- Message-IDs
+
+_MAC_BYTES = 10  # 80 bits: forging one needs the secret, and IDs stay short enough not to fold
+_B32 = re.compile(r"[a-z2-7]+")
+
+
+def _b32(data: bytes) -> str:
+    return base64.b32encode(data).decode("ascii").rstrip("=").lower()
+
+
+def _mac(secret: bytes, stamp: str) -> str:
+    digest = hmac.new(secret, stamp.encode("ascii"), hashlib.sha256).digest()
+    return _b32(digest[:_MAC_BYTES])
+
+
+def make_message_id(secret: bytes, domain: str, *, now: datetime, nonce: bytes) -> str:
+    """A Message-ID (no angle brackets) whose local part carries an HMAC of its time and nonce.
+
+    ``nonce`` should be fresh random bytes (``os.urandom(8)``); it is passed in so this stays
+    a pure function.
+    """
+    if not secret:
+        raise ValueError("make_message_id: the secret must not be empty")
+    if not nonce:
+        raise ValueError("make_message_id: the nonce must not be empty")
+    host = _clean_domain(domain)
+    stamp = f"{int(now.timestamp()):x}.{_b32(nonce)}"
+    return f"intake.{stamp}.{_mac(secret, stamp)}@{host}"
+
+
+def verify_message_id(secret: bytes, message_id: str) -> bool:
+    """Whether ``message_id`` (with or without angle brackets) was made with ``secret``."""
+    local, at, _domain = message_id.strip().strip("<>").partition("@")
+    # Some gateways change the case of Message-IDs; ours are all lower case anyway.
+    parts = local.lower().split(".")
+    if not at or not secret or len(parts) != 4 or parts[0] != "intake":
+        return False
+    _, stamp_time, nonce, mac = parts
+    if not (re.fullmatch(r"[0-9a-f]{1,16}", stamp_time) and _B32.fullmatch(nonce)):
+        return False
+    return hmac.compare_digest(mac, _mac(secret, f"{stamp_time}.{nonce}"))
+
+
+# --------------------------------------------------------------------------- building mail
+
+# Anything that could end a header line or confuse a reader: ASCII controls (CR, LF, TAB, NUL)
+# and the Unicode line and paragraph separators some mail clients honour.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
+_HEADER_NAME = re.compile(r"[!-9;-~]+")  # RFC 5322 ftext: printable ASCII except ':'
+_MSGID = re.compile(r"[!-;=?-~]+")  # printable ASCII without '<', '>' or spaces
+_BRACKETED = re.compile(r"<\s*([^<>]*?)\s*>")
+_MAX_ID_LENGTH = 250
+_MAX_REFERENCES = 20
+_MAX_SUBJECT = 250
+# References and In-Reply-To are written pre-folded (see _set_id_header), so the policy must not
+# refold them; headers set the normal way are header objects and are folded as usual.
+_POLICY = email_policy.SMTP.clone(refold_source="none")
+
+
+def _clean(value: str) -> str:
+    """A single-line value: control characters become spaces; unpaired surrogates become '?'."""
+    value = value.encode("utf-8", "replace").decode("utf-8")
+    return _CONTROL.sub(" ", value)
+
+
+def _clean_domain(domain: str) -> str:
+    host = _clean(domain).strip().strip(".")
+    try:
+        ascii_host = host.encode("idna").decode("ascii") if not host.isascii() else host
+    except UnicodeError:
+        raise ValueError(f"not a usable domain: {host!r}") from None
+    if not re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?", ascii_host):
+        raise ValueError(f"not a usable domain: {host!r}")
+    return ascii_host.lower()
+
+
+def _header_address(name: str, addr: str) -> HeaderAddress:
+    addr = _clean(addr).strip()
+    local, at, domain = addr.rpartition("@")
+    if not at or not local or not local.isascii() or re.search(r"[\s<>,;:\"()\[\]\\]", local):
+        # A non-ASCII local part would need SMTPUTF8; nothing we write can reach it.
+        raise PermanentDeliveryError(f"cannot address mail to {addr!r}")
+    try:
+        return HeaderAddress(
+            display_name=" ".join(_clean(name).split()),
+            username=local,
+            domain=_clean_domain(domain),
+        )
+    except ValueError as exc:
+        raise PermanentDeliveryError(f"cannot address mail to {addr!r}: {exc}") from None
+
+
+def _message_ids(values: Sequence[str]) -> list[str]:
+    """Usable Message-IDs from untrusted input, bracket-free, in order, without repeats.
+
+    Each value may be one id, with or without brackets, or a whole header ("<a@b> <c@d>").
+    """
+    seen: dict[str, None] = {}
+    for value in values:
+        for mid in _BRACKETED.findall(value) or value.split():
+            if "@" in mid and len(mid) <= _MAX_ID_LENGTH and _MSGID.fullmatch(mid):
+                seen.setdefault(mid, None)
+    return list(seen)
+
+
+def _set_id_header(msg: EmailMessage, name: str, ids: Sequence[str]) -> None:
+    # Written raw, one id per line: the email package's folder turns a long unstructured value
+    # into RFC 2047 encoded words, and an encoded Message-ID no longer threads.
+    msg.set_raw(name, "\n ".join(f"<{mid}>" for mid in ids))
+
+
+def build_message(
+    *,
+    rendered: RenderedText,
+    from_address: str,
+    to: Address,
+    message_id: str,
+    in_reply_to: str = "",
+    references: Sequence[str] = (),
+    loop_header: str = "X-Intake-Loop",
+    loop_value: str,
+    date: datetime,
+    automatic: bool = True,
+    template: str,
+) -> OutgoingMail:
+    """The bytes of a reply, headers sanitised and threaded under the contributor's message.
+
+    ``in_reply_to`` is the contributor's Message-ID and ``references`` their References header;
+    the reply's References are theirs followed by their Message-ID. ``from_address`` is the
+    configured sender (``编辑部 <tougao@example.com>`` or a bare address). A naive ``date`` is
+    taken as UTC.
+    """
+    own_ids = _message_ids([message_id])
+    if len(own_ids) != 1:
+        raise ValueError(f"not a usable Message-ID: {message_id!r}")
+    if not _HEADER_NAME.fullmatch(loop_header):
+        raise ValueError(f"not a header name: {loop_header!r}")
+    parent = _message_ids([in_reply_to])[:1]
+    chain = _message_ids([*references, *parent])
+    if len(chain) > _MAX_REFERENCES:
+        # Keep the thread's root and the nearest ancestors, as RFC 5322 section 3.6.4 suggests.
+        chain = [chain[0], *chain[-(_MAX_REFERENCES - 1) :]]
+    if _CONTROL.search(from_address):
+        # Our own setting, so refuse rather than guess which address a broken value meant.
+        raise ConfigError(f"smtp.from_address: control characters in {from_address!r}")
+    from_name, from_addr = parseaddr(from_address)
+    sender = _header_address(from_name, from_addr)
+    recipient = _header_address(to.name, to.addr)
+    subject = _one_line(rendered.subject)[:_MAX_SUBJECT]
+
+    msg = EmailMessage(policy=_POLICY)
+    msg["From"] = sender
+    msg["To"] = recipient
+    msg["Subject"] = subject
+    msg["Date"] = format_datetime(date if date.tzinfo else date.replace(tzinfo=UTC))
+    _set_id_header(msg, "Message-ID", own_ids)
+    if parent:
+        _set_id_header(msg, "In-Reply-To", parent)
+    if chain:
+        _set_id_header(msg, "References", chain)
+    if automatic:
+        msg["Auto-Submitted"] = "auto-replied"  # RFC 3834: do not answer this automatically
+    # Asks Exchange/Outlook not to send out-of-office or read receipts back: worth it even on
+    # staff-triggered mail, since anything they send lands in the submissions mailbox.
+    msg["X-Auto-Response-Suppress"] = "All"
+    msg[loop_header] = _one_line(loop_value)
+    # No "Precedence: bulk/junk": RFC 3834 (section 3.1.8) advises against relying on it, and
+    # mail providers read it as a bulk-mail signal that can file a receipt or a copyright request
+    # as spam, where the author never sees it. Auto-Submitted, X-Auto-Response-Suppress, our loop
+    # header and intake's own autoreply rules and rate limits are what prevent loops.
+    _set_body(msg, rendered)
+    return OutgoingMail(
+        template=template,
+        to=Address(name=recipient.display_name, addr=recipient.addr_spec),
+        subject=subject,
+        message_id=own_ids[0],
+        raw=msg.as_bytes(),
+        in_reply_to=parent[0] if parent else "",
+        references=tuple(chain),
+    )
+
+
+def _set_body(msg: EmailMessage, rendered: RenderedText) -> None:
+    text = _tidy_text(rendered.text.encode("utf-8", "replace").decode("utf-8"))
+    # base64 rather than 8bit: it needs no 8BITMIME from any relay on the way, and for Chinese
+    # it is a third the size of quoted-printable.
+    msg.set_content(text, subtype="plain", charset="utf-8", cte="base64")
+    if rendered.html:
+        html = rendered.html.encode("utf-8", "replace").decode("utf-8")
+        msg.add_alternative(html, subtype="html", charset="utf-8", cte="base64")

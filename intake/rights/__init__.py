@@ -1,0 +1,1 @@
+"""Rights holders' copyright claims: recognising one and tracking it to a resolution."""

@@ -1,0 +1,276 @@
+"""Score how much a message reads like a rights holder's copyright claim against the site."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from intake.core.mail import ParsedMail
+from intake.text.htmltext import html_to_text
+
+Demand = Literal["remove", "fee", "both", "unknown"]
+
+
+def _en(words: str) -> str:
+    # \b is useless next to Chinese: CJK characters are \w, so "根据DMCA规定" has no boundary.
+    return rf"(?<![a-z])(?:{words})(?![a-z])"
+
+
+# Topic words. A family counts once however often it occurs: an essay on copyright law says
+# 版权 fifty times and must not outscore a two-line complaint that says it once.
+# (signal, weight, is a complaint, pattern)
+_TOPIC: tuple[tuple[str, float, bool, re.Pattern[str]], ...] = tuple(
+    (name, weight, complaint, re.compile(pattern, re.IGNORECASE))
+    for name, weight, complaint, pattern in (
+        (
+            "infringement",
+            2.0,
+            True,
+            r"侵权|侵犯.{0,6}(?:著作权|版权|权益|权利)|" + _en(r"infring\w*"),
+        ),
+        ("lawyer_letter", 2.0, True, r"律师函|" + _en(r"cease[ -]and[ -]desist")),
+        ("dmca", 2.0, True, _en("dmca")),
+        (
+            "unauthorized",
+            1.0,
+            True,
+            r"未经.{0,4}(?:授权|许可|同意)|未获.{0,4}授权|没有.{0,4}授权|擅自|"
+            + _en(
+                r"unauthori[sz]ed|without (?:[a-z]+ ){0,2}(?:permission|authori[sz]ation"
+                r"|consent|licen[cs]e)"
+            ),
+        ),
+        ("plagiarism", 1.0, True, r"盗用|抄袭|剽窃|" + _en(r"plagiari\w*")),
+        (
+            # "贵网转载了我的文章": the accusation itself, in the perfective, so that
+            # "可以转载我的文章吗" is not one.
+            "reprinted_our_work",
+            1.0,
+            True,
+            r"(?:转载|转发|刊登|刊发|发布|盗用|使用)了(?:我|本人|我们|我方|我社|我司|我单位|我刊|我报)|"
+            + _en(r"(?:republished|reprinted|reposted|copied) (?:my|our)"),
+        ),
+        ("takedown", 1.0, True, _en(r"take ?down")),
+        ("copyright", 1.0, False, r"版权|著作权|" + _en(r"copyright\w*")),
+        ("reprint", 0.5, False, r"转载|" + _en(r"reprint\w*|republish\w*|repost\w*")),
+    )
+)
+_TOPIC_CAP = 2.0  # topic words alone never reach the default threshold of 3.0
+_TARGET_CAP = 2.5
+# Naming the site and asking for something (a fee, a correction) is what contributors do too:
+# without a complaint word the target and demand together add at most this much.
+_UNCOMPLAINED_CAP = 1.0
+
+# Words that aim the message at the site. "贵" after 宝/珍/昂… is "precious/expensive", not "your".
+_ADDRESSED = re.compile(
+    r"(?<![宝珍昂名富高可尊显权华])贵(?:网站?|站|报社?|刊|平台|方|单位|公司|司|社|媒体)"
+    r"|你(?:们)?(?:的)?(?:网站|网|站|平台|报社|报纸|媒体)|"
+    + _en(
+        r"your (?:web ?site|site|news ?site|news ?paper|paper|platform|publication|portal"
+        r"|outlet)|you(?: have)? (?:re)?(?:published|posted|printed|copied|used)"
+    ),
+    re.IGNORECASE,
+)
+# The site's reprint notice: works marked "来源: XXX (非本网)" come from other media.
+_SOURCE_LINE = re.compile(r"来源\s*[:：]\s*[^\n，。；;,\"”」』]{1,40}")
+_NOT_OURS = re.compile(r"非本(?:网|站)")
+
+_REMOVE = re.compile(
+    r"删除|删掉|下架|撤下|撤稿|撤除|移除|"
+    + _en(r"remov(?:e|al)|take (?:it |this |them )?down|takedown|delete"),
+    re.IGNORECASE,
+)
+_FEE = re.compile(
+    r"稿酬|稿费|支付|付费|赔偿|补偿|报酬|使用费|"
+    + _en(r"pay(?:ment)?|fees?|compensat\w*|royalt\w*|remuneration"),
+    re.IGNORECASE,
+)
+
+# Language of contributors, not claimants: a permission question or a consent reply.
+_PERMISSION_QUESTION = re.compile(
+    r"(?:请问|能否|可否|是否可以|是否能|可不可以|可以不可以).{0,12}(?:转载|刊登|刊发|发表|发布|采用|使用)"
+    r"|(?:转载|刊登|刊发|发表|发布|采用)吗|"
+    + _en(r"(?:may|can|could) (?:you|i|we) (?:re)?(?:publish|print|post)"),
+    re.IGNORECASE,
+)
+# A contributor's cover note offers a piece for review; a claimant never does.
+_OFFERS_PIECE = re.compile(
+    r"(?:投上|奉上|呈上|寄上|投寄|发上)(?:拙作|拙文|拙稿|小文|习作|新作|稿件)"
+    r"|拙(?:作|文|稿)一(?:篇|首|组|则)"
+    r"|(?:望|请|敬请|恳请)(?:编辑)?(?:老师)?(?:审阅|审稿|斧正|指正|赐教|采用|录用|刊用)"
+    r"|不吝赐教"
+)
+_CONSENT_OPENING = re.compile(r"\A\s*(?:我)?同意|\A\s*(?:i )?agree", re.IGNORECASE)
+# Not our own "[投稿 #123]" token or "来稿已收到": those mark our threads, not a sender's words.
+_SUBMISSION_SUBJECT = re.compile(r"(?<!\[)投稿(?!\s*#\d)|来稿(?!已收到)")
+
+# Where a reply's quotation of an earlier message starts (QQ/Foxmail, 163, Gmail, Outlook).
+_QUOTE_START = re.compile(
+    r"^\s*-{2,}\s*(?:原始邮件|原始信件|Original(?: Message)?)\s*-{2,}\s*$"
+    r"|^\s*On .{4,200} wrote:\s*$"
+    r"|^\s*在.{4,200}写道\s*[:：]\s*$"
+    r"|^.{2,200}于.{4,100}写道\s*[:：]\s*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+_HEADER_QUOTE = re.compile(
+    r"^\s*(?:发件人|From)\s*[:：].*\n(?:.*\n){0,2}?\s*(?:发送时间|时间|日期|Sent|Date)\s*[:：]",
+    re.IGNORECASE | re.MULTILINE,
+)
+_REPLY_SUBJECT = re.compile(r"^\s*(?:re|回复|回覆|答复)\s*[:：]", re.IGNORECASE)
+_FORWARD_SUBJECT = re.compile(r"^\s*(?:fwd?|转发|转寄)\s*[:：]", re.IGNORECASE)
+_SUBJECT_PREFIX = re.compile(r"^\s*(?:re|fwd?|回复|回覆|答复|转发|转寄)\s*[:：]\s*", re.IGNORECASE)
+
+_TITLE = re.compile(r"《([^《》\n]{1,60})》")
+# 《…》 also names newspapers and magazines; a claim usually names the outlet before the work.
+_OUTLET = re.compile(r"(?:报|刊|杂志|周刊|月刊|网|频道|出版社|电视台|电台)$")
+
+# Characters of a URL after the host (RFC 3986), ASCII only so that the Chinese text that
+# follows a link without a space is not swallowed into it.
+_URL_TAIL = r"(?::\d+)?(?:[/?#][A-Za-z0-9_\-.~:/?#\[\]@!$&'()*+,;=%]*)?"
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimAssessment:
+    """How claim-like a message is, and what a claim handler needs to act on it."""
+
+    score: float
+    signals: tuple[str, ...]  # "name:what matched", in the order they were scored
+    urls: tuple[str, ...]  # URLs on the site's own domains, in order of appearance
+    work_title: str
+    demand: Demand
+
+
+def assess(
+    mail: ParsedMail, site_domains: Sequence[str], attachment_texts: Sequence[str] = ()
+) -> ClaimAssessment:
+    """Score ``mail`` (and the text of its attachments) as a copyright claim against the site.
+
+    The score adds three parts, each visible in ``signals``: what the message talks about
+    (topic words, at most 2.0); whether it is about this site (a link to one of
+    ``site_domains`` 1.5, words addressed to the site 1.0, a quoted 来源 line 1.0; at most
+    2.5); and a demand aimed at the site (1.0). Without a complaint word (侵权, 未经授权,
+    律师函, DMCA, …) the last two add at most 1.0, and each contributor habit (a 投稿 subject,
+    a permission question, a consent reply, a cover note offering a piece for review) takes
+    1.0 off. With the default threshold of 3.0, talking about copyright never makes a claim on
+    its own, and nor does naming the site.
+    """
+    body = _own_words(mail, mail.text or (html_to_text(mail.html) if mail.html else ""))
+    texts = (mail.subject, body, *attachment_texts)
+    text = "\n".join(texts)
+    signals: list[str] = []
+
+    topic = 0.0
+    complaint = False
+    for name, weight, is_complaint, pattern in _TOPIC:
+        found = pattern.search(text)
+        if found:
+            topic += weight
+            complaint = complaint or is_complaint
+            signals.append(f"{name}:{found.group(0)}")
+    score = min(topic, _TOPIC_CAP)
+
+    # The HTML part may hold links that the plain part shows only as "this page".
+    html_body = _own_words(mail, html_to_text(mail.html)) if mail.html else ""
+    urls = site_urls((*texts, html_body), site_domains)
+    addressed = _ADDRESSED.search(text)
+    sources = list(_SOURCE_LINE.finditer(text))
+    source = next((m for m in sources if _NOT_OURS.search(m.group(0))), None) or (
+        sources[0] if sources else None
+    )
+    target = 0.0
+    if urls:
+        target += 1.5
+        signals.append(f"site_url:{urls[0]}")
+    if addressed:
+        target += 1.0
+        signals.append(f"addressed:{addressed.group(0)}")
+    # A 来源 line is a citation in any essay; it points at us only when it carries the site's
+    # own 非本网 marker or sits beside a link to the site. Words addressed to the site are not
+    # enough: a contributor's cover note says 贵网 above an essay full of citations.
+    if source and (_NOT_OURS.search(source.group(0)) or urls):
+        target += 1.0
+        signals.append(f"source_line:{source.group(0).strip()}")
+    target = min(target, _TARGET_CAP)
+
+    demand = _demand(text)
+    aimed = 1.0 if demand != "unknown" and target > 0 else 0.0
+    if aimed:
+        signals.append(f"demand:{demand}")
+    score += target + aimed if complaint else min(target + aimed, _UNCOMPLAINED_CAP)
+
+    for name, hit in (
+        ("submission_subject", _SUBMISSION_SUBJECT.search(mail.subject)),
+        ("permission_question", _PERMISSION_QUESTION.search(f"{mail.subject}\n{body}")),
+        ("consent_opening", _CONSENT_OPENING.search(body)),
+        ("offers_piece", _OFFERS_PIECE.search(f"{mail.subject}\n{body}")),
+    ):
+        if hit:
+            score -= 1.0
+            signals.append(f"not_claim:{name}")
+
+    return ClaimAssessment(
+        score=round(max(score, 0.0), 2),
+        signals=tuple(signals),
+        urls=urls,
+        work_title=work_title(mail.subject, texts[1:]),
+        demand=demand,
+    )
+
+
+def site_urls(texts: Iterable[str], site_domains: Sequence[str]) -> tuple[str, ...]:
+    """URLs in ``texts`` whose host is one of ``site_domains`` or a subdomain of one."""
+    domains = {d.strip().lower().strip(".") for d in site_domains} - {""}
+    if not domains:
+        return ()
+    hosts = "|".join(re.escape(d) for d in sorted(domains, key=len, reverse=True))
+    # Not preceded by a host or mailbox character (tougao@example.com is an address, not a
+    # page; notexample.com is someone else's), and not continued into a longer host name.
+    pattern = re.compile(
+        rf"(?<![A-Za-z0-9_.@-])(?:https?://)?(?:[a-z0-9-]+\.)*(?:{hosts})"
+        rf"(?![A-Za-z0-9_-]|\.[A-Za-z0-9]){_URL_TAIL}",
+        re.IGNORECASE,
+    )
+    found: dict[str, None] = {}
+    for text in texts:
+        for match in pattern.finditer(text):
+            url = match.group(0).rstrip(".,;:!?)]'")
+            # A bare host name ("host mail.example.com said") names a machine, not a page.
+            if url.lower().startswith(("http://", "https://")) or "/" in url:
+                found.setdefault(url, None)
+    return tuple(found)
+
+
+def work_title(subject: str, texts: Iterable[str] = ()) -> str:
+    """The claimed work's title: the first 《…》 that is not an outlet, else the clean subject."""
+    titles = [m.group(1).strip() for text in (subject, *texts) for m in _TITLE.finditer(text)]
+    titles = [t for t in titles if t]
+    for title in titles:
+        if not _OUTLET.search(title):
+            return title
+    if titles:
+        return titles[0]
+    cleaned = subject
+    while (stripped := _SUBJECT_PREFIX.sub("", cleaned, count=1)) != cleaned:
+        cleaned = stripped
+    return cleaned.strip()
+
+
+def _demand(text: str) -> Demand:
+    remove, fee = bool(_REMOVE.search(text)), bool(_FEE.search(text))
+    if remove and fee:
+        return "both"
+    return "remove" if remove else "fee" if fee else "unknown"
+
+
+def _own_words(mail: ParsedMail, text: str) -> str:
+    """``text`` without the earlier messages a reply quotes (our own notices say 版权 too)."""
+    if _FORWARD_SUBJECT.match(mail.subject):
+        # A forwarded claim is the claim: keep what it forwards.
+        return text
+    if mail.in_reply_to or mail.references or _REPLY_SUBJECT.match(mail.subject):
+        cuts = [m.start() for m in (_QUOTE_START.search(text), _HEADER_QUOTE.search(text)) if m]
+        if cuts:
+            text = text[: min(cuts)]
+    return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith(">"))

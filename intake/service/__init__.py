@@ -1,0 +1,1 @@
+"""The background service: daemon, leases, health and retention."""

@@ -1,0 +1,681 @@
+"""The background service: scheduler, jobs, IMAP IDLE listeners, signals and systemd notification.
+
+The only importer of apscheduler. Every job catches and logs its own errors, so a job never
+dies: it simply runs again at its next time. Work that must start at once (mail reported by
+IDLE, replies queued by an ingest) is a *wake-up*: a one-off run of the same job, coalesced
+with a run already in progress so a mailbox is never polled twice at the same time by one
+daemon. Leases in the database keep two daemons from polling one mailbox at the same time.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import random
+import signal
+import socket
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from types import FrameType, TracebackType
+from typing import Any, Protocol, Self
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers import SchedulerNotRunningError
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy.orm import Session, sessionmaker
+
+from intake.core.config import MailboxConfig, Settings
+from intake.core.errors import MailboxError
+from intake.ingest.pipeline import PollResult, Progress
+from intake.service import health as service
+
+log = logging.getLogger(__name__)
+
+#: How long shutdown waits for running jobs before exiting anyway (systemd and the issue
+#: allow 10 s; the rest is for releasing leases and flushing logs).
+SHUTDOWN_GRACE_SECONDS = 7.0
+#: The first retry after a connection error; doubles per failure up to reconnect_max_seconds.
+BACKOFF_BASE_SECONDS = 1.0
+
+
+# --------------------------------------------------------------------------- ports
+
+
+class IdleConnection(Protocol):
+    """The IMAP operations an IDLE listener needs (``intake.adapters.imap.ImapMailbox``)."""
+
+    def __enter__(self) -> Self: ...
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+    def has(self, capability: str) -> bool: ...
+    def select(self, folder: str) -> Any: ...
+    def idle_wait(self, timeout: float) -> bool: ...
+
+
+class ServiceApp(Protocol):
+    """What the daemon needs from :class:`intake.app.App` (fakes stand in for it in tests)."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def sessions(self) -> sessionmaker[Session]: ...
+    def clock(self) -> datetime: ...
+    def ready(self) -> None: ...
+    def mailbox(self, config: MailboxConfig) -> IdleConnection: ...
+    def poll_mailbox(
+        self,
+        config: MailboxConfig,
+        progress: Progress | None = None,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> PollResult: ...
+    def deliver_outbox(self) -> object: ...
+    def run_maintenance(self) -> Mapping[str, int]: ...
+
+
+# --------------------------------------------------------------------------- systemd
+
+
+class Notifier:
+    """sd_notify(3) over the datagram socket systemd names in $NOTIFY_SOCKET; no-op without it."""
+
+    def __init__(self, address: str | None, watchdog_usec: int | None = None) -> None:
+        self.address = address or None
+        self.watchdog_usec = watchdog_usec if watchdog_usec and watchdog_usec > 0 else None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Notifier:
+        env = os.environ if env is None else env
+        usec: int | None = None
+        pid = env.get("WATCHDOG_PID", "")
+        # The watchdog is meant for us only when WATCHDOG_PID is unset or names this process.
+        if env.get("WATCHDOG_USEC", "").isdigit() and (not pid or pid == str(os.getpid())):
+            usec = int(env["WATCHDOG_USEC"])
+        return cls(env.get("NOTIFY_SOCKET"), usec)
+
+    @property
+    def watchdog_interval(self) -> float | None:
+        """How often to send WATCHDOG=1: half of WatchdogSec, as sd_watchdog_enabled(3) advises."""
+        return self.watchdog_usec / 2e6 if self.watchdog_usec else None
+
+    def notify(self, *assignments: str) -> bool:
+        """Send ``KEY=value`` lines; True when a datagram was sent."""
+        if not self.address:
+            return False
+        address = self.address
+        if address.startswith("@"):  # Linux abstract namespace
+            address = "\0" + address[1:]
+        elif not address.startswith("/"):
+            return False  # vsock: and other transports are not for us
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as sock:
+                sock.connect(address)
+                sock.sendall("\n".join(assignments).encode("utf-8"))
+        except OSError as exc:
+            log.debug("sd_notify to %s failed: %s", self.address, exc)
+            return False
+        return True
+
+    def ready(self, status: str = "") -> bool:
+        return self.notify("READY=1", *([f"STATUS={status}"] if status else []))
+
+    def stopping(self) -> bool:
+        return self.notify("STOPPING=1", "STATUS=stopping")
+
+    def watchdog(self) -> bool:
+        return self.notify("WATCHDOG=1")
+
+    def status(self, text: str) -> bool:
+        return self.notify(f"STATUS={text}")
+
+
+# --------------------------------------------------------------------------- pieces
+
+
+class Backoff:
+    """Exponential backoff with jitter: base, 2x base, ... capped; each delay is 50-100%."""
+
+    def __init__(
+        self, maximum: float, base: float = BACKOFF_BASE_SECONDS, rng: random.Random | None = None
+    ) -> None:
+        self.base = base
+        self.maximum = max(maximum, base)
+        self.failures = 0
+        self._rng = rng or random.Random()
+
+    def failed(self) -> float:
+        """Count a failure and return how long to wait before the next try."""
+        self.failures += 1
+        ceiling = min(self.maximum, self.base * float(2 ** min(self.failures - 1, 30)))
+        # Half fixed, half random: daemons that lost one server together do not come back
+        # in lock-step, and none retries sooner than half the nominal delay.
+        return ceiling / 2 + self._rng.uniform(0, ceiling / 2)
+
+    def succeeded(self) -> int:
+        """Reset; return how many failures there had been."""
+        failures, self.failures = self.failures, 0
+        return failures
+
+
+class Lane:
+    """Runs one piece of work at a time, coalescing wake-ups that arrive while it runs.
+
+    ``run`` may be called from any thread at any time; the work runs at least once after
+    every call, never twice at once, and calls that overlap a running pass fold into one
+    more pass instead of piling up.
+    """
+
+    def __init__(self, name: str, work: Callable[[], None]) -> None:
+        self.name = name
+        self._work = work
+        self._lock = threading.Lock()
+        self._pending = threading.Event()
+
+    def run(self, stopped: Callable[[], bool] = lambda: False) -> None:
+        self._pending.set()
+        while True:
+            if not self._lock.acquire(blocking=False):
+                return  # the pass in progress sees _pending and goes round once more
+            try:
+                while self._pending.is_set() and not stopped():
+                    self._pending.clear()
+                    self._work()
+            finally:
+                self._lock.release()
+            # A wake-up that came after our last check but before the release found the lock
+            # taken and returned: pick it up here, unless another thread already has.
+            if not self._pending.is_set() or stopped():
+                return
+
+    @property
+    def busy(self) -> bool:
+        return self._lock.locked()
+
+
+@dataclass(frozen=True, slots=True)
+class ServeResult:
+    """How the service ended: the exit code, and whether jobs were still running."""
+
+    exit_code: int
+    forced: bool = False
+
+
+# --------------------------------------------------------------------------- the daemon
+
+
+class Daemon:
+    """The scheduler and its jobs for one process; ``run`` blocks until ``stop`` is called."""
+
+    def __init__(
+        self,
+        app: ServiceApp,
+        *,
+        holder: str | None = None,
+        notifier: Notifier | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.app = app
+        self.settings = app.settings
+        self.config = app.settings.daemon
+        self.notifier = notifier or Notifier(None)
+        self.leases = service.Leases(
+            app.sessions,
+            holder or service.holder_id(),
+            timedelta(seconds=self.config.lease_seconds),
+            app.clock,
+        )
+        self._rng = rng or random.Random()
+        self._stop = threading.Event()
+        self._scheduler: BackgroundScheduler | None = None
+        self._lanes: dict[str, Lane] = {}
+        self._backoff: dict[str, Backoff] = {}
+        self._standby: dict[str, str] = {}  # mailbox -> holder we last saw polling it
+        self._listeners: list[IdleListener] = []
+        self._outbox_missing = False
+        self._idle_states: dict[str, str] = {}
+        self._idle_lock = threading.Lock()
+        for box in self.settings.mailboxes:
+            self._lanes[_poll_lane(box.name)] = Lane(
+                _poll_lane(box.name), functools.partial(self._poll_once, box)
+            )
+            self._backoff[box.name] = self._new_backoff()
+        self._lanes["outbox"] = Lane("outbox", self._deliver_once)
+        self._lanes["maintenance"] = Lane("maintenance", self._maintain_once)
+
+    @property
+    def holder(self) -> str:
+        return self.leases.holder
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def stop(self) -> None:
+        """Ask ``run`` to return; safe from a signal handler and from any thread."""
+        self._stop.set()
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> None:
+        """Check the database, start the scheduler and the IDLE listeners, notify READY=1."""
+        self.app.ready()
+        boxes = self.settings.mailboxes
+        scheduler = BackgroundScheduler(
+            timezone=UTC,
+            executors={"default": ThreadPoolExecutor(max_workers=2 * len(boxes) + 6)},
+            # misfire_grace_time None: a run that starts late still runs (once, coalesced).
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+        )
+        now = datetime.now(UTC)
+        for box in boxes:
+            scheduler.add_job(
+                self._lane_job,
+                "interval",
+                args=(_poll_lane(box.name),),
+                seconds=self.config.poll_interval,
+                id=_poll_lane(box.name),
+                name=f"poll {box.name}",
+                next_run_time=now,
+            )
+        scheduler.add_job(
+            self._lane_job,
+            "interval",
+            args=("outbox",),
+            seconds=self.config.outbox_interval,
+            id="outbox",
+            name="deliver the outbox",
+            next_run_time=now + timedelta(seconds=1),
+        )
+        scheduler.add_job(
+            self._lane_job,
+            "interval",
+            args=("maintenance",),
+            seconds=self.config.maintenance_interval,
+            id="maintenance",
+            name="maintenance",
+            # Soon after start-up, not at once: the first polls go first.
+            next_run_time=now + timedelta(seconds=min(5.0, self.config.maintenance_interval)),
+        )
+        scheduler.add_job(
+            self._renew_leases,
+            "interval",
+            seconds=max(self.config.lease_seconds / 3, 0.5),
+            id="leases",
+            name="renew leases",
+        )
+        interval = self.notifier.watchdog_interval
+        if interval:
+            scheduler.add_job(
+                self.notifier.watchdog, "interval", seconds=interval, id="watchdog",
+                name="systemd watchdog", next_run_time=now,
+            )  # fmt: skip
+        self._scheduler = scheduler
+        scheduler.start()
+        idle_boxes = 0
+        for box in boxes:
+            if box.idle:
+                listener = IdleListener(self, box)
+                self._listeners.append(listener)
+                listener.start()
+                idle_boxes += 1
+            else:
+                self._set_idle_state(box, "off")
+        log.info(
+            "intake service started as %s: %d mailbox(es), IDLE on %d, poll every %g s",
+            self.holder,
+            len(boxes),
+            idle_boxes,
+            self.config.poll_interval,
+        )
+        self.notifier.ready(f"watching {len(boxes)} mailbox(es)")
+
+    def wait(self) -> None:
+        # A timeout keeps the main thread responsive to signals on every platform.
+        while not self._stop.wait(1.0):
+            pass
+
+    def shutdown(self) -> ServeResult:
+        """Stop the jobs (each finishes the message in hand), release leases, notify STOPPING=1."""
+        self._stop.set()
+        self.notifier.stopping()
+        log.info("stopping: finishing the work in hand")
+        scheduler, self._scheduler = self._scheduler, None
+        forced = False
+        if scheduler is not None:
+            done = threading.Thread(
+                target=_shutdown_scheduler, args=(scheduler,), name="shutdown", daemon=True
+            )
+            done.start()
+            done.join(SHUTDOWN_GRACE_SECONDS)
+            if done.is_alive():
+                forced = True
+                busy = ", ".join(name for name, lane in self._lanes.items() if lane.busy)
+                log.warning(
+                    "jobs still running after %g s (%s); exiting without them: their "
+                    "uncommitted work is redone by the next daemon",
+                    SHUTDOWN_GRACE_SECONDS,
+                    busy or "?",
+                )
+        for box in self.settings.mailboxes:
+            self._set_idle_state(box, "off")  # written only where we hold the lease
+        if not forced:
+            self._quietly("release leases", self.leases.release_all)
+        log.info("intake service stopped")
+        return ServeResult(0, forced)
+
+    def run(self) -> ServeResult:
+        try:
+            self.start()
+            self.wait()
+        finally:
+            result = self.shutdown()
+        return result
+
+    # ------------------------------------------------------------------ wake-ups
+
+    def wake(self, lane: str) -> None:
+        """Run ``lane`` now on the scheduler's pool (coalesced with a run in progress)."""
+        scheduler = self._scheduler
+        if scheduler is None or self._stop.is_set():
+            return
+        try:
+            # No id: each wake-up is its own one-off job, so none is skipped as a second
+            # instance of a job still finishing; the Lane keeps the work itself single.
+            scheduler.add_job(self._lane_job, args=(lane,), name=f"wake {lane}")
+        except SchedulerNotRunningError:
+            pass
+
+    def wake_mailbox(self, name: str) -> None:
+        self.wake(_poll_lane(name))
+
+    def _lane_job(self, lane: str) -> None:
+        try:
+            self._lanes[lane].run(stopped=self._stop.is_set)
+        except Exception:  # noqa: BLE001 - a job never dies; the next run tries again
+            log.exception("job %s failed", lane)
+
+    def _reschedule(self, job_id: str, delay: float) -> None:
+        scheduler = self._scheduler
+        if scheduler is None:
+            return
+        try:
+            scheduler.modify_job(job_id, next_run_time=datetime.now(UTC) + timedelta(seconds=delay))
+        except (SchedulerNotRunningError, LookupError):
+            pass
+
+    # ------------------------------------------------------------------ jobs
+
+    def _poll_once(self, box: MailboxConfig) -> None:
+        if self._stop.is_set():
+            return
+        lease = service.mailbox_lease(box.name)
+        backoff = self._backoff[box.name]
+        held_before = self.leases.holds(lease)
+        try:
+            if not self.leases.acquire(lease):
+                self._note_standby(box)
+                return
+        except Exception as exc:  # noqa: BLE001 - the database may be down: retry later
+            delay = backoff.failed()
+            log.warning(
+                "mailbox %s: cannot take the lease: %s; retrying in %.1f s",
+                box.name, _one_line(exc), delay,
+            )  # fmt: skip
+            self._reschedule(_poll_lane(box.name), delay)
+            return
+        if self._standby.pop(box.name, None) is not None:
+            log.info("mailbox %s: this daemon (%s) polls it now", box.name, self.holder)
+        if not held_before:
+            self._publish_idle_state(box)
+
+        def should_stop() -> bool:
+            return self._stop.is_set() or not self.leases.holds(lease)
+
+        try:
+            result = self.app.poll_mailbox(box, should_stop=should_stop)
+        except Exception as exc:  # noqa: BLE001 - logged with context, retried with backoff
+            delay = backoff.failed()
+            if isinstance(exc, MailboxError):
+                log.warning("mailbox %s: %s; retrying in %.1f s", box.name, _one_line(exc), delay)
+            else:
+                log.exception("mailbox %s: poll failed; retrying in %.1f s", box.name, delay)
+            error = _one_line(exc)
+            self._quietly(
+                "record the poll error",
+                lambda: service.record_poll_error(
+                    self.app.sessions, box.name, box.folder, error, self.app.clock()
+                ),
+            )
+            self._reschedule(_poll_lane(box.name), delay)
+            return
+        failures = backoff.succeeded()
+        if failures:
+            log.info("mailbox %s: polling works again after %d failure(s)", box.name, failures)
+        if result.fetched:
+            log.info(
+                "mailbox %s: %d fetched: %d new, %d duplicate(s), %d quarantined, %d ignored",
+                box.name, result.fetched, result.new, result.duplicates, result.quarantined,
+                result.ignored,
+            )  # fmt: skip
+        if result.new:
+            self.wake("outbox")  # acknowledge now, not at the next outbox interval
+
+    def _note_standby(self, box: MailboxConfig) -> None:
+        now = self.app.clock()
+        lease = service.current_lease(self.app.sessions, service.mailbox_lease(box.name), now)
+        holder = lease.holder if lease else "?"
+        if self._standby.get(box.name) != holder:
+            log.info("mailbox %s: polled by %s; standing by", box.name, holder)
+        self._standby[box.name] = holder
+        # Try again when that lease would expire if its holder died, not a poll interval later.
+        retry = (lease.expires_at - now).total_seconds() + 0.2 if lease else 0.5
+        if retry < self.config.poll_interval:
+            self._reschedule(_poll_lane(box.name), max(retry, 0.2))
+
+    def _deliver_once(self) -> None:
+        batch = self.settings.smtp.batch_size if self.settings.smtp else 0
+        while not self._stop.is_set() and not self._outbox_missing:
+            try:
+                result = self.app.deliver_outbox()
+            except NotImplementedError:
+                self._outbox_missing = True
+                log.warning("the outbox sender is not available; replies stay queued")
+                return
+            except Exception:  # noqa: BLE001
+                log.exception(
+                    "outbox: delivery failed; trying again in %g s", self.config.outbox_interval
+                )
+                return
+            counts = [getattr(result, name, 0) for name in ("sent", "retried", "failed")]
+            if any(counts):
+                # The sender logs each reply; this line sums up the run.
+                log.debug("outbox: %d sent, %d to retry, %d failed", *counts)
+            # One call handles one batch: a full batch means more may be due right now.
+            if not batch or sum(counts) < batch:
+                return
+
+    def _maintain_once(self) -> None:
+        if self._stop.is_set():
+            return
+        try:
+            if not self.leases.acquire("maintenance"):
+                return
+            try:
+                done = self.app.run_maintenance()
+            finally:
+                self.leases.release("maintenance")
+        except Exception:  # noqa: BLE001
+            log.exception(
+                "maintenance failed; trying again in %g s", self.config.maintenance_interval
+            )
+            return
+        busy = {task: n for task, n in done.items() if n}
+        if busy:
+            log.info(
+                "maintenance: %s", ", ".join(f"{task} {n}" for task, n in sorted(busy.items()))
+            )
+
+    def _renew_leases(self) -> None:
+        try:
+            lost = self.leases.renew_all()
+        except Exception as exc:  # noqa: BLE001
+            log.warning("cannot renew leases: %s", _one_line(exc))
+            return
+        for name in lost:
+            log.warning("lease %s was taken over by another daemon", name)
+
+    # ------------------------------------------------------------------ helpers
+
+    def _set_idle_state(self, box: MailboxConfig, state: str) -> None:
+        """Remember the IDLE state; write it when this daemon is the one polling the mailbox.
+
+        A standby daemon listens too (it takes over faster), but the row describes the active
+        one, so standbys keep their state to themselves until they take the lease.
+        """
+        with self._idle_lock:
+            self._idle_states[box.name] = state
+        if self.leases.holds(service.mailbox_lease(box.name)):
+            self._publish_idle_state(box)
+
+    def _publish_idle_state(self, box: MailboxConfig) -> None:
+        with self._idle_lock:
+            state = self._idle_states.get(box.name)
+        if state is not None:
+            self._quietly(
+                f"record IDLE state {state}",
+                lambda: service.set_idle_state(self.app.sessions, box.name, box.folder, state),
+            )
+
+    def sleep(self, seconds: float) -> bool:
+        """Wait up to ``seconds``; True when the service is stopping."""
+        return self._stop.wait(seconds)
+
+    def _new_backoff(self) -> Backoff:
+        return Backoff(self.config.reconnect_max_seconds, rng=self._rng)
+
+    def _quietly(self, what: str, fn: Callable[[], object]) -> None:
+        try:
+            fn()
+        except Exception as exc:  # noqa: BLE001 - bookkeeping must not kill a job
+            log.warning("could not %s: %s", what, _one_line(exc))
+
+
+class IdleListener(threading.Thread):
+    """Holds one IMAP connection in IDLE for one mailbox and wakes its poll job on news.
+
+    It never polls itself: ingest runs in the poll job, so one lease and one lock govern it.
+    """
+
+    def __init__(self, daemon: Daemon, box: MailboxConfig) -> None:
+        # A daemon thread: at shutdown it may sit in IDLE for minutes; the process exit
+        # closes its socket, and it holds nothing that needs cleaning up.
+        super().__init__(name=f"idle-{box.name}", daemon=True)
+        self.owner = daemon
+        self.box = box
+        self.backoff = daemon._new_backoff()
+        self._listened = False
+
+    def run(self) -> None:
+        owner, box = self.owner, self.box
+        while not owner.stopping:
+            try:
+                if not self._listen():
+                    return
+            except Exception as exc:  # noqa: BLE001 - reconnect whatever went wrong
+                if owner.stopping:
+                    return
+                delay = self.backoff.failed()
+                if isinstance(exc, MailboxError):
+                    log.warning(
+                        "mailbox %s: IDLE: %s; reconnecting in %.1f s",
+                        box.name, _one_line(exc), delay,
+                    )  # fmt: skip
+                else:
+                    log.exception(
+                        "mailbox %s: IDLE failed; reconnecting in %.1f s", box.name, delay
+                    )
+                owner._set_idle_state(box, "reconnecting")
+                owner.sleep(delay)
+
+    def _listen(self) -> bool:
+        """One connection's life; False when IDLE is not to be used at all."""
+        owner, box = self.owner, self.box
+        with owner.app.mailbox(box) as conn:
+            if not conn.has("IDLE"):
+                log.info("mailbox %s: the server has no IDLE; polling every %g s",
+                         box.name, owner.config.poll_interval)  # fmt: skip
+                owner._set_idle_state(box, "unsupported")
+                return False
+            conn.select(box.folder)
+            owner._set_idle_state(box, "idling")
+            if self.backoff.succeeded():
+                log.info("mailbox %s: IDLE reconnected", box.name)
+            elif not self._listened:
+                log.info("mailbox %s: IDLE: listening for new mail", box.name)
+            self._listened = True
+            # Mail may have come while we were not listening (start-up, reconnect).
+            owner.wake_mailbox(box.name)
+            while not owner.stopping:
+                if conn.idle_wait(owner.config.idle_timeout) and not owner.stopping:
+                    log.debug("mailbox %s: IDLE reports a change", box.name)
+                    owner.wake_mailbox(box.name)
+        return True
+
+
+# --------------------------------------------------------------------------- entry
+
+
+def serve(app: ServiceApp, *, notifier: Notifier | None = None) -> ServeResult:
+    """Run the service in the foreground until SIGTERM or SIGINT (``intake run``)."""
+    daemon = Daemon(app, notifier=notifier or Notifier.from_env())
+    with _stop_on_signals(daemon):
+        return daemon.run()
+
+
+@contextmanager
+def _stop_on_signals(daemon: Daemon) -> Iterator[None]:
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        log.info("received %s", signal.Signals(signum).name)
+        daemon.stop()
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def _shutdown_scheduler(scheduler: BackgroundScheduler) -> None:
+    try:
+        scheduler.shutdown(wait=True)
+    except SchedulerNotRunningError:
+        pass
+
+
+def _poll_lane(mailbox: str) -> str:
+    return f"poll:{mailbox}"
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text or type(exc).__name__
+
+
+__all__ = [
+    "Backoff",
+    "Daemon",
+    "IdleListener",
+    "Lane",
+    "Notifier",
+    "ServeResult",
+    "ServiceApp",
+    "serve",
+]

@@ -1,0 +1,1 @@
+"""The editors' use cases on submissions: decisions, duplicates, exports."""

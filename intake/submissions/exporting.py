@@ -1,0 +1,252 @@
+"""Export use cases: one submission to a folder editors can open, and the fee ledger.
+
+A submission's folder holds ``article.txt`` (the article, UTF-8), every attachment under its
+safe name, byte for byte as sent, and ``metadata.json``, written last so that a folder with
+it is a complete export. The ledger is CSV for Excel (UTF-8 with a byte order mark: without
+one, Excel on Chinese Windows reads the file as GBK and garbles every name and subject) or
+JSON for scripts.
+"""
+
+from __future__ import annotations
+
+import csv
+import errno
+import io
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from intake.adapters.blobstore import BlobStore
+from intake.core.clock import as_utc
+from intake.core.errors import UsageError
+from intake.store import submissions as submission_store
+from intake.store.exports import LedgerRow, ledger_rows
+from intake.text.names import safe_name
+
+ARTICLE_FILE = "article.txt"
+METADATA_FILE = "metadata.json"
+#: The ledger's columns: what fee accounting needs first, then what helps it.
+LEDGER_COLUMNS = (
+    "id", "sender", "subject", "received_at", "status", "copyright_status", "char_count",
+    "sender_name", "title", "word_count", "published_url",
+)  # fmt: skip
+# Excel runs a cell starting with one of these as a formula, and subjects and names are the
+# contributors' own text: "=HYPERLINK(...)" in a subject must stay text (CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True, slots=True)
+class _File:
+    """An attachment as read from the database, before its bytes are fetched."""
+
+    attachment_id: int
+    filename: str
+    safe_name: str
+    content_type: str
+    size: int
+    sha256: str
+    blob_path: str
+    kind: str
+    extract_error: str
+    encrypted: bool
+    inline: bool
+    meta: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ExportedSubmission:
+    """What :func:`export_submission` wrote."""
+
+    submission_id: int
+    directory: Path
+    files: tuple[str, ...]  # the attachments' file names in the folder, in attachment order
+    metadata: dict[str, Any]  # as written to metadata.json
+
+
+def export_submission(
+    sessions: sessionmaker[Session],
+    blobs: BlobStore,
+    submission_id: int,
+    directory: Path,
+    *,
+    now: datetime,
+    force: bool = False,
+) -> ExportedSubmission:
+    """Write one submission into ``directory`` (created if missing).
+
+    A non-empty ``directory`` is refused unless ``force``; then files of the same names are
+    replaced and others left alone. Nothing is ever written outside ``directory``.
+    """
+    with sessions() as session, session.begin():
+        submission = submission_store.get_submission(session, submission_id)
+        metadata: dict[str, Any] = {
+            "id": submission.id,
+            "status": submission.status,
+            "copyright_status": submission.copyright_status,
+            "sender": submission.sender,
+            "sender_name": submission.sender_name,
+            "subject": submission.subject,
+            "title": submission.title,
+            "received_at": as_utc(submission.received_at).isoformat(),
+            "char_count": submission.char_count,
+            "word_count": submission.word_count,
+            "article_source": submission.article_source,
+            "article_file": ARTICLE_FILE,
+            "published_url": submission.published_url,
+            "exported_at": as_utc(now).isoformat(),
+        }
+        article = submission.article_text
+        attachments = [
+            _File(
+                a.id, a.filename, a.safe_name, a.content_type, a.size, a.sha256, a.blob_path,
+                a.kind, a.extract_error, a.encrypted, a.inline, dict(a.meta or {}),
+            )
+            for a in submission_store.attachments_for(session, submission_id)
+        ]  # fmt: skip
+    root = _prepare(directory, force=force)
+    names = unique_names(
+        [a.safe_name or a.filename for a in attachments], reserved=(ARTICLE_FILE, METADATA_FILE)
+    )
+    for attachment, name in zip(attachments, names, strict=True):
+        # Read one blob at a time: attachments can be tens of megabytes each.
+        _write(root, name, blobs.get(attachment.blob_path))
+    _write(root, ARTICLE_FILE, (article.rstrip("\n") + "\n" if article else "").encode("utf-8"))
+    metadata["attachments"] = [
+        {
+            "id": a.attachment_id,
+            "filename": a.filename,
+            "file": name,
+            "content_type": a.content_type,
+            "size": a.size,
+            "sha256": a.sha256,
+            "kind": a.kind,
+            "extract_error": a.extract_error,
+            "encrypted": a.encrypted,
+            "inline": a.inline,
+            "meta": a.meta,
+        }
+        for a, name in zip(attachments, names, strict=True)
+    ]
+    text = json.dumps(metadata, ensure_ascii=False, indent=2) + "\n"
+    _write(root, METADATA_FILE, text.encode("utf-8"))
+    return ExportedSubmission(submission_id, root, tuple(names), metadata)
+
+
+def unique_names(names: Sequence[str], *, reserved: Sequence[str] = ()) -> list[str]:
+    """Safe file names for ``names``, none twice: "a.png", "a.png" -> "a.png", "a-2.png".
+
+    Names are compared without case, as Windows and macOS file systems (where editors open
+    the folder) do, and never take one of ``reserved``.
+    """
+    taken = {name.casefold() for name in reserved}
+    result: list[str] = []
+    for original in names:
+        name = safe_name(original)
+        stem, dot, ext = name.rpartition(".")
+        if not dot or not stem:
+            stem, ext = name, ""
+        suffix = f".{ext}" if ext else ""
+        candidate, number = name, 1
+        while candidate.casefold() in taken:
+            number += 1
+            candidate = f"{stem}-{number}{suffix}"
+        taken.add(candidate.casefold())
+        result.append(candidate)
+    return result
+
+
+def _prepare(directory: Path, *, force: bool) -> Path:
+    """The export folder, resolved, created if missing; refused when in use and not forced."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        root = directory.resolve(strict=True)
+        in_use = any(root.iterdir())
+    except FileExistsError:
+        raise UsageError(f"{directory}: exists and is not a directory") from None
+    except NotADirectoryError:
+        raise UsageError(f"{directory}: a part of this path is not a directory") from None
+    except OSError as exc:
+        raise UsageError(f"{directory}: {exc.strerror or exc}") from None
+    if in_use and not force:
+        raise UsageError(f"{directory}: not empty (--force writes into it anyway)")
+    return root
+
+
+def _write(root: Path, name: str, data: bytes) -> None:
+    """Write ``data`` to ``root/name``, refusing any path that would leave ``root``."""
+    path = root / name
+    # safe_name() already keeps separators and ".." out; this is the check that does not
+    # depend on it, and it also catches a symbolic link planted in a forced folder.
+    if path.parent != root or not path.resolve().is_relative_to(root) or name in ("", ".", ".."):
+        raise UsageError(f"refusing to write {name!r} outside {root}")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags, 0o644)
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise UsageError(f"refusing to write through the symbolic link {path}") from None
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+# --------------------------------------------------------------------------- the ledger
+
+
+def ledger(
+    sessions: sessionmaker[Session],
+    *,
+    statuses: Sequence[str] = (),
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[LedgerRow]:
+    """The ledger's rows: submissions in ``statuses`` received in [since, until), oldest first."""
+    with sessions() as session, session.begin():
+        return ledger_rows(session, statuses=statuses, since=since, until=until)
+
+
+def ledger_records(rows: Sequence[LedgerRow]) -> list[dict[str, Any]]:
+    """The ledger as JSON-ready dicts with :data:`LEDGER_COLUMNS` as keys."""
+    return [
+        {
+            "id": row.id,
+            "sender": row.sender,
+            "subject": row.subject,
+            "received_at": as_utc(row.received_at).isoformat(),
+            "status": row.status,
+            "copyright_status": row.copyright_status,
+            "char_count": row.char_count,
+            "sender_name": row.sender_name,
+            "title": row.title,
+            "word_count": row.word_count,
+            "published_url": row.published_url,
+        }
+        for row in rows
+    ]
+
+
+def ledger_csv(rows: Sequence[LedgerRow]) -> bytes:
+    """The ledger as CSV bytes for Excel: UTF-8 with a BOM, CRLF, a header row."""
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(LEDGER_COLUMNS)
+    for record in ledger_records(rows):
+        writer.writerow([_cell(record[column]) for column in LEDGER_COLUMNS])
+    return out.getvalue().encode("utf-8-sig")
+
+
+def ledger_json(rows: Sequence[LedgerRow]) -> bytes:
+    """The ledger as a JSON array (UTF-8, no BOM: that is for Excel only)."""
+    return (json.dumps(ledger_records(rows), ensure_ascii=False, indent=2) + "\n").encode()
+
+
+def _cell(value: object) -> object:
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value  # Excel shows the text and hides the quote
+    return value

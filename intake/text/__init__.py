@@ -1,0 +1,1 @@
+"""Pure text work: charsets, HTML to text, safe file names, quoted text."""

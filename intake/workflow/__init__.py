@@ -1,0 +1,1 @@
+"""The statuses of submissions and claims and the one table of moves for each."""

@@ -1,0 +1,146 @@
+"""Configuration: the example documents every key, and bad config names the key at fault."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+
+import pytest
+
+from intake.core import config
+from intake.core.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "config" / "intake.example.toml"
+ENV = {"INTAKE_IMAP_PASSWORD": "imap-secret", "INTAKE_SMTP_PASSWORD": "smtp-secret"}
+
+
+def minimal(**extra: object) -> dict[str, object]:
+    data: dict[str, object] = {
+        "mailboxes": [
+            {"name": "submissions", "host": "imap.example.com", "username": "u", "password": "p"}
+        ]
+    }
+    data.update(extra)
+    return data
+
+
+def test_example_config_loads() -> None:
+    settings = config.load(EXAMPLE, env=ENV)
+    assert settings.mailboxes[0].name == "submissions"
+    assert settings.smtp is not None and settings.smtp.from_addr == "tougao@example.com"
+    assert settings.replies.decision_days == 15
+
+
+def test_example_documents_every_key() -> None:
+    text = EXAMPLE.read_text(encoding="utf-8")
+    missing = []
+    for section in dataclasses.fields(config.Settings):
+        hint = section.type if isinstance(section.type, str) else section.type.__name__
+        cls_name = re.sub(r"list\[|\]| \| None", "", hint)
+        cls = getattr(config, cls_name)
+        for fld in dataclasses.fields(cls):
+            if not re.search(rf"^\s*#?\s*{fld.name}\s*=", text, re.MULTILINE):
+                missing.append(f"{section.name}.{fld.name}")
+    assert missing == []
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (minimal(bogus=1), "bogus: unknown key"),
+        (
+            {
+                "mailboxes": [
+                    {"name": "a", "host": "h", "username": "u", "password": "p", "port": "993"}
+                ]
+            },
+            "mailboxes[0].port: expected an integer",
+        ),
+        (
+            {"mailboxes": [{"name": "a", "host": "h", "username": "u"}]},
+            "mailboxes[0].password: no password source",
+        ),
+        (
+            {
+                "mailboxes": [
+                    {"name": "a", "host": "h", "username": "u", "password_env": "NOPE_NOT_SET"}
+                ]
+            },
+            "mailboxes[0].password_env: environment variable NOPE_NOT_SET is not set",
+        ),
+        (
+            {
+                "mailboxes": [
+                    {"name": "a", "host": "h", "username": "u", "password_file": "/nonexistent/pw"}
+                ]
+            },
+            "mailboxes[0].password_file: cannot read",
+        ),
+        (
+            {
+                "mailboxes": [
+                    {"name": "a", "host": "h", "username": "u", "password": "p", "security": "ssl"}
+                ]
+            },
+            "mailboxes[0].security: expected one of tls | starttls | none",
+        ),
+        (
+            minimal(smtp={"host": "h", "from_address": "nobody"}),
+            "smtp.from_address: not an email address",
+        ),
+        (minimal(replies={"language": "fr"}), "replies.language: expected one of zh | en"),
+        (minimal(dedupe={"near_threshold": 2}), "dedupe.near_threshold"),
+        ({"mailboxes": "x"}, "mailboxes: expected a list"),
+    ],
+)
+def test_bad_config_names_the_key(data: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        config.from_mapping(data, env={})
+    assert str(info.value).startswith(message)
+
+
+def test_secrets_never_shown() -> None:
+    settings = config.from_mapping(minimal(), env={})
+    assert "'p'" not in repr(settings)
+    assert "***" in repr(settings.mailboxes[0])
+    assert config.resolve_password(settings.mailboxes[0]) == "p"
+
+
+def test_password_sources(tmp_path: Path) -> None:
+    pw = tmp_path / "pw"
+    pw.write_text("from-file\n")
+    box = {"name": "a", "host": "h", "username": "u"}
+    s1 = config.from_mapping({"mailboxes": [{**box, "password_file": str(pw)}]}, env={})
+    assert config.resolve_password(s1.mailboxes[0]) == "from-file"
+    s2 = config.from_mapping({"mailboxes": [{**box, "password_env": "PW"}]}, env={"PW": "from-env"})
+    assert config.resolve_password(s2.mailboxes[0], env={"PW": "from-env"}) == "from-env"
+    with pytest.raises(ConfigError, match="only one of"):
+        config.from_mapping(
+            {"mailboxes": [{**box, "password": "x", "password_env": "PW"}]}, env={"PW": "x"}
+        )
+
+
+def test_missing_and_invalid_files(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no such file"):
+        config.load(tmp_path / "nope.toml", env={})
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[database\nurl=1")
+    with pytest.raises(ConfigError, match="invalid TOML"):
+        config.load(bad, env={})
+    with pytest.raises(ConfigError, match="no configuration file"):
+        config.load(None, env={})
+
+
+def test_env_override_of_database_url() -> None:
+    settings = config.from_mapping(minimal(), env={"INTAKE_DATABASE_URL": "sqlite:///x.db"})
+    assert settings.database.url == "sqlite:///x.db"
+
+
+def test_reply_secret_is_created_once(tmp_path: Path) -> None:
+    settings = config.from_mapping(minimal(storage={"path": str(tmp_path)}), env={})
+    first = config.reply_secret(settings)
+    assert len(first) == 64
+    assert config.reply_secret(settings) == first
+    assert (tmp_path / "reply-secret").stat().st_mode & 0o777 == 0o600
