@@ -4,7 +4,7 @@ attachments, classification verdicts and outgoing mail."""
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -24,10 +24,51 @@ class Kind(enum.StrEnum):
     QUARANTINED = "quarantined"
 
 
-#: Kinds that never get an automatic reply (RFC 3834 and our own loop rules).
-NO_AUTOREPLY_KINDS = frozenset(
-    {Kind.BOUNCE, Kind.AUTOREPLY, Kind.LIST, Kind.SPAM, Kind.OWN, Kind.QUARANTINED}
-)
+@dataclass(frozen=True, slots=True)
+class KindTraits:
+    """What intake may do with a message of one kind."""
+
+    #: a person wrote it to us: its body and attachments are kept and read, it counts as new
+    genuine: bool
+    #: an automatic reply may ever be sent to it (RFC 3834 and our loop rules say no for robots)
+    auto_reply: bool
+    #: its raw mail is deleted after ``daemon.retain_ignored_days`` (the row stays)
+    purgeable: bool
+    #: staff may turn it into a rights holder's claim (``intake reclassify --to claim``): a
+    #: would-be submission, or mail a filter put aside (a lawyer's letter flagged as spam is
+    #: still a legal risk)
+    may_become_claim: bool
+
+
+_T = KindTraits
+#: THE table of message kinds: every property of a kind lives here and nowhere else. A new
+#: kind gets its row here, and the type checker and tests/core/test_mail.py see that it has one.
+KINDS: Mapping[Kind, KindTraits] = {
+    Kind.SUBMISSION: _T(genuine=True, auto_reply=True, purgeable=False, may_become_claim=True),
+    Kind.REPLY: _T(genuine=True, auto_reply=True, purgeable=False, may_become_claim=False),
+    Kind.CLAIM: _T(genuine=True, auto_reply=True, purgeable=False, may_become_claim=False),
+    Kind.BOUNCE: _T(genuine=False, auto_reply=False, purgeable=True, may_become_claim=False),
+    Kind.AUTOREPLY: _T(genuine=False, auto_reply=False, purgeable=True, may_become_claim=True),
+    Kind.LIST: _T(genuine=False, auto_reply=False, purgeable=True, may_become_claim=True),
+    Kind.SPAM: _T(genuine=False, auto_reply=False, purgeable=True, may_become_claim=True),
+    # Oversize mail is left on the server; its sender may be told so (the oversize letter).
+    Kind.OVERSIZE: _T(genuine=False, auto_reply=True, purgeable=False, may_become_claim=False),
+    Kind.OWN: _T(genuine=False, auto_reply=False, purgeable=True, may_become_claim=False),
+    # Kept whole until staff reprocess it: it may be anything.
+    Kind.QUARANTINED: _T(genuine=False, auto_reply=False, purgeable=False, may_become_claim=False),
+}
+
+
+def kinds_where(trait: str) -> frozenset[Kind]:
+    """The kinds whose ``trait`` (a :class:`KindTraits` field) is true, from :data:`KINDS`."""
+    return frozenset(kind for kind, traits in KINDS.items() if getattr(traits, trait))
+
+
+#: Derived from :data:`KINDS`, for membership tests and SQL ``IN`` lists.
+GENUINE_KINDS = kinds_where("genuine")
+NO_AUTOREPLY_KINDS = frozenset(Kind) - kinds_where("auto_reply")
+PURGEABLE_KINDS = kinds_where("purgeable")
+TO_CLAIM_KINDS = kinds_where("may_become_claim")
 
 
 @dataclass(frozen=True, slots=True)

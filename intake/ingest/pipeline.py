@@ -27,6 +27,7 @@ from intake.adapters.blobstore import BlobStore, WriteAhead
 from intake.core.config import MailboxConfig, Settings, own_addresses
 from intake.core.errors import MailboxError, StorageError, UsageError
 from intake.core.mail import (
+    GENUINE_KINDS,
     NO_AUTOREPLY_KINDS,
     FolderInfo,
     Kind,
@@ -56,7 +57,6 @@ log = logging.getLogger(__name__)
 SYSTEM_ACTOR = "intake"
 #: Bytes fetched in one FETCH at most (besides the per-batch message count).
 BATCH_BYTES = 32 * 1024 * 1024
-GENUINE_KINDS = frozenset({Kind.SUBMISSION, Kind.REPLY, Kind.CLAIM})
 DOCUMENT_KINDS = frozenset({"document"})
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from intake.core.clock import as_utc
 from intake.core.config import Settings
 from intake.core.errors import IntakeError, UsageError
-from intake.core.mail import Address, Kind, ParsedMail
+from intake.core.mail import TO_CLAIM_KINDS, Address, Kind, ParsedMail
 from intake.ingest import parsing
 from intake.ingest.pipeline import SYSTEM_ACTOR, Ingested, submission_row
 from intake.rights import scoring as claims
@@ -33,9 +33,6 @@ log = logging.getLogger(__name__)
 ReclassifyTarget = Literal["claim", "submission"]
 IdKind = Literal["message", "submission", "claim"]
 
-#: Message kinds staff may turn into a claim: a would-be submission, or mail an upstream
-#: filter or a header put aside (a lawyer's letter flagged as spam is still a legal risk).
-TO_CLAIM_KINDS = frozenset({Kind.SUBMISSION, Kind.SPAM, Kind.LIST, Kind.AUTOREPLY})
 #: Submission statuses an editor has decided for: such a submission is an article, not a claim.
 DECIDED_SUBMISSION = frozenset({workflow.Status.ACCEPTED, workflow.Status.PUBLISHED})
 

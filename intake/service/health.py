@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from intake.adapters.blobstore import BlobStore
 from intake.core.clock import as_utc
 from intake.core.config import Settings
-from intake.core.mail import Kind
+from intake.core.mail import PURGEABLE_KINDS, Kind
 from intake.store import claims as claim_store
 from intake.store import health as health_store
 from intake.store import leases as lease_store
@@ -33,7 +33,6 @@ FAILED_OUTBOX_WINDOW = timedelta(days=1)
 OUTBOX_STUCK_SLACK = timedelta(minutes=5)
 #: Raw mail of these kinds may be deleted after ``daemon.retain_ignored_days``: it never
 #: became a submission, reply or claim, and quarantined mail keeps its raw for reprocessing.
-IGNORED_KINDS = (Kind.BOUNCE, Kind.AUTOREPLY, Kind.LIST, Kind.SPAM, Kind.OWN)
 
 IdleState = str  # "idling", "reconnecting", "unsupported", "off"
 
@@ -314,7 +313,7 @@ def purge_ignored_raw(
     if days <= 0:
         return 0
     before = now - timedelta(days=days)
-    kinds = [k.value for k in IGNORED_KINDS]
+    kinds = sorted(k.value for k in PURGEABLE_KINDS)
     purged = 0
     while True:
         with sessions() as session, session.begin():
