@@ -18,6 +18,7 @@ from intake.core import config as config_mod
 from intake.core.clock import utcnow
 from intake.core.config import MailboxConfig, Settings
 from intake.core.errors import ConfigError
+from intake.core.mail import Kind
 
 # Use cases and adapters are imported where they are built, not here: every CLI command starts
 # from this module, and `intake list` must not pay for the parser, DKIM, IMAP or templates.
@@ -25,9 +26,11 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
     from intake.adapters.imap import ImapMailbox
-    from intake.conversations.hooks import Conversations, Maintenance
-    from intake.ingest.pipeline import IngestHook, Ingestor, PollResult, Progress
-    from intake.replies.outbox import Delivery, OutboxSender, Replier
+    from intake.conversations.copyright import Maintenance
+    from intake.ingest.pipeline import Ingested, IngestHook, Ingestor, PollResult, Progress
+    from intake.replies.delivery import Delivery, OutboxSender
+    from intake.replies.letters import Letters
+    from intake.replies.queue import Replier
 
 log = logging.getLogger(__name__)
 
@@ -59,9 +62,24 @@ class App:
     @cached_property
     def replier(self) -> Replier:
         # Imported here: templates (jinja2) are not needed by commands that send nothing.
-        from intake.replies.outbox import Replier
+        from intake.replies.queue import Replier
 
         return Replier(self.settings, self.reply_secret, self.clock)
+
+    @cached_property
+    def letters(self) -> Letters:
+        """Staff letters' way out: without [smtp] they queue and wait for it to be set up."""
+        from intake.replies.letters import Letters
+
+        return Letters(self.replier)
+
+    @cached_property
+    def automatic_letters(self) -> Letters:
+        """What intake writes by itself (acknowledgments, receipts, reminders): without [smtp]
+        nothing could ever send them, so none is queued (the history says so)."""
+        from intake.replies.letters import Letters
+
+        return Letters(self.replier if self.settings.smtp is not None else None)
 
     def close(self) -> None:
         """Release database connections (the engine is rebuilt if used again)."""
@@ -114,7 +132,7 @@ class App:
     @cached_property
     def _outbox_sender(self) -> OutboxSender:
         from intake.adapters.smtp import SmtpSender
-        from intake.replies.outbox import OutboxSender
+        from intake.replies.delivery import OutboxSender
 
         smtp = self.settings.smtp
         if smtp is None:
@@ -138,7 +156,7 @@ class App:
     def deliver_outbox(self) -> Delivery:
         """Send the replies that are due (the daemon's outbox job and its wake-ups)."""
         if self.settings.smtp is None:
-            from intake.replies.outbox import Delivery
+            from intake.replies.delivery import Delivery
 
             return Delivery()  # nothing can be sent; `intake check` says why
         return self.outbox_sender().deliver()
@@ -161,42 +179,54 @@ class App:
 
     def remind_copyright(self) -> Maintenance:
         """Copyright reminders and expiry, once (``intake remind``, the maintenance job)."""
-        from intake.conversations.hooks import run_copyright_maintenance
+        from intake.conversations.copyright import run_copyright_maintenance
 
-        replier = self.replier if self.settings.smtp is not None else None
         with self.sessions() as session, session.begin():
-            return run_copyright_maintenance(session, replier, self.settings, self.clock())
+            letters = self.automatic_letters
+            return run_copyright_maintenance(session, letters, self.settings, self.clock())
 
 
-def default_hooks(app: App) -> list[IngestHook]:
-    """The ingest hooks in the order they run inside each message's transaction."""
-    from intake.rights.actions import Rights  # claims: open one, follow the claimant's replies
+@dataclass(frozen=True, slots=True)
+class KindHook:
+    """An ingest hook and the kinds of message it handles: the others never reach it."""
 
-    talk = conversations(app)
-    # Duplicates first: the acknowledgment hook reads duplicate_of to send "duplicate" instead.
-    hooks: list[IngestHook] = [talk.dedupe_hook]
-    if app.settings.smtp is not None:  # without SMTP nothing could send them: queue none
-        hooks.append(app.replier.ingest_hook)  # acknowledgment, copyright request, oversize
-    replier = app.replier if app.settings.smtp is not None else None
-    hooks.append(Rights(app.settings, app.sessions, replier, app.clock, app.blobs).ingest_hook)
-    hooks += [talk.reply_hook, talk.bounce_hook]  # replies: versions, consent; bounces
-    return hooks
+    kinds: frozenset[Kind]
+    hook: IngestHook
+
+    def __call__(self, session: Session, item: Ingested) -> None:
+        if item.verdict.kind in self.kinds:
+            self.hook(session, item)
+
+
+def default_hooks(app: App, dkim: Callable[[bytes], str] | None = None) -> list[IngestHook]:
+    """THE ingest hooks, in the order they run inside each message's transaction, each with the
+    kinds of message it handles. ``dkim`` replaces the DNS-backed DKIM check (tests)."""
+    from intake.conversations.copyright import CopyrightAnswers
+    from intake.conversations.filing import Conversations
+    from intake.replies.acknowledge import Acknowledgments
+    from intake.replies.bounces import Bounces
+    from intake.rights.arrival import ClaimArrivals
+    from intake.submissions.duplicates import Duplicates
+
+    settings, letters = app.settings, app.automatic_letters
+    answers = CopyrightAnswers(
+        settings, letters=letters, blobs=app.blobs, dkim=dkim or app.dkim_verifier()
+    )
+    table: list[tuple[set[Kind], IngestHook]] = [
+        # Duplicates first: the acknowledgment reads duplicate_of to send "duplicate" instead.
+        ({Kind.SUBMISSION}, Duplicates(settings.dedupe.near_threshold).ingest_hook),
+        ({Kind.SUBMISSION, Kind.OVERSIZE}, Acknowledgments(settings, letters).ingest_hook),
+        ({Kind.CLAIM, Kind.REPLY}, ClaimArrivals(settings, letters).ingest_hook),
+        ({Kind.REPLY}, Conversations(answers).ingest_hook),
+        (
+            {Kind.BOUNCE},
+            Bounces(app.reply_secret, settings.replies.bounce_suppression_days).ingest_hook,
+        ),
+    ]
+    return [KindHook(frozenset(kinds), hook) for kinds, hook in table]
 
 
 def _dkim_verifier(timeout: float) -> Callable[[bytes], str]:
     from intake.adapters import dkim as dkimcheck
 
     return lambda raw: str(dkimcheck.verify(raw, timeout=timeout))
-
-
-def conversations(app: App) -> Conversations:
-    """Replies, consent, bounces and duplicates, with the real DKIM check (DNS, short timeout)."""
-    from intake.conversations.hooks import Conversations
-
-    return Conversations(
-        app.settings,
-        replier=app.replier if app.settings.smtp is not None else None,
-        blobs=app.blobs,
-        dkim=app.dkim_verifier(),
-        reply_secret=app.reply_secret,
-    )

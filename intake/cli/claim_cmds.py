@@ -21,7 +21,9 @@ from intake.workflow.claim import ClaimStatus, Outcome
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from intake.rights.actions import ClaimChange, Reclassified, Rights
+    from intake.replies.letters import Change
+    from intake.rights.actions import Rights
+    from intake.rights.reclassify import Reclassified, Reclassifier
     from intake.store.models import Claim, Event
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -30,13 +32,23 @@ OUTCOMES = tuple(str(o) for o in Outcome)
 
 
 def _rights(ctx: Context, *, replies: bool = True) -> Rights:
+    from intake.replies.letters import Letters
     from intake.rights.actions import Rights
 
     app = ctx.app
     app.ready()
     # The Replier renders templates (jinja2): built only when a letter is wanted.
-    replier = app.replier if replies else None
-    return Rights(app.settings, app.sessions, replier, app.clock, app.blobs)
+    return Rights(app.settings, app.sessions, app.letters if replies else Letters(None), app.clock)
+
+
+def _reclassifier(ctx: Context, *, replies: bool) -> Reclassifier:
+    from intake.replies.letters import Letters
+    from intake.rights.reclassify import Reclassifier
+
+    app = ctx.app
+    app.ready()
+    letters = app.letters if replies else Letters(None)
+    return Reclassifier(app.settings, app.sessions, letters, app.clock, app.blobs)
 
 
 def _editor(text: str) -> str | None:
@@ -169,11 +181,11 @@ def claim_detail(session: Session, claim: Claim, now: datetime) -> dict[str, Any
     return data
 
 
-def change_data(change: ClaimChange) -> dict[str, Any]:
+def change_data(change: Change) -> dict[str, Any]:
     """The fields of a claim action's ``--json`` output."""
     reply = change.reply
     return {
-        "id": change.claim_id,
+        "id": change.id,
         "action": change.action,
         "from": change.from_status,
         "to": change.to_status,
@@ -189,11 +201,11 @@ def change_data(change: ClaimChange) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def report(change: ClaimChange, as_json: bool) -> None:
+def report(change: Change, as_json: bool) -> None:
     if as_json:
         emit_json(change_data(change))
         return
-    echo_change(f"claim #{change.claim_id}", change, "letter")
+    echo_change(f"claim #{change.id}", change, "letter")
 
 
 # --------------------------------------------------------------------------- the queue
@@ -522,7 +534,7 @@ def reclassify(
     becomes a submission is rejected. Both get an event saying so. Spam, list and
     auto-reply mail can become a claim too. Nothing is sent unless --notify.
     """
-    done = _rights(ctx, replies=notify).reclassify(
+    done = _reclassifier(ctx, replies=notify).reclassify(
         ident,
         "claim" if kind == "claim" else "submission",
         by="submission" if by == "submission" else "claim" if by == "claim" else "message",

@@ -12,7 +12,7 @@ from intake.cli.queue_cmds import consent_json, versions_json
 from intake.store import queue as queue_store
 from intake.workflow.submission import STAFF_DECISIONS
 
-# intake.conversations.hooks (parser, templates, dedupe) is imported by the commands that change
+# intake.conversations (parser, templates, dedupe) is imported by the commands that change
 # something.
 
 
@@ -60,7 +60,7 @@ def consent_cmd(
             title="evidence",
         )  # fmt: skip
         return
-    from intake.conversations.hooks import record_decision
+    from intake.conversations.copyright import record_decision
 
     with app.sessions() as session, session.begin():
         change = record_decision(
@@ -117,7 +117,7 @@ def not_duplicate(
 ) -> None:
     """Undo duplicate detection: unlink the submission from the earlier one; one marked
     duplicate goes back to received."""
-    from intake.conversations.hooks import clear_duplicate
+    from intake.submissions.duplicates import clear_duplicate
 
     app = ctx.app
     app.ready()

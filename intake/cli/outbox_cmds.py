@@ -116,7 +116,7 @@ def outbox_retry(ctx: Context, outbox_id: int, as_: str | None) -> None:
     """Queue a failed reply again, its attempts reset."""
     app = ctx.app
     app.ready()
-    from intake.replies import outbox
+    from intake.replies import staff as outbox
 
     outbox.retry_failed(app.sessions, outbox_id, actor=actor_name(as_), now=app.clock())
     click.echo(f"outbox #{outbox_id} queued again")
@@ -152,7 +152,7 @@ def suppress(ctx: Context, address: str, days: float, reason: str, as_: str | No
     app = ctx.app
     app.ready()
     why = reason.strip() or f"suppressed by {actor_name(as_)}"
-    from intake.replies import outbox
+    from intake.replies import staff as outbox
 
     until = outbox.suppress(app.sessions, address, days=days, reason=why, now=app.clock())
     click.echo(f"{address.strip().lower()} suppressed until {until:%Y-%m-%d %H:%M} UTC")
@@ -165,7 +165,7 @@ def unsuppress(ctx: Context, address: str) -> None:
     """Take ADDRESS off the suppression list."""
     app = ctx.app
     app.ready()
-    from intake.replies import outbox
+    from intake.replies import staff as outbox
 
     outbox.unsuppress(app.sessions, address)
     click.echo(f"{address.strip().lower()} may get mail again")

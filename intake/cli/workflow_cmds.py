@@ -13,18 +13,22 @@ from intake.cli.output import echo_change, emit_json
 from intake.workflow.submission import ACTION_TEMPLATE, Action
 
 if TYPE_CHECKING:  # the use case loads when a command acts, not for `intake --help`
-    from intake.submissions.editorial import Change, Editorial
+    from intake.replies.letters import Change
+    from intake.submissions.editorial import Editorial
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _editorial(ctx: Context, *, replies: bool = True) -> Editorial:
+    from intake.replies.letters import Letters
     from intake.submissions.editorial import Editorial
 
     app = ctx.app
     app.ready()
     # The Replier renders templates (jinja2): built only when a reply is wanted.
-    return Editorial(app.settings, app.sessions, app.replier if replies else None, app.clock)
+    return Editorial(
+        app.settings, app.sessions, app.letters if replies else Letters(None), app.clock
+    )
 
 
 def _editor(text: str) -> str | None:
@@ -36,7 +40,7 @@ def change_data(change: Change) -> dict[str, Any]:
     """The fields of an action's ``--json`` output (see docs/cli.md)."""
     reply = change.reply
     return {
-        "id": change.submission_id,
+        "id": change.id,
         "action": change.action,
         "from": change.from_status,
         "to": change.to_status,
@@ -61,7 +65,7 @@ def report(change: Change, as_json: bool, done: str = "") -> None:
     if as_json:
         emit_json(change_data(change))
         return
-    echo_change(f"#{change.submission_id}" + (f" {done};" if done else ""), change, "reply")
+    echo_change(f"#{change.id}" + (f" {done};" if done else ""), change, "reply")
 
 
 def _as_option(func: F) -> F:

@@ -22,7 +22,10 @@ from intake.core.errors import ConfigError, StorageError
 # The ORM is imported by the modules that write: the staff CLI's read-only commands query
 # Core tables (intake.store.schema) and start without it.
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session, sessionmaker
+    # Re-exported for the use cases' annotations: they name a unit of work without importing
+    # SQLAlchemy themselves.
+    from sqlalchemy.orm import Session as Session
+    from sqlalchemy.orm import sessionmaker as sessionmaker
 
     from intake.store.models import Base
 

@@ -1,5 +1,6 @@
-"""Writes of the editorial use case: status moves, assignment, rights requests and replies an
-editor changed before sending; plus the lookups those decisions need."""
+"""Writes of the editorial use case besides status moves (those are
+:func:`intake.workflow.cases.move`'s): assignment, the published address, letters an editor
+changed before sending; plus the lookups those decisions need."""
 
 from __future__ import annotations
 
@@ -12,22 +13,6 @@ from intake.core.errors import NotFound
 from intake.store.models import Consent, Outbox, Submission
 
 
-def move(
-    submission: Submission,
-    status: str,
-    *,
-    now: datetime,
-    decided_at: datetime | None,
-    clear_duplicate: bool = False,
-) -> None:
-    submission.status = status
-    submission.decided_at = decided_at
-    if clear_duplicate:
-        submission.duplicate_of = None
-        submission.similarity = None
-    submission.updated_at = now
-
-
 def set_assignee(submission: Submission, assignee: str, *, now: datetime) -> None:
     submission.assignee = assignee
     submission.updated_at = now
@@ -35,12 +20,6 @@ def set_assignee(submission: Submission, assignee: str, *, now: datetime) -> Non
 
 def set_published_url(submission: Submission, url: str, *, now: datetime) -> None:
     submission.published_url = url
-    submission.updated_at = now
-
-
-def mark_copyright_requested(submission: Submission, status: str, *, now: datetime) -> None:
-    submission.copyright_status = status
-    submission.copyright_requested_at = now
     submission.updated_at = now
 
 

@@ -12,7 +12,6 @@ from intake.core.errors import NotFound, UsageError
 from intake.core.mail import OutgoingMail
 from intake.store import is_postgres
 from intake.store.models import Outbox, Submission, Suppression
-from intake.store.submissions import add_event
 
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
 STATES = (PENDING, SENDING, SENT, FAILED)
@@ -115,29 +114,14 @@ def same_piece_since(
 
 
 def note_copyright_request(
-    session: Session, submission: Submission, *, terms_version: str, now: datetime, outbox_id: int
+    session: Session, submission: Submission, *, terms_version: str, now: datetime
 ) -> None:
-    """Record on the submission that a copyright request (terms ``terms_version``) is queued."""
+    """Record on the submission which terms a queued copyright request asks it to agree to
+    (its rights were moved to ``requested`` by whoever asked: ``intake.workflow.cases.move``)."""
     submission.terms_version = terms_version[:100]
+    if submission.copyright_requested_at is None:
+        submission.copyright_requested_at = now
     submission.updated_at = now
-    if submission.copyright_status == "requested":
-        # The caller (a staff command) has marked it and written the event already.
-        if submission.copyright_requested_at is None:
-            submission.copyright_requested_at = now
-        return
-    before = submission.copyright_status
-    submission.copyright_status = "requested"
-    submission.copyright_requested_at = now
-    add_event(
-        session,
-        at=now,
-        actor="intake",
-        action="copyright_request",
-        submission_id=submission.id,
-        from_status=before,
-        to_status="requested",
-        note=f"terms {terms_version}; outbox #{outbox_id}",
-    )
 
 
 # --------------------------------------------------------------------------- suppression

@@ -1,95 +1,25 @@
-"""Editorial use case: apply one staff action (a decision, an assignment, a note, a rights
-request) in one transaction: the move, its audit event, and the reply to the contributor."""
+"""Editorial use case: apply one staff action on a submission (a decision, an assignment, a note,
+a rights request) in one transaction: the move (:func:`intake.workflow.cases.move`), and the
+letter to the contributor (:class:`intake.replies.letters.Letters`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import datetime
-from email import message_from_bytes
-from email import policy as email_policy
-from email.message import EmailMessage
-from typing import Protocol
-
-from sqlalchemy.orm import Session, sessionmaker
+from typing import TYPE_CHECKING
 
 from intake.core.config import Settings
 from intake.core.errors import UsageError
-from intake.core.mail import Address
+from intake.replies.letters import Change, Editor, Letter, Letters, Prepared, change_of, recipient
 from intake.store import editorial as editorial_store
 from intake.store import submissions as submission_store
 from intake.store.models import Submission
+from intake.workflow import cases
 from intake.workflow import submission as workflow
 from intake.workflow.submission import Action, CopyrightStatus, Role, Status
 
-#: Called with the rendered reply text; returns the text to send, or None to keep it as is.
-Editor = Callable[[str], str | None]
-
-
-class Queued(Protocol):
-    """What :meth:`ReplyQueue.queue` answers (``intake.replies.outbox.Queued``)."""
-
-    @property
-    def outbox_id(self) -> int | None: ...
-
-    @property
-    def skipped(self) -> str: ...
-
-
-class ReplyQueue(Protocol):
-    """The part of ``intake.replies.outbox.Replier`` this use case needs."""
-
-    def queue(
-        self,
-        session: Session,
-        *,
-        template: str,
-        to: Address,
-        context: Mapping[str, object],
-        submission_id: int | None = None,
-        claim_id: int | None = None,
-        in_reply_to_pk: int | None = None,
-        automatic: bool = True,
-    ) -> Queued: ...
-
-    def render_preview(
-        self,
-        session: Session,
-        *,
-        template: str,
-        to: Address,
-        context: Mapping[str, object],
-        submission_id: int | None = None,
-        claim_id: int | None = None,
-    ) -> bytes: ...
-
-
-@dataclass(frozen=True, slots=True)
-class Reply:
-    """A reply as the contributor will read it: recipient, subject, plain text."""
-
-    template: str
-    to: str
-    subject: str
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    """What one staff action did (or, for a dry run, would do)."""
-
-    submission_id: int
-    action: str
-    from_status: str
-    to_status: str  # the same as from_status when the status did not move
-    reply: Reply | None = None  # the reply queued or, for a dry run, the one that would be
-    outbox_id: int | None = None
-    skipped: str = ""  # why no reply was queued although one was asked for
-    dry_run: bool = False
-
-    @property
-    def moved(self) -> bool:
-        return self.from_status != self.to_status
+if TYPE_CHECKING:
+    from intake.store import Session, sessionmaker
 
 
 class Editorial:
@@ -99,12 +29,12 @@ class Editorial:
         self,
         settings: Settings,
         sessions: sessionmaker[Session],
-        replier: ReplyQueue | None,
+        letters: Letters,
         clock: Callable[[], datetime],
     ) -> None:
         self.settings = settings
         self.sessions = sessions
-        self.replier = replier
+        self.letters = letters
         self.clock = clock
 
     # ------------------------------------------------------------------ decisions
@@ -129,7 +59,8 @@ class Editorial:
         url = url.strip()
         if action is Action.PUBLISH and not url.startswith(("https://", "http://")):
             raise UsageError("publish needs --url with the article's http(s) address")
-        extra: dict[str, object] = {"url": url} if action is Action.PUBLISH else {}
+        if template is not None:
+            self.letters.require()
 
         def check(session: Session, submission: Submission) -> None:
             workflow.check_move(submission.id, submission.status, target, role)
@@ -141,52 +72,38 @@ class Editorial:
                     waiver_noted=waived and editorial_store.waiver_noted(session, submission.id),
                 )
 
-        preview, edited = self._prepare(
-            submission_id, check, template, message, extra, dry_run, edit
-        )
-        if dry_run:
-            return self._dry(submission_id, action.value, target, check, preview, edited)
+        def letter(submission: Submission) -> Letter | None:
+            if template is None:
+                return None
+            context: dict[str, object] = {"note": message.strip()}
+            if action is Action.PUBLISH:
+                context["url"] = url
+            return Letter(template, recipient(submission), context)
 
+        prepared = self._prepare(submission_id, check, letter, dry_run, edit)
+        if dry_run:
+            return self._dry(submission_id, action.value, target, check, prepared)
         now = self.clock()
         with self.sessions() as session, session.begin():
             submission = submission_store.get_submission(session, submission_id, for_update=True)
             check(session, submission)
-            before = submission.status
-            editorial_store.move(
-                submission,
-                target,
-                now=now,
-                decided_at=workflow.decided_at_after(target, submission.decided_at, now),
-                clear_duplicate=target is Status.IN_REVIEW and before == Status.DUPLICATE,
-            )
+            note = f"{url} {message.strip()}".strip() if action is Action.PUBLISH else message
+            moved = cases.move(
+                session, submission, target, actor=actor, role=role, action=action.value,
+                now=now, note=note.strip(),
+            )  # fmt: skip
             if action is Action.PUBLISH:
                 editorial_store.set_published_url(submission, url, now=now)
-            note = message.strip()
-            if action is Action.PUBLISH:
-                note = f"{url} {note}".strip()
-            submission_store.add_event(
-                session,
-                at=now,
-                actor=actor,
-                action=action.value,
-                submission_id=submission.id,
-                from_status=before,
-                to_status=target,
-                note=note,
-            )
-            change = Change(submission.id, action.value, before, target)
-            if template is not None:
-                change = self._queue(
-                    session,
-                    submission,
-                    change,
-                    template,
-                    message,
-                    extra,
-                    edited,
-                    actor=actor,
-                    now=now,
-                )
+            change = change_of(submission, action.value, moved.before, moved.after)
+            wanted = letter(submission)
+            if wanted is not None:
+                sent = self.letters.send(
+                    session, submission, wanted, actor=actor, now=now,
+                    edited=prepared.edited if prepared else None,
+                )  # fmt: skip
+                change = change.with_letter(sent)
+            if action is Action.ACCEPT and self.settings.replies.copyright_request == "on-accept":
+                self._request_on_accept(session, submission, now=now)
         return change
 
     def request_copyright(
@@ -199,40 +116,48 @@ class Editorial:
         edit: Editor | None = None,
     ) -> Change:
         """Send (or send again) the copyright request and mark the rights as requested."""
-        template = "copyright_request"
-        now = self.clock()
+        self.letters.require()
 
         def check(_session: Session, submission: Submission) -> None:
             workflow.check_copyright_request(submission.id, submission.copyright_status)
 
-        extra: dict[str, object] = {}
-        preview, edited = self._prepare(
-            submission_id, check, template, message, extra, dry_run, edit
-        )
+        def letter(submission: Submission) -> Letter:
+            return Letter("copyright_request", recipient(submission), {"note": message.strip()})
+
+        prepared = self._prepare(submission_id, check, letter, dry_run, edit)
         if dry_run:
-            return self._dry(submission_id, "copyright_request", None, check, preview, edited)
+            return self._dry(submission_id, "copyright_request", None, check, prepared)
+        now = self.clock()
         with self.sessions() as session, session.begin():
             submission = submission_store.get_submission(session, submission_id, for_update=True)
             check(session, submission)
-            before = submission.copyright_status
-            editorial_store.mark_copyright_requested(submission, CopyrightStatus.REQUESTED, now=now)
             # The event's from/to are copyright statuses here: its action says so.
-            submission_store.add_event(
-                session,
-                at=now,
-                actor=actor,
-                action="copyright_request",
-                submission_id=submission.id,
-                from_status=before,
-                to_status=CopyrightStatus.REQUESTED,
-                note=message.strip(),
-            )
+            cases.move(
+                session, submission, CopyrightStatus.REQUESTED, actor=actor, role=Role.STAFF,
+                action="copyright_request", now=now, note=message.strip(),
+            )  # fmt: skip
             same = submission.status
-            change = Change(submission.id, "copyright_request", same, same)
-            change = self._queue(
-                session, submission, change, template, message, extra, edited, actor=actor, now=now
-            )
-        return change
+            sent = self.letters.send(
+                session, submission, letter(submission), actor=actor, now=now,
+                edited=prepared.edited if prepared else None,
+            )  # fmt: skip
+            return change_of(submission, "copyright_request", same, same).with_letter(sent)
+
+    def _request_on_accept(
+        self, session: Session, submission: Submission, *, now: datetime
+    ) -> None:
+        """``replies.copyright_request = "on-accept"``: an accepted piece's rights are asked for
+        now, unless they were asked for (or settled) already."""
+        if submission.copyright_status != CopyrightStatus.NOT_REQUESTED:
+            return
+        cases.move(
+            session, submission, CopyrightStatus.REQUESTED, actor=cases.SYSTEM_ACTOR,
+            role=Role.SYSTEM, action="copyright_request", now=now, note="on acceptance",
+        )  # fmt: skip
+        self.letters.send(
+            session, submission, Letter("copyright_request", recipient(submission)),
+            actor=cases.SYSTEM_ACTOR, now=now,
+        )  # fmt: skip
 
     # ------------------------------------------------------------------ assignment and notes
 
@@ -242,21 +167,22 @@ class Editorial:
         now = self.clock()
         with self.sessions() as session, session.begin():
             submission = submission_store.get_submission(session, submission_id, for_update=True)
-            before = submission.status
             if assignee == submission.assignee:
                 raise UsageError(
                     f"submission {submission_id} is already "
                     + (f"assigned to {assignee}" if assignee else "unassigned")
                 )
-            after = self._touch(submission, now) if assignee else before
             previous = submission.assignee
             editorial_store.set_assignee(submission, assignee, now=now)
             if assignee:
                 note = f"assigned to {assignee}" + (f" (was {previous})" if previous else "")
+                moved = cases.touch(session, submission, "assign", actor=actor, now=now, note=note)
             else:
+                same = submission.status
                 note = f"unassigned (was {previous})"
-            self._event(session, submission, "assign", before, after, note, actor, now)
-            return Change(submission.id, "assign", before, after)
+                cases.record(session, submission, "assign", actor=actor, now=now, note=note)
+                moved = cases.Moved(same, same)
+            return change_of(submission, "assign", moved.before, moved.after)
 
     def note(self, submission_id: int, text: str, *, actor: str) -> Change:
         """Add a staff note to the history; the first one starts the review."""
@@ -266,92 +192,25 @@ class Editorial:
         now = self.clock()
         with self.sessions() as session, session.begin():
             submission = submission_store.get_submission(session, submission_id, for_update=True)
-            before = submission.status
-            after = self._touch(submission, now)
-            self._event(session, submission, "note", before, after, text, actor, now)
-            return Change(submission.id, "note", before, after)
+            moved = cases.touch(session, submission, "note", actor=actor, now=now, note=text)
+            return change_of(submission, "note", moved.before, moved.after)
 
     # ------------------------------------------------------------------ helpers
-
-    def _touch(self, submission: Submission, now: datetime) -> str:
-        target = workflow.first_touch(submission.status)
-        if target is None:
-            return submission.status
-        editorial_store.move(
-            submission,
-            target,
-            now=now,
-            decided_at=workflow.decided_at_after(target, submission.decided_at, now),
-        )
-        return target
-
-    @staticmethod
-    def _event(
-        session: Session,
-        submission: Submission,
-        action: str,
-        before: str,
-        after: str,
-        note: str,
-        actor: str,
-        now: datetime,
-    ) -> None:
-        moved = before != after
-        submission_store.add_event(
-            session,
-            at=now,
-            actor=actor,
-            action=action,
-            submission_id=submission.id,
-            from_status=before if moved else "",
-            to_status=after if moved else "",
-            note=note,
-        )
-
-    @staticmethod
-    def _context(message: str, extra: Mapping[str, object]) -> dict[str, object]:
-        # Only what this action adds: the Replier fills in the rest (site, number, title,
-        # recipient's name, the copyright terms), the same for every reply.
-        return {"note": message.strip(), **extra}
-
-    def _require_replier(self) -> ReplyQueue:
-        if self.replier is None:
-            raise UsageError("replies are not available: configure [smtp] or use --no-notify")
-        return self.replier
 
     def _prepare(
         self,
         submission_id: int,
         check: Callable[[Session, Submission], None],
-        template: str | None,
-        message: str,
-        extra: Mapping[str, object],
+        letter: Callable[[Submission], Letter | None],
         dry_run: bool,
         edit: Editor | None,
-    ) -> tuple[Reply | None, str | None]:
-        """The reply as rendered (for a dry run or the editor) and the text the editor made of
-        it (None: not edited), rendered in a short read-only transaction.
-
-        The editor runs after that transaction: a write lock must not wait on a person.
-        """
-        if template is None or not (dry_run or edit):
-            return None, None
-        replier = self._require_replier()
-        with self.sessions() as session, session.begin():
+    ) -> Prepared | None:
+        def load(session: Session) -> tuple[Submission, Letter | None]:
             submission = submission_store.get_submission(session, submission_id)
             check(session, submission)
-            raw = replier.render_preview(
-                session,
-                template=template,
-                to=_recipient(submission),
-                context=self._context(message, extra),
-                submission_id=submission.id,
-            )
-        preview = reply_of(template, raw)
-        edited = edit(preview.text) if edit is not None else None
-        if edited is not None and not edited.strip():
-            raise UsageError("the edited reply is empty: nothing was changed or sent")
-        return preview, (edited.strip() + "\n" if edited is not None else None)
+            return submission, letter(submission)
+
+        return self.letters.prepare(self.sessions, load, dry_run=dry_run, edit=edit)
 
     def _dry(
         self,
@@ -359,92 +218,12 @@ class Editorial:
         action: str,
         target: Status | None,
         check: Callable[[Session, Submission], None],
-        preview: Reply | None,
-        edited: str | None,
+        prepared: Prepared | None,
     ) -> Change:
         with self.sessions() as session, session.begin():
             submission = submission_store.get_submission(session, submission_id)
             check(session, submission)
             before = submission.status
-        if preview is not None and edited is not None:
-            preview = Reply(preview.template, preview.to, preview.subject, edited)
-        return Change(submission_id, action, before, target or before, reply=preview, dry_run=True)
-
-    def _queue(
-        self,
-        session: Session,
-        submission: Submission,
-        change: Change,
-        template: str,
-        message: str,
-        extra: Mapping[str, object],
-        edited: str | None,
-        *,
-        actor: str,
-        now: datetime,
-    ) -> Change:
-        queued = self._require_replier().queue(
-            session,
-            template=template,
-            to=_recipient(submission),
-            context=self._context(message, extra),
-            submission_id=submission.id,
-            automatic=False,
-        )
-        reply: Reply | None = None
-        if queued.outbox_id is not None:
-            raw = editorial_store.outbox_raw(session, queued.outbox_id)
-            if edited is not None:
-                raw = with_text(raw, edited)
-                editorial_store.replace_outbox_raw(session, queued.outbox_id, raw)
-            reply = reply_of(template, raw)
-            note = f"{template} queued as outbox #{queued.outbox_id}" + (
-                " (edited)" if edited is not None else ""
-            )
-        else:
-            note = f"{template} not sent: {queued.skipped or 'refused by the outbox'}"
-        submission_store.add_event(
-            session,
-            at=now,
-            actor=actor,
-            action="reply",
-            submission_id=submission.id,
-            note=note,
-        )
-        return Change(
-            change.submission_id,
-            change.action,
-            change.from_status,
-            change.to_status,
-            reply=reply,
-            outbox_id=queued.outbox_id,
-            skipped="" if queued.outbox_id is not None else (queued.skipped or "refused"),
-        )
-
-
-def _recipient(submission: Submission) -> Address:
-    return Address(name=submission.sender_name, addr=submission.sender)
-
-
-# --------------------------------------------------------------------------- reply bytes
-
-
-def reply_of(template: str, raw: bytes) -> Reply:
-    """The recipient, subject and plain text of a rendered reply."""
-    msg = message_from_bytes(raw, policy=email_policy.default)
-    assert isinstance(msg, EmailMessage)
-    body = msg.get_body(preferencelist=("plain",))
-    text = body.get_content() if isinstance(body, EmailMessage) else ""
-    text = str(text).replace("\r\n", "\n")
-    return Reply(template, str(msg.get("To", "")), str(msg.get("Subject", "")), text)
-
-
-def with_text(raw: bytes, text: str) -> bytes:
-    """``raw`` with its body replaced by ``text`` alone; every header (Message-ID, threading,
-    loop headers) stays. The HTML alternative goes: it would still say the unedited words."""
-    policy = email_policy.SMTP.clone(refold_source="none")
-    msg = message_from_bytes(raw, policy=policy)
-    assert isinstance(msg, EmailMessage)
-    msg.clear_content()
-    msg.set_content(text, subtype="plain", charset="utf-8", cte="base64")
-    return msg.as_bytes()
+        reply = (prepared.edited or prepared.preview) if prepared is not None else None
+        after = target or before
+        return Change("submission", submission_id, action, before, after, reply, dry_run=True)

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from intake.core.clock import as_utc
 from intake.core.errors import UsageError
 from intake.workflow import submission as workflow
+from intake.workflow.submission import Role as Role  # one set of roles for every case
 
 
 class ClaimStatus(enum.StrEnum):
@@ -25,14 +26,6 @@ class ClaimStatus(enum.StrEnum):
     RESOLVED_PAID = "resolved_paid"
     RESOLVED_LICENSED = "resolved_licensed"
     REJECTED = "rejected"
-
-
-class Role(enum.StrEnum):
-    """Who asks for a move: staff at the CLI, intake itself, or the claimant's mail."""
-
-    STAFF = "staff"
-    SYSTEM = "system"
-    CLAIMANT = "claimant"
 
 
 class Outcome(enum.StrEnum):
@@ -63,6 +56,10 @@ TRANSITIONS: Mapping[tuple[ClaimStatus, ClaimStatus], frozenset[Role]] = {
     **{(C.NEEDS_INFO, end): _STAFF for end in _ENDS},
     **{(end, C.INVESTIGATING): _STAFF for end in _ENDS if end is not C.REJECTED},
     (C.REJECTED, C.INVESTIGATING): _STAFF_CLAIMANT,
+    # A letter that is no claim at all (reclassified as a submission) is rejected unread, and
+    # comes back as received if it was a claim after all.
+    (C.RECEIVED, C.REJECTED): _STAFF,
+    (C.REJECTED, C.RECEIVED): _STAFF,
 }
 
 #: Not resolved yet: what ``intake stats`` counts as open claims.

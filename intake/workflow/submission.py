@@ -38,11 +38,13 @@ class CopyrightStatus(enum.StrEnum):
 
 
 class Role(enum.StrEnum):
-    """Who asks for a move: an editor at the CLI, intake itself, or the contributor's mail."""
+    """Who asks for a move: an editor at the CLI, intake itself, or the mail of the person the
+    case is about (a contributor for a submission, a claimant for a claim)."""
 
     STAFF = "staff"
     SYSTEM = "system"
     CONTRIBUTOR = "contributor"
+    CLAIMANT = "claimant"
 
 
 class Action(enum.StrEnum):
@@ -91,6 +93,10 @@ TRANSITIONS: Mapping[tuple[Status, Status], frozenset[Role]] = {
     (S.DECLINED, S.IN_REVIEW): _STAFF,
     (S.WITHDRAWN, S.IN_REVIEW): _STAFF,
     (S.DUPLICATE, S.IN_REVIEW): _STAFF,
+    # Back to where intake put it: "not a duplicate", and a piece reclassified as a claim
+    # (withdrawn then) that turns out to be a submission after all.
+    (S.DUPLICATE, S.RECEIVED): _STAFF,
+    (S.WITHDRAWN, S.RECEIVED): _STAFF,
 }
 
 #: Statuses still waiting for an editor's decision: the ones that can be overdue.
@@ -130,6 +136,29 @@ STAFF_DECISIONS: Mapping[str, CopyrightStatus] = {
     "waive": CopyrightStatus.WAIVED,
     "revoke": CopyrightStatus.REVOKED,
 }
+C = CopyrightStatus
+_SYSTEM = frozenset({Role.SYSTEM})
+_ASKED = (C.REQUESTED, C.REMINDED)
+#: THE table of rights moves: (from, to) -> the roles that may make it. intake asks (with the
+#: acknowledgment, or when staff say so), reminds and lets an unanswered request expire; the
+#: contributor's answer to our request grants or refuses; staff may record consent given some
+#: other way (a signed form, a phone call) from any status, ask again, and revoke a grant.
+RIGHTS_TRANSITIONS: Mapping[tuple[CopyrightStatus, CopyrightStatus], frozenset[Role]] = {
+    (C.NOT_REQUESTED, C.REQUESTED): _STAFF_SYSTEM,
+    **{(frm, C.REQUESTED): _STAFF for frm in (C.REQUESTED, C.REMINDED, C.EXPIRED)},
+    (C.REQUESTED, C.REMINDED): _SYSTEM,
+    **{(frm, C.EXPIRED): _SYSTEM for frm in _ASKED},
+    **{(frm, to): _STAFF_CONTRIBUTOR for frm in _ASKED for to in (C.GRANTED, C.REFUSED)},
+    **{
+        (frm, to): _STAFF
+        for frm in C
+        for to in (C.GRANTED, C.REFUSED, C.WAIVED)
+        if frm not in _ASKED or to is C.WAIVED
+    },
+    (C.GRANTED, C.REVOKED): _STAFF,
+    (C.WAIVED, C.REVOKED): _STAFF,
+}
+
 #: Copyright statuses from which a (re)request may be sent: asking again after a grant, a
 #: waiver, a refusal or a revocation would be wrong or harassment.
 REQUESTABLE_RIGHTS: frozenset[CopyrightStatus] = frozenset(
@@ -181,6 +210,26 @@ def refusal(
     else:
         why = f"{what} is {current}: cannot move to {target}"
     return TransitionRefused(f"{why} (allowed: {options})")
+
+
+def check_rights_move(
+    submission_id: int,
+    current: CopyrightStatus | str,
+    target: CopyrightStatus | str,
+    role: Role = Role.STAFF,
+) -> None:
+    """Refuse a rights move :data:`RIGHTS_TRANSITIONS` does not allow."""
+    try:
+        current, target = CopyrightStatus(current), CopyrightStatus(target)
+    except ValueError:
+        raise UsageError(f"unknown copyright status {current!r} or {target!r}") from None
+    roles = RIGHTS_TRANSITIONS.get((current, target))
+    if roles is not None and role in roles:
+        return
+    allowed = [
+        to for (frm, to), who in RIGHTS_TRANSITIONS.items() if frm == current and role in who
+    ]
+    raise refusal(f"submission {submission_id}: copyright", current, target, roles, allowed)
 
 
 def check_rights(submission_id: int, copyright_status: str, *, waiver_noted: bool) -> None:

@@ -181,7 +181,7 @@ def test_refusals_are_one_line_and_exit_1(sqlite_env: Env) -> None:
     assert done.returncode == 1
     assert done.stderr == (
         f"intake: claim {cid} is received: cannot move to resolved_removed "
-        "(allowed: investigating, needs_info)\n"
+        "(allowed: investigating, needs_info, rejected)\n"
     )
     result = sqlite_env.run("claim", "resolve", str(cid), "paid")
     assert (result.exit_code, result.stderr.count("\n")) == (1, 1)

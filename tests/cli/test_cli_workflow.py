@@ -22,8 +22,9 @@ from sqlalchemy.orm import Session
 from intake.core.errors import NotFound, TransitionRefused, UsageError
 from intake.core.mail import Address
 from intake.replies import render as replies
+from intake.replies.letters import Letters, reply_of, with_text
 from intake.store.models import Consent, Event, Outbox, Submission
-from intake.submissions.editorial import Editorial, reply_of, with_text
+from intake.submissions.editorial import Editorial
 from intake.workflow.submission import Action
 from tests import smtpserver
 from tests.cli.test_cli_queue import Env, _intake, add_submission, make_env
@@ -150,7 +151,7 @@ def fake() -> FakeReplier:
 
 @pytest.fixture
 def editorial(env: Env, fake: FakeReplier) -> Editorial:
-    return Editorial(env.app.settings, env.app.sessions, fake, lambda: T0)
+    return Editorial(env.app.settings, env.app.sessions, Letters(fake), lambda: T0)
 
 
 def new(env: Env, **kwargs: Any) -> int:
@@ -356,7 +357,7 @@ def test_emptied_reply_aborts(env: Env, editorial: Editorial) -> None:
 
 def test_a_reply_the_outbox_refuses_is_recorded(env: Env, fake: FakeReplier) -> None:
     fake.refuse = "suppressed"
-    editorial = Editorial(env.app.settings, env.app.sessions, fake, lambda: T0)
+    editorial = Editorial(env.app.settings, env.app.sessions, Letters(fake), lambda: T0)
     sid = new(env, status="in_review")
     change = editorial.decide(sid, Action.ACCEPT, actor="li")
     assert change.to_status == "accepted" and change.skipped == "suppressed"
@@ -364,7 +365,7 @@ def test_a_reply_the_outbox_refuses_is_recorded(env: Env, fake: FakeReplier) -> 
 
 
 def test_no_replier_needs_no_notify(env: Env) -> None:
-    editorial = Editorial(env.app.settings, env.app.sessions, None, lambda: T0)
+    editorial = Editorial(env.app.settings, env.app.sessions, Letters(None), lambda: T0)
     sid = new(env, status="in_review")
     with pytest.raises(UsageError, match="--no-notify"):
         editorial.decide(sid, Action.ACCEPT, actor="li")

@@ -25,11 +25,12 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from intake.adapters import dkim as dkimcheck
-from intake.app import App, conversations
+from intake.app import App, default_hooks
 from intake.cli import cli
-from intake.conversations.hooks import Conversations, run_copyright_maintenance
+from intake.conversations.copyright import run_copyright_maintenance
 from intake.core.mail import MessageRef, RawMail
 from intake.ingest.pipeline import Outcome
+from intake.replies.letters import Letters
 from intake.store.models import (
     Consent,
     Event,
@@ -420,12 +421,7 @@ def test_dkim_signed_grant_records_pass(app: App, tmp_path: Path) -> None:
         lookups.append(name)
         return record if name == b"s2026._domainkey.qq.com." else None
 
-    talk = conversations(app)
-    talk = Conversations(
-        app.settings, replier=talk.replier, blobs=app.blobs,
-        dkim=lambda raw: str(dkimcheck.verify(raw, lookup)), reply_secret=app.reply_secret,
-    )  # fmt: skip
-    app._hooks = [talk.dedupe_hook, app.replier.ingest_hook, talk.reply_hook, talk.bounce_hook]
+    app._hooks = default_hooks(app, dkim=lambda raw: str(dkimcheck.verify(raw, lookup)))
     # Ingest checks a reply's signature before its transaction; the hook only records it.
     app.ingestor.dkim = lambda raw: str(dkimcheck.verify(raw, lookup))
     ingest(app, submission(sender=QQ, body=ARTICLE))
@@ -516,8 +512,12 @@ def test_maintenance_without_smtp_expires_but_does_not_remind(
     app = build(tmp_path, sqlite_url, clock)
     ingest(app, submission(body=ARTICLE))
     with app.sessions() as session, session.begin():
-        first = run_copyright_maintenance(session, None, app.settings, T0 + timedelta(days=6))
-        late = run_copyright_maintenance(session, None, app.settings, T0 + timedelta(days=15))
+        first = run_copyright_maintenance(
+            session, Letters(None), app.settings, T0 + timedelta(days=6)
+        )
+        late = run_copyright_maintenance(
+            session, Letters(None), app.settings, T0 + timedelta(days=15)
+        )
     assert (first.reminded, late.expired, late.unsent) == (0, 1, 1)
     app.close()
 

@@ -29,10 +29,14 @@ from intake.core.errors import (
 )
 from intake.core.mail import Address, MessageRef, OversizeMail, RawMail
 from intake.ingest.pipeline import Ingested, IngestHook, Outcome
-from intake.replies import outbox
-from intake.replies.outbox import OutboxSender, backoff_delay
+from intake.replies import staff as outbox
+from intake.replies.acknowledge import Acknowledgments
+from intake.replies.delivery import Delivery, OutboxSender, backoff_delay
+from intake.replies.queue import Queued
 from intake.store import outbox as outbox_store
 from intake.store.models import Event, Outbox, Submission
+from intake.submissions.editorial import Editorial
+from intake.workflow.submission import Action
 from tests.helpers import make_app, settings_for, submission
 
 T0 = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
@@ -255,12 +259,16 @@ def test_copyright_request_only_on_demand(
     app = build_app(tmp_path, sqlite_url, clock, replies={"copyright_request": mode})
     ingest(app, submission())
     assert templates(app) == ["ack"]
-    with app.sessions() as session, session.begin():
-        queued = app.replier.request_copyright(session, 1)
-        again = app.replier.request_copyright(session, 1)
-    assert queued.outbox_id == 2 and again == outbox.Queued(None, "copyright is already requested")
-    assert templates(app) == ["ack", "copyright_request"]
-    assert rows(app)[1].automatic is False
+    editorial = Editorial(app.settings, app.sessions, app.letters, app.clock)
+    editorial.decide(1, Action.ACCEPT, actor="li")
+    if mode == "manual":
+        assert templates(app) == ["ack", "accepted"]
+        editorial.request_copyright(1, actor="li")
+    assert templates(app) == ["ack", "accepted", "copyright_request"]
+    assert rows(app)[-1].automatic is False
+    with app.sessions() as session:
+        sub = session.get(Submission, 1)
+        assert sub is not None and sub.copyright_status == "requested"
 
 
 def test_machine_mail_gets_nothing(app: App) -> None:
@@ -284,8 +292,13 @@ def test_not_allowed_submission_is_noted_not_answered(app: App) -> None:
     assert note.startswith("no automatic reply: ")
 
 
+def acks(app: App) -> IngestHook:
+    """The acknowledgment hook alone (no duplicate detection)."""
+    return Acknowledgments(app.settings, app.letters).ingest_hook
+
+
 def test_daily_cap_per_recipient(app: App, clock: Clock) -> None:
-    app._hooks = [app.replier.ingest_hook]  # article(n) texts are near-duplicates of each other
+    app._hooks = [acks(app)]  # article(n) texts are near-duplicates of each other
     for n in range(3):
         ingest(app, submission(body=article(n)))
         clock.advance(minutes=5)
@@ -310,7 +323,7 @@ def test_same_piece_within_grace_gets_no_second_ack(app: App, clock: Clock) -> N
     # The grace rule alone: with duplicate detection (intake.conversations.hooks) a piece sent
     # again after the grace period gets the "duplicate" notice instead
     # (tests/conversations/test_conversations.py).
-    app._hooks = [app.replier.ingest_hook]
+    app._hooks = [acks(app)]
     ingest(app, submission(body=article(1)))
     clock.advance(hours=2)
     ingest(app, submission(body=article(1)))  # sent again (a new Message-ID)
@@ -333,7 +346,7 @@ def test_known_duplicate_gets_the_short_notice(app: App) -> None:
             sub = session.get(Submission, item.submission_id)
             sub.duplicate_of, sub.status = 1, "duplicate"
 
-    hooks: list[IngestHook] = [dedupe, app.replier.ingest_hook]
+    hooks: list[IngestHook] = [dedupe, acks(app)]
     app._hooks = hooks
     ingest(app, submission(body=article(1), subject="投稿：《春天的故事》"))
     ingest(app, submission(body=article(1) + "（修改稿）", message_id="<again@qq.example>"))
@@ -365,7 +378,7 @@ def test_refusals_apply_to_staff_too(app: App, clock: Clock) -> None:
         outbox_store.suppress(session, CONTRIBUTOR.upper(), reason="550 no such user", now=clock(),
                               until=clock() + timedelta(days=60))  # fmt: skip
 
-    def ask(addr: str, automatic: bool) -> outbox.Queued:
+    def ask(addr: str, automatic: bool) -> Queued:
         with app.sessions() as session, session.begin():
             return app.replier.queue(
                 session, template="accepted", to=Address("", addr), context={},
@@ -432,7 +445,7 @@ def test_delivers_due_rows_once_over_one_connection(app: App) -> None:
     assert {mail_from for _, mail_from, _ in transport.sent} == {"tougao@news.example"}
     assert all(r.state == "sent" and r.sent_at and r.in_sent_folder for r in rows(app))
     assert box.folders["Sent"] == [raw for raw, _, _ in transport.sent]
-    assert sender(app, transport, box).deliver() == outbox.Delivery()
+    assert sender(app, transport, box).deliver() == Delivery()
     assert len(transport.sent) == 6
 
 
@@ -458,7 +471,7 @@ def test_temporary_failure_backs_off_then_succeeds(
     ack = rows(app)[0]
     assert (ack.state, ack.attempts, ack.last_error) == ("pending", 1, str(busy))
     assert as_utc(ack.next_attempt_at) == clock() + timedelta(seconds=60)
-    assert sender(app, transport).deliver() == outbox.Delivery()  # not due yet
+    assert sender(app, transport).deliver() == Delivery()  # not due yet
     clock.advance(seconds=61)
     assert sender(app, transport).deliver().retried == 1  # second failure: 120 s now
     assert as_utc(rows(app)[0].next_attempt_at) == clock() + timedelta(seconds=120)
@@ -557,7 +570,7 @@ def test_live_claim_is_left_alone(app: App, clock: Clock) -> None:
         alive = {"claimed_by": "alive", "claimed_until": clock() + timedelta(minutes=5)}
         session.execute(update(Outbox).values(state="sending", **alive))
     transport = FakeTransport()
-    assert sender(app, transport).deliver() == outbox.Delivery()
+    assert sender(app, transport).deliver() == Delivery()
     assert transport.sent == []
 
 
@@ -568,9 +581,9 @@ def test_sent_copy_failure_is_retried_never_resent(app: App) -> None:
     assert [(r.state, r.in_sent_folder) for r in rows(app)] == [("sent", False)] * 2
     box.fail_append = False
     box.down = True
-    assert sender(app, transport, box).deliver() == outbox.Delivery()
+    assert sender(app, transport, box).deliver() == Delivery()
     box.down = False
-    assert sender(app, transport, box).deliver() == outbox.Delivery()
+    assert sender(app, transport, box).deliver() == Delivery()
     assert [r.in_sent_folder for r in rows(app)] == [True, True]
     assert len(box.folders["Sent"]) == 2 and len(transport.sent) == 2
 

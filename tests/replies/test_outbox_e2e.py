@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 
 from intake.app import App
 from intake.core.mail import MessageRef, RawMail
-from intake.replies.outbox import Delivery
+from intake.replies.delivery import Delivery
 from intake.store.models import Event, Message, Outbox
 from tests.helpers import make_app, settings_for, submission
 from tests.servers import Dovecot

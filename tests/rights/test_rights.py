@@ -24,6 +24,7 @@ from intake.core.mail import MessageRef, RawMail
 from intake.ingest import parsing
 from intake.rights import scoring as claim_rules
 from intake.rights.actions import Rights
+from intake.rights.reclassify import Reclassifier
 from intake.store import claims as claim_store
 from intake.store import queue as queue_store
 from intake.store import submissions as submission_store
@@ -101,7 +102,11 @@ def arrive(app: App, dovecot: Dovecot, account: tuple[str, str], *raws: bytes) -
 
 
 def rights(app: App) -> Rights:
-    return Rights(app.settings, app.sessions, app.replier, app.clock, app.blobs)
+    return Rights(app.settings, app.sessions, app.letters, app.clock)
+
+
+def reclassifier(app: App) -> Reclassifier:
+    return Reclassifier(app.settings, app.sessions, app.letters, app.clock, app.blobs)
 
 
 def publish(app: App, title: str, url: str) -> int:
@@ -394,7 +399,7 @@ def test_every_move_with_its_letter_and_the_refused_ones(offline: App) -> None:
         use.resolve(cid, Outcome.REMOVED, actor="a")
     assert str(refused.value) == (
         f"claim {cid} is received: cannot move to resolved_removed "
-        "(allowed: investigating, needs_info)"
+        "(allowed: investigating, needs_info, rejected)"
     )
     assert use.investigate(cid, actor="a").to_status == "investigating"
     with pytest.raises(TransitionRefused, match="already investigating"):
@@ -475,7 +480,7 @@ def test_submission_reclassified_as_a_claim_and_back(offline: App, smtp_server: 
     with app.sessions() as session, session.begin():
         sub = session.scalars(select(Submission)).one()
         sid, mid = sub.id, sub.message_pk
-    use = rights(app)
+    use = reclassifier(app)
 
     done = use.reclassify(sid, "claim", by="submission", actor="王编辑", message="是版权投诉")
     assert (done.kind, done.submission_id, done.closed) == (
@@ -513,7 +518,7 @@ def test_claim_reclassified_as_a_new_submission(offline: App) -> None:
     app = offline
     _ingest(app, load("claim-zh-lawyer-letter-pdf.eml"), 1)
     claim = only_claim(app)
-    done = rights(app).reclassify(claim.message_pk, "submission", actor="a", message="误判")
+    done = reclassifier(app).reclassify(claim.message_pk, "submission", actor="a", message="误判")
     assert done.closed == f"claim #{claim.id} rejected" and done.outbox_id is None
     with app.sessions() as session, session.begin():
         sub = session.scalars(select(Submission)).one()
@@ -539,7 +544,7 @@ def test_spam_flagged_claim_can_be_reclassified(offline: App, smtp_server: SmtpS
     assert kinds(app) == ["spam"]
     with app.sessions() as session, session.begin():
         mid = session.scalars(select(Message.id)).one()
-    done = rights(app).reclassify(mid, "claim", actor="a", notify=True)
+    done = reclassifier(app).reclassify(mid, "claim", actor="a", notify=True)
     claim = only_claim(app)
     assert done.claim_id == claim.id and claim.urls == [QQ_URL]
     assert "贵网的行为侵犯了本人" in claim.body_text  # read back from the raw message
@@ -555,7 +560,7 @@ def test_reclassify_refusals(offline: App) -> None:
         sub = session.scalars(select(Submission)).one()
         sub.status = "published"
         mid = sub.message_pk
-    use = rights(app)
+    use = reclassifier(app)
     with pytest.raises(UsageError, match="is published: an editor took it as an article"):
         use.reclassify(mid, "claim", actor="a")
     with pytest.raises(UsageError, match="already submission"):

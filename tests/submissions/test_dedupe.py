@@ -1,11 +1,11 @@
-"""intake.submissions.fingerprints: shingles, MinHash signatures and band keys of articles."""
+"""intake.text.fingerprints: shingles, MinHash signatures and band keys of articles."""
 
 from __future__ import annotations
 
 import random
 import statistics
 
-from intake.submissions import fingerprints as dedupe
+from intake.text import fingerprints as dedupe
 
 ARTICLE = (
     "三月的风吹过老街，青石板路上还留着昨夜的雨水。街口那家开了三十年的豆浆铺，每天清晨五点半准时亮灯，"

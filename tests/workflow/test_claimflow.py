@@ -24,6 +24,8 @@ ENDS = ("resolved_removed", "resolved_paid", "resolved_licensed", "rejected")
 #: The moves staff may make, written out once more so a change to the table is deliberate.
 EXPECTED_STAFF_MOVES = {
     ("received", "investigating"),
+    ("received", "rejected"),
+    ("rejected", "received"),
     ("received", "needs_info"),
     ("investigating", "needs_info"),
     *(("investigating", end) for end in ENDS),
@@ -64,7 +66,8 @@ def test_refused_move_names_the_allowed_ones() -> None:
     with pytest.raises(TransitionRefused) as caught:
         claimflow.check_move(7, "received", "resolved_removed")
     assert str(caught.value) == (
-        "claim 7 is received: cannot move to resolved_removed (allowed: investigating, needs_info)"
+        "claim 7 is received: cannot move to resolved_removed "
+        "(allowed: investigating, needs_info, rejected)"
     )
     with pytest.raises(TransitionRefused, match=r"claim 7 is already needs_info \(allowed: "):
         claimflow.check_move(7, "needs_info", "needs_info")

@@ -23,6 +23,8 @@ NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 #: The moves the issue asks for, written out once more so a change to the table is deliberate.
 EXPECTED_STAFF_MOVES = {
     ("received", "in_review"),
+    ("duplicate", "received"),
+    ("withdrawn", "received"),
     ("received", "needs_info"),
     ("received", "accepted"),
     ("received", "declined"),

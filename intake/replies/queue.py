@@ -1,0 +1,266 @@
+"""The outbox's queue: render a template into an outbox row inside the caller's transaction, so
+a letter exists if and only if what it answers was recorded, under the loop and flood rules
+(own and no-reply addresses, the suppression list, the per-recipient daily limit)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import zoneinfo
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from intake.core.clock import as_utc
+from intake.core.config import Settings, message_id_domain, own_addresses
+from intake.core.mail import Address, OutgoingMail, ParsedMail
+from intake.ingest import classify
+from intake.replies.render import TEMPLATES, Renderer, build_message, make_message_id
+from intake.store import outbox as outbox_store
+from intake.store import submissions as submission_store
+from intake.store.models import Claim, Message, Submission
+
+log = logging.getLogger(__name__)
+
+
+DAY = timedelta(hours=24)
+#: Templates that carry the copyright terms: their rows record the terms version.
+RIGHTS_TEMPLATES = frozenset({"copyright_request", "copyright_reminder"})
+
+
+@dataclass(frozen=True, slots=True)
+class Queued:
+    """The result of asking for a reply: the outbox row id, or why none was queued."""
+
+    outbox_id: int | None
+    skipped: str = ""  # "" when queued; else the rule that stopped it
+
+
+def reply_target(mail: ParsedMail) -> Address | None:
+    """Where an automatic reply goes: Reply-To, else From (the address classify checked)."""
+    if mail.reply_to:
+        first = mail.reply_to[0]
+        name = first.name or (mail.sender.name if mail.sender else "")
+        return Address(name=name, addr=first.addr)
+    return mail.sender
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    return None if value is None else as_utc(value)
+
+
+# =========================================================================== queueing
+
+
+class Replier:
+    """Renders templates into outbox rows inside the caller's transaction."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        reply_secret: bytes,
+        clock: Callable[[], datetime],
+        *,
+        nonce: Callable[[int], bytes] = os.urandom,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self._secret = reply_secret
+        self._nonce = nonce
+        self._domain = message_id_domain(settings)
+        self._own = own_addresses(settings)
+        replies = settings.replies
+        self.renderer = Renderer(
+            replies.templates, replies.language, timezone=zoneinfo.ZoneInfo(replies.timezone)
+        )
+
+    # ------------------------------------------------------------------ the contract
+
+    def queue(
+        self,
+        session: Session,
+        *,
+        template: str,
+        to: Address,
+        context: Mapping[str, object],
+        submission_id: int | None = None,
+        claim_id: int | None = None,
+        in_reply_to_pk: int | None = None,
+        automatic: bool = True,
+    ) -> Queued:
+        """Render ``template`` and add an outbox row, unless a rule forbids it.
+
+        ``automatic`` replies obey every loop/flood rule (no-reply and own addresses,
+        suppression list, per-recipient daily limit); staff-triggered ones (automatic=False)
+        skip only the daily limit. Threading headers point at the message ``in_reply_to_pk``
+        (default: the submission's or claim's original message). Common template variables
+        (site_name, contact, name, number, title, byline, and the terms for copyright
+        templates) are filled in when ``context`` does not give them. Queuing a
+        ``copyright_request`` marks the submission's rights as requested under the current
+        terms version (the caller moves its rights to requested).
+        """
+        now = as_utc(self.clock())
+        refusal = self.refusal(session, to.addr, now=now, automatic=automatic)
+        if refusal:
+            log.info("no %s to %s: %s", template, to.addr, refusal)
+            return Queued(None, refusal)
+        mail, parent_pk, ctx = self._build(
+            session,
+            template=template,
+            to=to,
+            context=context,
+            submission_id=submission_id,
+            claim_id=claim_id,
+            in_reply_to_pk=in_reply_to_pk,
+            automatic=automatic,
+            now=now,
+        )
+        version = str(ctx.get("terms_version", "")) if template in RIGHTS_TEMPLATES else ""
+        row = outbox_store.add(
+            session,
+            mail,
+            now=now,
+            submission_id=submission_id,
+            claim_id=claim_id,
+            in_reply_to_pk=parent_pk,
+            automatic=automatic,
+            terms_version=version,
+        )
+        if template == "copyright_request" and submission_id is not None:
+            submission = submission_store.get_submission(session, submission_id)
+            outbox_store.note_copyright_request(session, submission, terms_version=version, now=now)
+        log.info("queued %s to %s as outbox #%d", template, mail.to.addr, row.id)
+        return Queued(row.id)
+
+    def render_preview(
+        self,
+        session: Session,
+        *,
+        template: str,
+        to: Address,
+        context: Mapping[str, object],
+        submission_id: int | None = None,
+        claim_id: int | None = None,
+    ) -> bytes:
+        """The bytes ``queue`` would store, without storing anything (``--dry-run``)."""
+        mail, _parent, _ctx = self._build(
+            session,
+            template=template,
+            to=to,
+            context=context,
+            submission_id=submission_id,
+            claim_id=claim_id,
+            in_reply_to_pk=None,
+            automatic=False,
+            now=as_utc(self.clock()),
+        )
+        return mail.raw
+
+    def refusal(self, session: Session, addr: str, *, now: datetime, automatic: bool) -> str:
+        """Why no reply may go to ``addr`` now ("" when one may)."""
+        addr = addr.strip()
+        if "@" not in addr or any(c in addr for c in "\r\n<> \t"):
+            return f"no usable address {addr!r}"
+        if addr.lower() in self._own:
+            return f"{addr} is our own address"
+        if classify.is_noreply_address(addr):
+            return f"{addr} is a no-reply address"
+        suppressed = outbox_store.active_suppression(session, addr, now)
+        if suppressed is not None:
+            until = as_utc(suppressed.until).date().isoformat()
+            why = f": {suppressed.reason}" if suppressed.reason else ""
+            return f"{addr} is suppressed until {until}{why}"
+        if automatic:
+            limit = self.settings.replies.max_auto_replies_per_day
+            sent = outbox_store.automatic_replies_since(session, addr, now - DAY)
+            if sent >= limit:
+                return f"daily limit: {sent} automatic replies to {addr} in 24 h (limit {limit})"
+        return ""
+
+    # ------------------------------------------------------------------ ingest rules
+
+    def _build(
+        self,
+        session: Session,
+        *,
+        template: str,
+        to: Address,
+        context: Mapping[str, object],
+        submission_id: int | None,
+        claim_id: int | None,
+        in_reply_to_pk: int | None,
+        automatic: bool,
+        now: datetime,
+    ) -> tuple[OutgoingMail, int | None, dict[str, object]]:
+        submission = (
+            submission_store.get_submission(session, submission_id) if submission_id else None
+        )
+        claim = session.get(Claim, claim_id) if claim_id else None
+        parent_pk = in_reply_to_pk
+        if parent_pk is None:
+            owner = claim if TEMPLATES.get(template) == "claim" and claim else submission or claim
+            parent_pk = owner.message_pk if owner is not None else None
+        parent = session.get(Message, parent_pk) if parent_pk is not None else None
+        ctx = {**self._defaults(template, to, submission, claim, now), **context}
+        rendered = self.renderer.render(template, ctx)
+        message_id = make_message_id(self._secret, self._domain, now=now, nonce=self._nonce(8))
+        mail = build_message(
+            rendered=rendered,
+            from_address=self._from_address(),
+            to=to,
+            message_id=message_id,
+            in_reply_to=parent.message_id if parent is not None else "",
+            references=parent.references.split() if parent is not None else (),
+            loop_value=self._domain,
+            date=now,
+            automatic=automatic,
+            template=template,
+        )
+        return mail, parent.id if parent is not None else None, ctx
+
+    def _defaults(
+        self,
+        template: str,
+        to: Address,
+        submission: Submission | None,
+        claim: Claim | None,
+        now: datetime,
+    ) -> dict[str, object]:
+        replies = self.settings.replies
+        ctx: dict[str, object] = {
+            "site_name": replies.site_name or self.settings.site.name,
+            "contact": replies.contact,
+            "name": to.name,
+        }
+        if TEMPLATES.get(template) == "claim":
+            ctx["number"] = claim.id if claim is not None else None
+        else:
+            ctx["number"] = submission.id if submission is not None else None
+        if submission is not None:
+            ctx["title"] = submission.title or submission.subject
+            ctx["byline"] = submission.sender_name or submission.sender
+            ctx["requested_at"] = _aware(submission.copyright_requested_at) or now
+        if template.startswith("copyright_"):
+            rights = self.settings.copyright
+            ctx.update(
+                platforms=list(rights.platforms),
+                exclusive=rights.exclusive,
+                term=rights.term,
+                editing_allowed=rights.editing_allowed,
+                fee_policy=rights.fee_policy,
+                terms=rights.terms,
+                terms_version=self.settings.copyright.version,
+                respond_by=now + timedelta(days=rights.expiry_days),
+            )
+        return ctx
+
+    def _from_address(self) -> str:
+        # Without [smtp] staff replies still queue (they wait for SMTP to be configured), so
+        # they need a From: an address of ours from the settings, else an .invalid placeholder.
+        if self.settings.smtp is not None:
+            return self.settings.smtp.from_address
+        ours = [*self.settings.replies.own_addresses]
+        ours += [box.username for box in self.settings.mailboxes if "@" in box.username]
+        return ours[0] if ours else f"intake@{self._domain}"
