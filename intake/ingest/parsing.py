@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 #: Deeper MIME nesting than this is treated as hostile; real mail stays well under ten.
 MAX_DEPTH = 50
 _FEED_CHUNK = 1 << 16
+#: Part types kept for the classification rules; a report's parts come within the first few.
+MAX_PARTS_LISTED = 200
 _ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?]*)\?=")
 _UNFOLD = re.compile(r"\r?\n(?=[ \t])")
 _MSGID = re.compile(r"<([^<>\s]+)>")
@@ -85,6 +87,7 @@ class _Walk:
     html: list[str] = field(default_factory=list)
     attachments: list[ParsedAttachment] = field(default_factory=list)
     defects: list[str] = field(default_factory=list)
+    parts: list[str] = field(default_factory=list)
 
 
 def _parse(raw: bytes) -> ParsedMail:
@@ -124,6 +127,7 @@ def _parse(raw: bytes) -> ParsedMail:
         defects=tuple(dict.fromkeys(defects)),
         bounce=bounces.detect(msg),
         return_path=_return_path(_raw(msg, "return-path")),
+        parts=tuple(walk.parts),
     )
 
 
@@ -346,6 +350,9 @@ def _walk(part: Message, walk: _Walk, *, depth: int, enclosed: bool, where: str)
         raise ParseError(f"MIME parts nested more than {MAX_DEPTH} deep")
     ctype = part.get_content_type()
     payload = part.get_payload()
+    if len(walk.parts) < MAX_PARTS_LISTED:
+        report = part.get_param("report-type")
+        walk.parts.append(f"{ctype}; report-type={report}" if isinstance(report, str) else ctype)
     for defect in part.defects:
         name = type(defect).__name__
         walk.defects.append(f"{where} ({ctype}): {name}")
