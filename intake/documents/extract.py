@@ -17,7 +17,6 @@ import re
 import signal
 import subprocess
 import sys
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from intake.core.config import ExtractConfig
@@ -457,59 +456,3 @@ def count_words(text: str) -> tuple[int, int]:
     shared = sum(len(m.group(0)) for m in _SHARED_RUN.finditer(text))
     words = len(_WORD.findall(_CJK_CHAR.sub(" ", text)))
     return cjk + shared + words, words
-
-
-# --------------------------------------------------------------------------- the article
-
-_COVER_NOTE_CHARS = 200  # a body shorter than this is a cover note when a document is longer
-_DOCUMENT_RATIO = 3  # a document this many times longer than the body is the article
-_POINTS_TO_ATTACHMENT = re.compile(
-    r"附件|附上|附稿|见附|查收|详见|attached|attachment|enclosed|please find", re.I
-)
-# Where a reply's quoted original starts: Outlook, QQ Mail/Foxmail, NetEase (163), Gmail.
-_QUOTE_START = re.compile(
-    r"^(?:-{2,}\s*(?:Original Message|原始邮件|原始郵件|Forwarded message|转发邮件)\s*-{2,}"
-    r"|On .{4,200} wrote:|在 .{4,200} 写道[:：]|发件人[:：]|From: .+@.+)\s*$",
-    re.M | re.I,
-)
-_SIGNATURE = re.compile(r"^-- ?$", re.M)
-
-
-def choose_article(body_text: str, documents: Sequence[tuple[str, str]]) -> tuple[str, str]:
-    """The article text and where it came from ("body", or the document file names).
-
-    The documents win when the body is only a cover note: empty, short, pointing at the
-    attachment, or much shorter than the documents. Several documents are all kept, each
-    under a header line with its file name.
-    """
-    body = _own_words(body_text)
-    docs = [(name, text.strip()) for name, text in documents if text.strip()]
-    if not docs:
-        return body, "body"
-    body_chars = count_words(body)[0]
-    doc_chars = sum(count_words(text)[0] for _, text in docs)
-    cover_note = (
-        body_chars == 0
-        or (body_chars < _COVER_NOTE_CHARS and doc_chars >= body_chars)
-        or (_POINTS_TO_ATTACHMENT.search(body) is not None and doc_chars >= body_chars)
-        or body_chars * _DOCUMENT_RATIO <= doc_chars
-    )
-    if not cover_note:
-        return body, "body"
-    source = ", ".join(name for name, _ in docs)
-    if len(docs) == 1:
-        return docs[0][1], source
-    return "\n\n".join(f"=== {name} ===\n{text}" for name, text in docs), source
-
-
-def _own_words(body: str) -> str:
-    """The body without the quoted message it replies to and without the signature."""
-    body = body.replace("\r\n", "\n")
-    quote = _QUOTE_START.search(body)
-    if quote:
-        body = body[: quote.start()]
-    signature = _SIGNATURE.search(body)
-    if signature:
-        body = body[: signature.start()]
-    lines = [line for line in body.split("\n") if not line.lstrip().startswith(">")]
-    return "\n".join(lines).strip()

@@ -16,7 +16,8 @@ import pytest
 from PIL import Image
 
 from intake.core.config import ExtractConfig
-from intake.documents.extract import Extracted, choose_article, count_words, detect_format, extract
+from intake.documents.extract import Extracted, count_words, detect_format, extract
+from intake.submissions.articles import choose_article
 
 DOCS = Path(__file__).parents[1] / "data" / "docs"
 LIMITS = ExtractConfig()
