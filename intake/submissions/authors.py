@@ -45,7 +45,8 @@ LABELS: dict[str, tuple[str, ...]] = {
         "zip",
     ),
     "organisation": (
-        "工作单位", "工作單位", "所在单位", "所在單位", "就职单位", "单位名称", "工作单位及职务",
+        "作者单位", "作者單位", "工作单位", "工作單位", "所在单位", "所在單位", "就职单位",
+        "单位名称", "工作单位及职务",
         "单位", "單位", "学校", "學校", "organisation", "organization", "affiliation", "employer",
     ),
     "id_number": (
@@ -80,12 +81,14 @@ _ORDERED = sorted(_LABEL_OF, key=len, reverse=True)
 # A label at the start of a segment, then a colon, a dash or spaces, then the value.
 _LABEL = re.compile(
     r"(?P<label>" + "|".join(_label_pattern(label) for label in _ORDERED) + r")"
-    r"(?![a-z])[ \t\u3000]*(?:[:：=]|[-—]+|(?=[ \t\u3000]*[\w(（\d+]))[ \t\u3000]*",
+    r"(?![a-z])[ \t\u3000]*(?:[:：=]|[】\]）)]|[-—]+|(?<=[ \t\u3000])(?=[\w(（\d+]))"
+    r"[ \t\u3000]*",
     re.IGNORECASE,
 )
 # Where one detail ends and the next may begin on a line of several.
 _SEPARATORS = re.compile(r"[|｜;；/／]|[，,、。]\s*|[ \t\u3000]{2,}|[（(【\[]|[)）】\]]")
 
+_PHONE_END = re.compile(r"[|｜;；，,、/]|[ \t\u3000]{2,}")
 _HARD_SEPARATORS = re.compile(r"[|｜;；]|[ \t\u3000]{2,}")
 # Closing words that look like a two-character name on a line of their own.
 _NOT_NAMES = frozenset(
@@ -103,7 +106,12 @@ _ID = re.compile(r"(?<![\dA-Za-z])(\d{6}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])\d{2}\
 _ACCOUNT = re.compile(r"(?<!\d)(\d(?:[ -]?\d){15,18})(?!\d)")
 _POSTCODE = re.compile(r"(?<!\d)(\d{6})(?!\d)")
 _ADDRESS_POSTCODE = re.compile(r"[（(\s,，]*(?:邮编|郵編|邮政编码)?[:：]?\s*(\d{6})[)）]?\s*$")
-_HAN_NAME = re.compile(r"^[\u4e00-\u9fff·]{2,6}$|^[A-Za-z][A-Za-z .'-]{1,40}$")
+# Han names are two to four characters (a two-character surname and a two-character given
+# name at most); minority names in transcription join their parts with a middle dot.
+_HAN_NAME = re.compile(
+    r"^[\u4e00-\u9fff]{2,4}$|^[\u4e00-\u9fff]{1,8}·[\u4e00-\u9fff·]{1,12}$"
+    r"|^[A-Za-z][A-Za-z .'-]{1,40}$"
+)
 
 _HEAD_LINES = 6  # lines under a document's title where a byline block sits
 _TAIL_LINES = 20  # lines at a document's or a long body's end
@@ -156,12 +164,15 @@ def read(
         doc_lines = [line for line in text.splitlines() if line.strip()]
         head = doc_lines[:_HEAD_LINES]
         tail = doc_lines[-_TAIL_LINES:] if len(doc_lines) > _HEAD_LINES else []
-        found = found.merged(read_lines([*tail, *head]))
+        found = found.merged(read_lines(tail)).merged(read_lines(head, bare_names=False))
     return found
 
 
-def read_lines(lines: Iterable[str]) -> Author:
-    """The labelled details on ``lines`` (the first value of each field wins)."""
+def read_lines(lines: Iterable[str], *, bare_names: bool = True) -> Author:
+    """The labelled details on ``lines`` (the first value of each field wins).
+
+    ``bare_names``: a name alone on the line above the details is the contributor's (not so
+    under a document's title, where that line is the title)."""
     values: dict[str, str] = {}
     byline = ""
     previous = ""  # the line before, when it was a bare name
@@ -182,11 +193,11 @@ def read_lines(lines: Iterable[str]) -> Author:
         if not labelled:
             previous = _bare_name(line)
             continue
-        lead = _name(line[: labelled[0][2]])
-        if lead and lead not in _NOT_NAMES:  # "李明，电话：…": the name comes first, unlabelled
+        lead = _lead_name(line[: labelled[0][2]])
+        if lead:  # "…请审阅。李明，电话：…": the name comes first, unlabelled
             values.setdefault("name", lead)
-        elif previous:
-            values.setdefault("name", previous)
+        elif previous and bare_names and not any(f in ("name", "byline") for f, *_ in labelled):
+            values.setdefault("name", previous)  # "张三" on its own line above "电话：…"
         previous = ""
         for field, value, _start in labelled:
             if field == "byline":
@@ -203,9 +214,18 @@ def read_lines(lines: Iterable[str]) -> Author:
     return Author(**values)
 
 
+def _lead_name(text: str) -> str:
+    """The name right before a line's first label, after the sentence before it."""
+    pieces = [p for p in re.split(r"[，,。.!！|｜;；:：\s]+", text) if p]
+    name = _name(pieces[-1]) if pieces else ""
+    return name if name and name not in _NOT_NAMES else ""
+
+
 def _bare_name(line: str) -> str:
     """A line that is only a name ("张三", "李小明 敬上"), or ""."""
     line = re.sub(r"\s*(?:敬上|谨上|謹上|拜上|叩上|上)$", "", line.strip(" \t\u3000-—"))
+    if any(line.startswith(label) for label in _LABEL_OF if not label.isascii()):
+        return ""  # "作者信息", "联系方式": a heading, not a name
     name = _name(line) if len(line) <= 8 else ""
     return name if name and name not in _NOT_NAMES and not line.isascii() else ""
 
@@ -239,12 +259,16 @@ def _normal_label(label: str) -> str:
 
 
 def _clean(field: str, value: str, values: dict[str, str]) -> str:
-    if field in ("address", "bank", "organisation"):
+    if field == "phone":
+        value = _PHONE_END.split(value, maxsplit=1)[0]
+    elif field in ("address", "bank", "organisation"):
         # their values hold commas and brackets themselves: only a hard separator ends them
         value = _HARD_SEPARATORS.split(value, maxsplit=1)[0]
     else:
         value = _SEPARATORS.split(value, maxsplit=1)[0]
     value = value.strip(" \t\u3000:：,，。.;；")
+    if value.endswith(("）", ")")) and not any(c in value for c in "（("):
+        value = value[:-1].strip()  # "（作者单位：某大学）": the bracket closes the aside
     if not value:
         return ""
     if field == "phone":
@@ -272,7 +296,9 @@ def _clean(field: str, value: str, values: dict[str, str]) -> str:
 
 def _name(value: str) -> str:
     value = value.strip(" \t\u3000:：,，。.;；")
-    value = re.split(r"[\s(（,，/|｜]", value, maxsplit=1)[0]
+    # "Zhang Wei" is one name; "李明 敬上" and "李明（笔名…" end at the space or bracket.
+    ends = r"[(（,，/|｜]" if value.isascii() else r"[\s(（,，/|｜]"
+    value = re.split(ends, value, maxsplit=1)[0].strip()
     return value if _HAN_NAME.match(value) else ""
 
 
