@@ -40,7 +40,7 @@ POINTERS: tuple[str, ...] = (
     "attached are", "attached please", "attached you will find", "is attached", "are attached",
     "attached file", "attached document", "attached article", "attached story",
     "attached essay", "attached poem", "attached manuscript", "attached submission",
-    "as an attachment", "in the attachment", "the attachment", "attachment:", "enclosed is",
+    "as an attachment", "in the attachment", "see the attachment", "attachment:", "enclosed is",
     "enclosed please", "please find enclosed", "have enclosed", "i enclose",
 )  # fmt: skip
 
