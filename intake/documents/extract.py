@@ -29,7 +29,7 @@ from intake.text.htmltext import html_to_text
 
 log = logging.getLogger(__name__)
 
-#: Address-space limit of the extraction child. Python, lxml and pypdf take about 50 MiB of
+#: Address-space limit of the extraction child. Python, lxml and PDFium take about 50 MiB of
 #: it before reading anything; the rest bounds what one hostile document can allocate.
 DEFAULT_MEMORY_BYTES = 1024 * 1024 * 1024
 
