@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 
 from intake.core.config import ExtractConfig
 from intake.core.errors import ExtractionError
+from intake.documents import eml, zips
 from intake.documents import worker as extract_worker
-from intake.documents import zips
 from intake.documents.worker import EXIT_OUT_OF_MEMORY, MAX_LISTED
 from intake.text.charsets import decode_text
 from intake.text.htmltext import html_to_text
@@ -33,14 +33,14 @@ log = logging.getLogger(__name__)
 #: it before reading anything; the rest bounds what one hostile document can allocate.
 DEFAULT_MEMORY_BYTES = 1024 * 1024 * 1024
 
-DOCUMENT_FORMATS = frozenset({"docx", "doc", "rtf", "pdf", "txt", "md", "html"})
+DOCUMENT_FORMATS = frozenset({"docx", "doc", "odt", "rtf", "pdf", "txt", "md", "html", "eml"})
 IMAGE_FORMATS = frozenset({"jpeg", "png", "gif", "webp", "tiff", "bmp", "heic", "avif"})
 #: Photos whose header Pillow parses in Python without decoding a pixel: read in-process,
 #: which saves a child process (about 70 ms) per photo. The others go to the child, because
 #: Pillow hands them to C decoders (libwebp, libtiff, libavif) just to read the header.
 HEADER_ONLY_IMAGES = frozenset({"jpeg", "png", "gif", "bmp"})
 ARCHIVE_FORMATS = frozenset({"zip", "rar", "7z"})
-_WORKER_FORMATS = frozenset({"docx", "ole", "pdf", "rtf", "rar", "7z"})
+_WORKER_FORMATS = frozenset({"docx", "odt", "ole", "pdf", "rtf", "rar", "7z"})
 
 
 @dataclass(frozen=True)
@@ -118,7 +118,8 @@ def needs_worker(filename: str, content_type: str, payload: bytes, limits: Extra
 
 
 _CLAIMED = {
-    **{("zip", ext): "docx" for ext in ("docx", "docm", "dotx", "wps", "doc")},
+    **{("zip", ext): "docx" for ext in ("docx", "docm", "dotx", "dotm", "wps", "doc")},
+    **{("zip", ext): "odt" for ext in ("odt", "ott")},
     **{("ole", ext): "doc" for ext in ("doc", "dot", "wps", "docx")},
 }
 
@@ -128,6 +129,9 @@ def _extract(
 ) -> Extracted:
     if fmt in ("txt", "md", "html"):
         return _read_text(fmt, content_type, payload, limits)
+    if fmt == "eml":
+        _subject, text = eml.read_eml(payload)
+        return Extracted("document", "eml", text=_scrub(text)[: limits.max_text_chars])
     if fmt == "heic":
         return Extracted("image", fmt, error="no reader for HEIC images: size and EXIF not read")
     if fmt == "zip":
@@ -135,13 +139,13 @@ def _extract(
         fmt = _zip_format(census, payload)
         if fmt == "zip":
             return _zip_listing(census)
-        if fmt != "docx":
+        if fmt not in ("docx", "odt"):
             return Extracted(kind_of(fmt), fmt, meta={"note": f"no text extraction for {fmt}"})
         if census.unpacked_bytes > limits.max_unpacked_bytes:
             return Extracted(
                 "document",
                 fmt,
-                error=f"docx would unpack to {census.unpacked_bytes} bytes "
+                error=f"{fmt} would unpack to {census.unpacked_bytes} bytes "
                 f"(limit {limits.max_unpacked_bytes}); not opened",
             )
     if fmt in HEADER_ONLY_IMAGES:
@@ -183,7 +187,8 @@ OCTET_STREAM = "application/octet-stream"
 # Names for a format by its usual extensions, for files whose bytes do not bear the name out.
 _EXTENSION_FORMATS = {
     **{ext: "doc" for ext in ("doc", "dot", "wps")},
-    **{ext: "docx" for ext in ("docx", "docm", "dotx")},
+    **{ext: "docx" for ext in ("docx", "docm", "dotx", "dotm")},
+    **{ext: "odt" for ext in ("odt", "ott")},
     **{ext: "jpeg" for ext in ("jpg", "jpeg", "jpe", "jfif")},
     **{ext: "tiff" for ext in ("tif", "tiff")},
     **{ext: "html" for ext in ("htm", "html", "xhtml")},
@@ -212,6 +217,10 @@ def _detect(filename: str, content_type: str, payload: bytes) -> tuple[str, bool
     start = payload[:1024].removeprefix(_BOM).lstrip(_WHITESPACE)
     ext = _extension(filename)
     mime = content_type.partition(";")[0].strip().lower()
+    if (ext == "eml" or mime in ("message/rfc822", "message/global")) and (
+        eml.looks_like_message(payload)
+    ):
+        return "eml", True
     if not _looks_binary(payload):
         if (
             start.lower().startswith(_HTML_START)
