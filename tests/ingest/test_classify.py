@@ -755,3 +755,56 @@ def test_a_person_called_postmaster_general_is_not_a_daemon() -> None:
 def test_delivery_status_fields_quoted_by_a_person_once_are_not_a_report() -> None:
     text = "编辑您好，上次投稿被退回，提示 Status: 5.1.1，现重新投稿。\n" + "正文。" * 50
     assert kind_of(make(text=text)) == (Kind.SUBMISSION, "submission")
+
+
+# --------------------------------------------------------------------------- claims from letters
+
+BOOK_ZH = (
+    "《南山往事》\n作者：李明\n\n版权信息\n本书由作者授权发布。版权所有，侵权必究。"
+    "未经作者书面许可，任何单位和个人不得以任何形式转载、摘编、复制本书内容，"
+    "违者将依法追究法律责任，并要求删除侵权内容、赔偿损失。\nISBN 978-7-0000-0000-0\n\n目录\n"
+    + "".join(f"第{i}章 老街旧事\n" for i in "一二三四五六七八")
+    + "\n第一章 老街旧事\n\n"
+    + "三月的风吹过老街，青石板路上还留着昨夜的雨水。" * 300
+)
+BOOK_EN = (
+    "The Old Street\n\nCopyright (c) 2023 Li Ming. This work is licensed under a Creative "
+    "Commons Attribution-NonCommercial 4.0 licence. Any unauthorized reproduction or "
+    "infringement will be pursued; copies published without permission must be removed.\n\n"
+    "Chapter 1\n\n" + "The March wind blows down the old street. " * 400
+)
+
+
+@pytest.mark.parametrize("book", [BOOK_ZH, BOOK_EN])
+@pytest.mark.parametrize(
+    ("subject", "text"),
+    [
+        (
+            "投稿：长篇小说《南山往事》",
+            "编辑老师您好，附件是我的书稿，请贵网审阅。稿费请支付到我的账户。",
+        ),
+        ("来稿 — The Old Street", "Dear editor, please find my book attached for your site."),
+        ("【投稿】南山往事（全书）", "您好！书稿见附件，希望贵网能连载，如不合适请删除。"),
+        ("书稿一部", "编辑您好，这是我的书，贵网如采用请支付稿酬。"),
+    ],
+)
+def test_a_book_with_a_licence_page_makes_no_claim(book: str, subject: str, text: str) -> None:
+    ctx = ClassifyContext(
+        own_addresses=frozenset({OURS}), site_domains=SITE, claim_attachment_texts=(book,)
+    )
+    assert kind_of(make(subject=subject, text=text), ctx) == (Kind.SUBMISSION, "submission")
+
+
+def test_a_submission_subject_weighs_against_a_claim() -> None:
+    text = "贵网未经授权转载了我的文章，侵犯了我的著作权，请删除并支付稿酬。"
+    assert kind_of(make(subject="关于贵网侵权的通知", text=text))[0] is Kind.CLAIM
+    verdict = classify(make(subject="投稿：我的文章", text=text), CTX)
+    assert verdict.kind is Kind.SUBMISSION
+
+
+def test_a_lawyers_letter_is_still_read_for_a_claim() -> None:
+    letter = (DATA / "lawyer-letter.txt").read_text(encoding="utf-8")
+    from intake.rights.scoring import letter_like
+
+    assert letter_like(letter)
+    assert not letter_like(BOOK_ZH) and not letter_like(BOOK_EN)
