@@ -630,7 +630,7 @@ def test_reply_goes_to_reply_to() -> None:
         ("autoreply-english-body-only.eml", "autoreply.body", "out of the office"),
         ("bounce-returned-mail-error.eml", "bounce.subject", "Returned Mail - Error"),
         ("bounce-undeliverable-plain.eml", "bounce.subject", "Undeliverable mail"),
-        ("bounce-qq-tuixin.eml", "bounce.subject", "退信"),
+        ("bounce-qq-tuixin.eml", "bounce.sender", "系统退信"),
         ("bounce-exchange-dsn-subject.eml", "bounce.subject", "Delivery Status Notification"),
         ("bounce-report-relabelled.eml", "bounce.dsn", "zhaoliu@mail-cn.example"),
         ("bounce-report-no-boundary.eml", "bounce.report", "final-recipient"),
