@@ -55,7 +55,9 @@ def read_eml(payload: bytes) -> tuple[str, str]:
 
 def looks_like_message(payload: bytes) -> bool:
     """Whether ``payload`` starts like a saved message: header fields, then a blank line."""
-    head = payload[:65536].replace(b"\r\n", b"\n")
+    head = payload[:65536].replace(b"\r\n", b"\n").lstrip()
+    if head.startswith(b"From "):
+        head = head.partition(b"\n")[2]  # an mbox separator line ("From nobody Mon Aug …")
     block, blank, _ = head.partition(b"\n\n")
     if not blank or not _FIELD.match(block):
         return False

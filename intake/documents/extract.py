@@ -93,7 +93,7 @@ def extract(
     if not by_content and kind_of(fmt) != "other":
         return Extracted(kind_of(fmt), fmt, error=f"not a {fmt} file: its content is unrecognised")
     try:
-        result = _extract(fmt, content_type, payload, limits, memory_bytes)
+        result = _extract(fmt, content_type, payload, limits, memory_bytes, _extension(filename))
     except ExtractionError as exc:
         return Extracted(kind_of(claimed), claimed, error=str(exc))
     except Exception as exc:  # a bug of ours must not lose the message being ingested
@@ -125,7 +125,12 @@ _CLAIMED = {
 
 
 def _extract(
-    fmt: str, content_type: str, payload: bytes, limits: ExtractConfig, memory_bytes: int
+    fmt: str,
+    content_type: str,
+    payload: bytes,
+    limits: ExtractConfig,
+    memory_bytes: int,
+    extension: str = "",
 ) -> Extracted:
     if fmt in ("txt", "md", "html"):
         return _read_text(fmt, content_type, payload, limits)
@@ -136,7 +141,7 @@ def _extract(
         return Extracted("image", fmt, error="no reader for HEIC images: size and EXIF not read")
     if fmt == "zip":
         census = zips.census(payload, limits.max_archive_members)
-        fmt = _zip_format(census, payload)
+        fmt = _zip_format(census, payload, extension)
         if fmt == "zip":
             return _zip_listing(census)
         if fmt not in ("docx", "odt"):
@@ -276,7 +281,7 @@ def _looks_binary(payload: bytes) -> bool:
     return b"\x00" in head
 
 
-def _zip_format(census: zips.Census, payload: bytes) -> str:
+def _zip_format(census: zips.Census, payload: bytes, extension: str = "") -> str:
     names = census.names
     if "[Content_Types].xml" in names:
         if any(n.startswith("word/") for n in names):
@@ -292,6 +297,9 @@ def _zip_format(census: zips.Census, payload: bytes) -> str:
             if marker in mimetype:
                 return fmt
         return "opendocument"
+    if {"content.xml", "META-INF/manifest.xml"} <= set(names) and extension in ("odt", "ott"):
+        # ODF written by a tool that did not store "mimetype" first: its name says text.
+        return "odt"
     return "zip"
 
 
