@@ -114,7 +114,10 @@ def _export_ledger(
         since=day_start(since) if since else None,
         until=day_start(until) + timedelta(days=1) if until else None,
     )
-    data = exporting.ledger_csv(rows) if format_ == "csv" else exporting.ledger_json(rows)
+    fees = app.settings.fees
+    data = (
+        exporting.ledger_csv(rows, fees) if format_ == "csv" else exporting.ledger_json(rows, fees)
+    )
     if output is None:
         sys.stdout.flush()
         sys.stdout.buffer.write(data)

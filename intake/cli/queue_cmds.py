@@ -19,6 +19,8 @@ from intake.cli.output import display_width, emit_json, iso, plain_table, short
 from intake.core.clock import as_utc
 from intake.core.errors import NotFound
 from intake.store import queue as queue_store
+from intake.submissions import authors
+from intake.submissions.covernote import cover_note
 from intake.workflow.submission import CopyrightStatus, Status, acceptance_rate, is_overdue
 
 # No ORM here (models, sessions): list, show and stats read Core tables through
@@ -79,10 +81,14 @@ def submission_summary(
 
 
 def submission_detail(
-    conn: Connection, submission_id: int, now: datetime | None = None
+    conn: Connection, submission_id: int, now: datetime | None = None, *, reveal: bool = False
 ) -> dict[str, Any]:
-    """The fields of ``intake show --json`` (a contract): list's fields and more."""
+    """The fields of ``intake show --json`` (a contract): list's fields and more.
+
+    ``author`` holds the contributor's details with phone, ID and account numbers masked
+    unless ``reveal``."""
     submission = queue_store.submission(conn, submission_id)
+    author = authors.Author.from_json(submission.author)
     attachments = queue_store.attachments(conn, submission_id)
     data = submission_summary(submission, len(attachments), now)
     data.update(
@@ -92,6 +98,8 @@ def submission_detail(
             "text": submission.article_text,
             "body": submission.body_text,
             "article_source": submission.article_source,
+            "cover_note": cover_note(submission.body_text, submission.article_source),
+            "author": (author if reveal else authors.masked(author)).as_json(),
             "char_count": submission.char_count,
             "word_count": submission.word_count,
             "decided_at": _iso(submission.decided_at),
@@ -348,16 +356,19 @@ def list_(
 @cli.command()
 @click.argument("submission_id", type=int)
 @click.option("--raw", is_flag=True, help="Print the original message bytes, exactly as received.")
+@click.option(
+    "--reveal", is_flag=True, help="Show the author's phone, ID and account numbers in full."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (see docs/cli.md).")
 @pass_ctx
-def show(ctx: Context, submission_id: int, raw: bool, as_json: bool) -> None:
+def show(ctx: Context, submission_id: int, raw: bool, reveal: bool, as_json: bool) -> None:
     """One submission: header, article, attachments, conversation, replies and history."""
     app = ctx.app
     app.ready()
     now = app.clock()
     with store.reading(app.engine) as conn:
         raw_path = queue_store.submission(conn, submission_id).raw_path if raw else ""
-        data = {} if raw else submission_detail(conn, submission_id, now)
+        data = {} if raw else submission_detail(conn, submission_id, now, reveal=reveal)
     if raw:
         # Written after the transaction: a slow reader (a pager) must not hold the database.
         if not raw_path:
@@ -404,6 +415,11 @@ def _render_show(data: dict[str, Any]) -> list[Part]:
         fields["flagged"] = data["flagged"]
     width = max(len(k) for k in fields)
     parts: list[Part] = ["\n".join(f"{k.ljust(width)}  {_flat(v)}" for k, v in fields.items())]
+    author = _author_lines(data["author"])
+    if author:
+        parts += ["", Heading("author"), author]
+    if data["cover_note"]:
+        parts += ["", Heading("cover note"), data["cover_note"]]
     parts += ["", Heading("article"), data["text"] or "(no article text)"]
     if data["attachments"]:
         parts += ["", Heading("attachments")]
@@ -450,6 +466,21 @@ def _render_show(data: dict[str, Any]) -> list[Part]:
         )
     )
     return parts
+
+
+_AUTHOR_LABELS = {
+    "name": "name", "pen_name": "pen name", "phone": "phone", "address": "address",
+    "postcode": "postcode", "organisation": "organisation", "id_number": "ID number",
+    "bank": "bank", "account": "account",
+}  # fmt: skip
+
+
+def _author_lines(author: dict[str, str]) -> str:
+    shown = {_AUTHOR_LABELS[k]: v for k, v in author.items() if v and k in _AUTHOR_LABELS}
+    if not shown:
+        return ""
+    width = max(len(k) for k in shown)
+    return "\n".join(f"{k.ljust(width)}  {_flat(v)}" for k, v in shown.items())
 
 
 def consent_sections(data: dict[str, Any]) -> list[tuple[str, list[str], list[list[object]]]]:

@@ -14,6 +14,7 @@ from intake.store import conversations as conversation_store
 from intake.store import dedupe as dedupe_store
 from intake.store import submissions as submission_store
 from intake.store.models import Submission
+from intake.submissions import articles
 from intake.text import fingerprints, quotes
 from intake.workflow import cases
 from intake.workflow.cases import SYSTEM_ACTOR
@@ -60,7 +61,7 @@ class Conversations:
         docs = [a for a in item.attachments if a.kind == "document" and a.text.strip()]
         if not docs:
             return
-        article, source = extract.choose_article(new, [(a.filename, a.text) for a in docs])
+        article, source = articles.choose_article(new, [(a.filename, a.text) for a in docs])
         digest = content_hash(article)
         if digest and digest == submission.content_hash:
             cases.record(

@@ -193,6 +193,17 @@ class SiteConfig:
 
 
 @dataclass(frozen=True)
+class FeesConfig:
+    """How the ledger's ``fee`` column is worked out: 字数 × rate / 1000, rounded as set."""
+
+    rate_per_thousand_chars: float = 0.0  # yuan per 1,000 characters; 0: no fee column values
+    count: Literal["exact", "thousands-up"] = "exact"  # thousands-up: 不足千字按千字计
+    round_to: Literal["fen", "jiao", "yuan", "ten"] = "yuan"  # 0.01, 0.1, 1 or 10 yuan
+    rounding: Literal["half-up", "up", "down"] = "half-up"  # 四舍五入, 进位, 舍去
+    minimum: float = 0.0  # yuan: a piece is never paid less (保底稿费); 0: no minimum
+
+
+@dataclass(frozen=True)
 class DaemonConfig:
     poll_interval: float = 60.0
     outbox_interval: float = 30.0
@@ -216,6 +227,7 @@ class Settings:
     extract: ExtractConfig = field(default_factory=ExtractConfig)
     dedupe: DedupeConfig = field(default_factory=DedupeConfig)
     site: SiteConfig = field(default_factory=SiteConfig)
+    fees: FeesConfig = field(default_factory=FeesConfig)
     daemon: DaemonConfig = field(default_factory=DaemonConfig)
 
     def mailbox(self, name: str) -> MailboxConfig:
@@ -363,6 +375,8 @@ def _check(settings: Settings, env: Mapping[str, str]) -> None:
     if settings.extract.worker_memory_bytes < 256 * 1024 * 1024:
         # Python and the document libraries take about 50 MiB before reading anything.
         raise ConfigError("extract.worker_memory_bytes: must be at least 268435456 (256 MiB)")
+    if settings.fees.rate_per_thousand_chars < 0 or settings.fees.minimum < 0:
+        raise ConfigError("fees: rate_per_thousand_chars and minimum must not be negative")
     if not 0.0 < settings.dedupe.near_threshold <= 1.0:
         raise ConfigError("dedupe.near_threshold: must be in (0, 1]")
     for key in ("decision_days", "max_auto_replies_per_day"):

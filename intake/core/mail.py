@@ -186,6 +186,9 @@ class ParsedMail:
     defects: tuple[str, ...] = ()
     bounce: BounceInfo | None = None
     return_path: str | None = None  # None: no Return-Path header; "": the null sender <>
+    #: Content-Type of every MIME part, in tree order, with its report-type when it has one
+    #: ("multipart/report; report-type=delivery-status"): what the rules read of the structure.
+    parts: tuple[str, ...] = ()
 
     def header(self, name: str) -> str | None:
         """The first value of header ``name`` (case-insensitive), or None."""

@@ -38,9 +38,22 @@ _P, _T, _TC, _TR = f"{_W}p", f"{_W}t", f"{_W}tc", f"{_W}tr"
 _NOTE_TYPES = frozenset({"separator", "continuationSeparator", "continuationNotice"})
 
 
+# Macro-enabled documents and templates (.docm, .dotx, .dotm) are the same WordprocessingML
+# under another content type, which python-docx refuses; renamed, it reads them.
+_DOCUMENT_MAIN = b"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+_VARIANTS = {
+    b"application/vnd.ms-word.document.macroEnabled.main+xml": "docm",
+    b"application/vnd.openxmlformats-officedocument.wordprocessingml.template.main+xml": "dotx",
+    b"application/vnd.ms-word.template.macroEnabledTemplate.main+xml": "dotm",
+}
+
+
 def read_docx(payload: bytes) -> Document:
-    """Read a .docx: body text in reading order (tables as tab-separated rows), then notes."""
+    """Read a .docx (or .docm, .dotx, .dotm): body text in reading order (tables as
+    tab-separated rows), then notes."""
+    variant = ""
     try:
+        payload, variant = _as_document(payload)
         document = docx.Document(io.BytesIO(payload))
         body = _walk(document.element.body)
         notes: list[str] = []
@@ -59,7 +72,27 @@ def read_docx(payload: bytes) -> Document:
     text = _tidy(body)
     note_text = "\n".join(_tidy(n) for n in notes if n.strip())
     meta: dict[str, object] = {"notes": len(notes)} if notes else {}
+    if variant:
+        meta["variant"] = variant  # macros are never run: only the text is read
     return Document(format="docx", text=f"{text}\n\n{note_text}" if note_text else text, meta=meta)
+
+
+def _as_document(payload: bytes) -> tuple[bytes, str]:
+    """``payload`` with a .docm/.dotx/.dotm main part relabelled as a document's, and which
+    variant it was ("" for a plain .docx, returned as it is)."""
+    with zipfile.ZipFile(io.BytesIO(payload)) as archive:
+        types = archive.read("[Content_Types].xml")
+        found = next((v for k, v in _VARIANTS.items() if k in types), "")
+        if not found:
+            return payload, ""
+        for kind in _VARIANTS:
+            types = types.replace(kind, _DOCUMENT_MAIN)
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as copy:
+            for info in archive.infolist():
+                data = types if info.filename == "[Content_Types].xml" else archive.read(info)
+                copy.writestr(info.filename, data)
+    return out.getvalue(), found
 
 
 def _walk(root: Any) -> str:

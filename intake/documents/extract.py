@@ -17,31 +17,30 @@ import re
 import signal
 import subprocess
 import sys
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from intake.core.config import ExtractConfig
 from intake.core.errors import ExtractionError
+from intake.documents import eml, zips
 from intake.documents import worker as extract_worker
-from intake.documents import zips
 from intake.documents.worker import EXIT_OUT_OF_MEMORY, MAX_LISTED
 from intake.text.charsets import decode_text
 from intake.text.htmltext import html_to_text
 
 log = logging.getLogger(__name__)
 
-#: Address-space limit of the extraction child. Python, lxml and pypdf take about 50 MiB of
+#: Address-space limit of the extraction child. Python, lxml and PDFium take about 50 MiB of
 #: it before reading anything; the rest bounds what one hostile document can allocate.
 DEFAULT_MEMORY_BYTES = 1024 * 1024 * 1024
 
-DOCUMENT_FORMATS = frozenset({"docx", "doc", "rtf", "pdf", "txt", "md", "html"})
+DOCUMENT_FORMATS = frozenset({"docx", "doc", "odt", "rtf", "pdf", "txt", "md", "html", "eml"})
 IMAGE_FORMATS = frozenset({"jpeg", "png", "gif", "webp", "tiff", "bmp", "heic", "avif"})
 #: Photos whose header Pillow parses in Python without decoding a pixel: read in-process,
 #: which saves a child process (about 70 ms) per photo. The others go to the child, because
 #: Pillow hands them to C decoders (libwebp, libtiff, libavif) just to read the header.
 HEADER_ONLY_IMAGES = frozenset({"jpeg", "png", "gif", "bmp"})
 ARCHIVE_FORMATS = frozenset({"zip", "rar", "7z"})
-_WORKER_FORMATS = frozenset({"docx", "ole", "pdf", "rtf", "rar", "7z"})
+_WORKER_FORMATS = frozenset({"docx", "odt", "ole", "pdf", "rtf", "rar", "7z"})
 
 
 @dataclass(frozen=True)
@@ -94,7 +93,7 @@ def extract(
     if not by_content and kind_of(fmt) != "other":
         return Extracted(kind_of(fmt), fmt, error=f"not a {fmt} file: its content is unrecognised")
     try:
-        result = _extract(fmt, content_type, payload, limits, memory_bytes)
+        result = _extract(fmt, content_type, payload, limits, memory_bytes, _extension(filename))
     except ExtractionError as exc:
         return Extracted(kind_of(claimed), claimed, error=str(exc))
     except Exception as exc:  # a bug of ours must not lose the message being ingested
@@ -119,30 +118,39 @@ def needs_worker(filename: str, content_type: str, payload: bytes, limits: Extra
 
 
 _CLAIMED = {
-    **{("zip", ext): "docx" for ext in ("docx", "docm", "dotx", "wps", "doc")},
+    **{("zip", ext): "docx" for ext in ("docx", "docm", "dotx", "dotm", "wps", "doc")},
+    **{("zip", ext): "odt" for ext in ("odt", "ott")},
     **{("ole", ext): "doc" for ext in ("doc", "dot", "wps", "docx")},
 }
 
 
 def _extract(
-    fmt: str, content_type: str, payload: bytes, limits: ExtractConfig, memory_bytes: int
+    fmt: str,
+    content_type: str,
+    payload: bytes,
+    limits: ExtractConfig,
+    memory_bytes: int,
+    extension: str = "",
 ) -> Extracted:
     if fmt in ("txt", "md", "html"):
         return _read_text(fmt, content_type, payload, limits)
+    if fmt == "eml":
+        _subject, text = eml.read_eml(payload)
+        return Extracted("document", "eml", text=_scrub(text)[: limits.max_text_chars])
     if fmt == "heic":
         return Extracted("image", fmt, error="no reader for HEIC images: size and EXIF not read")
     if fmt == "zip":
         census = zips.census(payload, limits.max_archive_members)
-        fmt = _zip_format(census, payload)
+        fmt = _zip_format(census, payload, extension)
         if fmt == "zip":
             return _zip_listing(census)
-        if fmt != "docx":
+        if fmt not in ("docx", "odt"):
             return Extracted(kind_of(fmt), fmt, meta={"note": f"no text extraction for {fmt}"})
         if census.unpacked_bytes > limits.max_unpacked_bytes:
             return Extracted(
                 "document",
                 fmt,
-                error=f"docx would unpack to {census.unpacked_bytes} bytes "
+                error=f"{fmt} would unpack to {census.unpacked_bytes} bytes "
                 f"(limit {limits.max_unpacked_bytes}); not opened",
             )
     if fmt in HEADER_ONLY_IMAGES:
@@ -184,7 +192,8 @@ OCTET_STREAM = "application/octet-stream"
 # Names for a format by its usual extensions, for files whose bytes do not bear the name out.
 _EXTENSION_FORMATS = {
     **{ext: "doc" for ext in ("doc", "dot", "wps")},
-    **{ext: "docx" for ext in ("docx", "docm", "dotx")},
+    **{ext: "docx" for ext in ("docx", "docm", "dotx", "dotm")},
+    **{ext: "odt" for ext in ("odt", "ott")},
     **{ext: "jpeg" for ext in ("jpg", "jpeg", "jpe", "jfif")},
     **{ext: "tiff" for ext in ("tif", "tiff")},
     **{ext: "html" for ext in ("htm", "html", "xhtml")},
@@ -213,6 +222,10 @@ def _detect(filename: str, content_type: str, payload: bytes) -> tuple[str, bool
     start = payload[:1024].removeprefix(_BOM).lstrip(_WHITESPACE)
     ext = _extension(filename)
     mime = content_type.partition(";")[0].strip().lower()
+    if (ext == "eml" or mime in ("message/rfc822", "message/global")) and (
+        eml.looks_like_message(payload)
+    ):
+        return "eml", True
     if not _looks_binary(payload):
         if (
             start.lower().startswith(_HTML_START)
@@ -268,7 +281,7 @@ def _looks_binary(payload: bytes) -> bool:
     return b"\x00" in head
 
 
-def _zip_format(census: zips.Census, payload: bytes) -> str:
+def _zip_format(census: zips.Census, payload: bytes, extension: str = "") -> str:
     names = census.names
     if "[Content_Types].xml" in names:
         if any(n.startswith("word/") for n in names):
@@ -284,6 +297,9 @@ def _zip_format(census: zips.Census, payload: bytes) -> str:
             if marker in mimetype:
                 return fmt
         return "opendocument"
+    if {"content.xml", "META-INF/manifest.xml"} <= set(names) and extension in ("odt", "ott"):
+        # ODF written by a tool that did not store "mimetype" first: its name says text.
+        return "odt"
     return "zip"
 
 
@@ -457,59 +473,3 @@ def count_words(text: str) -> tuple[int, int]:
     shared = sum(len(m.group(0)) for m in _SHARED_RUN.finditer(text))
     words = len(_WORD.findall(_CJK_CHAR.sub(" ", text)))
     return cjk + shared + words, words
-
-
-# --------------------------------------------------------------------------- the article
-
-_COVER_NOTE_CHARS = 200  # a body shorter than this is a cover note when a document is longer
-_DOCUMENT_RATIO = 3  # a document this many times longer than the body is the article
-_POINTS_TO_ATTACHMENT = re.compile(
-    r"附件|附上|附稿|见附|查收|详见|attached|attachment|enclosed|please find", re.I
-)
-# Where a reply's quoted original starts: Outlook, QQ Mail/Foxmail, NetEase (163), Gmail.
-_QUOTE_START = re.compile(
-    r"^(?:-{2,}\s*(?:Original Message|原始邮件|原始郵件|Forwarded message|转发邮件)\s*-{2,}"
-    r"|On .{4,200} wrote:|在 .{4,200} 写道[:：]|发件人[:：]|From: .+@.+)\s*$",
-    re.M | re.I,
-)
-_SIGNATURE = re.compile(r"^-- ?$", re.M)
-
-
-def choose_article(body_text: str, documents: Sequence[tuple[str, str]]) -> tuple[str, str]:
-    """The article text and where it came from ("body", or the document file names).
-
-    The documents win when the body is only a cover note: empty, short, pointing at the
-    attachment, or much shorter than the documents. Several documents are all kept, each
-    under a header line with its file name.
-    """
-    body = _own_words(body_text)
-    docs = [(name, text.strip()) for name, text in documents if text.strip()]
-    if not docs:
-        return body, "body"
-    body_chars = count_words(body)[0]
-    doc_chars = sum(count_words(text)[0] for _, text in docs)
-    cover_note = (
-        body_chars == 0
-        or (body_chars < _COVER_NOTE_CHARS and doc_chars >= body_chars)
-        or (_POINTS_TO_ATTACHMENT.search(body) is not None and doc_chars >= body_chars)
-        or body_chars * _DOCUMENT_RATIO <= doc_chars
-    )
-    if not cover_note:
-        return body, "body"
-    source = ", ".join(name for name, _ in docs)
-    if len(docs) == 1:
-        return docs[0][1], source
-    return "\n\n".join(f"=== {name} ===\n{text}" for name, text in docs), source
-
-
-def _own_words(body: str) -> str:
-    """The body without the quoted message it replies to and without the signature."""
-    body = body.replace("\r\n", "\n")
-    quote = _QUOTE_START.search(body)
-    if quote:
-        body = body[: quote.start()]
-    signature = _SIGNATURE.search(body)
-    if signature:
-        body = body[: signature.start()]
-    lines = [line for line in body.split("\n") if not line.lstrip().startswith(">")]
-    return "\n".join(lines).strip()

@@ -1,13 +1,19 @@
-"""Text layer of PDF documents; the only importer of pypdf."""
+"""Text layer of PDF documents; the only importer of pypdfium2 (PDFium's Python binding).
+
+PDFium reads CID fonts through their ToUnicode maps and, where a map is missing or partial,
+through the embedded font's own character map, so Chinese and Japanese PDFs come out as
+text rather than strings of wrong characters (see docs/architecture.md for the measurement
+against pypdf and pdfminer.six). It is C code: like every reader here it runs only in the
+extraction child process, under its memory and CPU limits.
+"""
 
 from __future__ import annotations
 
-import io
 import re
 import unicodedata
 
-import pypdf
-from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
 
 from intake.core.errors import ExtractionError
 from intake.documents import Document
@@ -16,47 +22,50 @@ from intake.documents import Document
 # line was full, and Chinese has no space to mark the join. A line is taken as wrapped when it
 # is (nearly) as wide as the widest line of its page and it ends, and the next line starts,
 # with Chinese text, or it ends with the space at which a Western line was broken.
-_CJK = "\u3400-\u9fff\uf900-\ufaff\u3001-\u303f\uff01-\uff60\u2014\u2018-\u201d\u2026"
+_CJK = "\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\u3001-\u303f\uff01-\uff60\u2014\u2018-\u201d\u2026"
 _ENDS_CJK = re.compile(f"[{_CJK}]$")
 _STARTS_CJK = re.compile(f"^[{_CJK}]")
 _FULL_LINE = 0.85
+# PDFium marks a hyphen it inferred at a line break (U+FFFE) and soft hyphens (U+0002).
+_BREAK_HYPHEN = re.compile("[\ufffe\x02]\r?\n?")
 
 
 def read_pdf(payload: bytes, max_chars: int) -> Document:
     """Read a PDF's text layer; a PDF that needs a password to open is flagged, not read."""
     try:
-        reader = pypdf.PdfReader(io.BytesIO(payload))
-        meta: dict[str, object] = {}
-        if reader.is_encrypted:
-            # Many PDFs are "encrypted" only to restrict printing or copying, with an empty
-            # password to open them; those can be read like any other.
-            try:
-                opened = reader.decrypt("")
-            except (DependencyError, NotImplementedError) as exc:
-                return Document(
-                    format="pdf", encrypted=True, note=f"encrypted: cannot decrypt PDF: {exc}"
-                )
-            if opened == pypdf.PasswordType.NOT_DECRYPTED:
-                return Document(
-                    format="pdf", encrypted=True, note="encrypted: PDF needs a password to open"
-                )
+        # PDFium opens a file whose owner password only restricts printing or copying (an
+        # empty user password) like any other; one that needs a password fails here.
+        document = pdfium.PdfDocument(payload)
+    except pdfium.PdfiumError as exc:
+        if getattr(exc, "err_code", None) == pdfium_c.FPDF_ERR_PASSWORD:
+            return Document(
+                format="pdf", encrypted=True, note="encrypted: PDF needs a password to open"
+            )
+        raise ExtractionError(f"damaged PDF: {exc}") from None
+    try:
+        meta: dict[str, object] = {"pages": len(document)}
+        if pdfium_c.FPDF_GetSecurityHandlerRevision(document.raw) != -1:
             meta["restrictions"] = True
-        pages = reader.pages
-        meta["pages"] = len(pages)
         texts: list[str] = []
         size = 0
-        for page in pages:
-            text = page.extract_text()
+        for index in range(len(document)):
+            page = document[index]
+            textpage = page.get_textpage()
+            try:
+                text = textpage.get_text_range()
+            finally:
+                textpage.close()
+                page.close()
+            text = _BREAK_HYPHEN.sub("", text).replace("\r\n", "\n").replace("\r", "\n")
             texts.append(_unwrap(text.strip()))
             size += len(text)
             if size > max_chars:
                 meta["pages_read"] = len(texts)
                 break
-    except FileNotDecryptedError:
-        return Document(format="pdf", encrypted=True, note="encrypted: PDF needs a password")
-    except (PdfReadError, ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
-        # pypdf reports a damaged file with whichever exception its parser tripped on.
-        raise ExtractionError(f"damaged PDF: {type(exc).__name__}: {exc}") from None
+    except pdfium.PdfiumError as exc:
+        raise ExtractionError(f"damaged PDF: {exc}") from None
+    finally:
+        document.close()
     text = "\n\n".join(t for t in texts if t)
     if not text.strip():
         raise ExtractionError("PDF has no text layer (a scan or pictures of text?)")

@@ -33,6 +33,10 @@ def read(fmt: str, payload: bytes, max_chars: int, max_members: int) -> Document
         from intake.documents.docx import read_docx
 
         return read_docx(payload)
+    if fmt == "odt":
+        from intake.documents.odt import read_odt
+
+        return read_odt(payload)
     if fmt == "ole":
         from intake.documents.ole import read_ole
 

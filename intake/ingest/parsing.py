@@ -32,7 +32,8 @@ from mailparser.utils import get_addresses
 
 from intake.core.errors import ParseError
 from intake.core.mail import Address, ParsedAttachment, ParsedMail
-from intake.ingest import bounces
+from intake.documents.eml import looks_like_message
+from intake.ingest import bounces, tnef
 from intake.text.charsets import decode_text
 from intake.text.htmltext import html_to_text
 from intake.text.names import safe_name
@@ -42,6 +43,8 @@ log = logging.getLogger(__name__)
 #: Deeper MIME nesting than this is treated as hostile; real mail stays well under ten.
 MAX_DEPTH = 50
 _FEED_CHUNK = 1 << 16
+#: Part types kept for the classification rules; a report's parts come within the first few.
+MAX_PARTS_LISTED = 200
 _ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?]*)\?=")
 _UNFOLD = re.compile(r"\r?\n(?=[ \t])")
 _MSGID = re.compile(r"<([^<>\s]+)>")
@@ -85,6 +88,7 @@ class _Walk:
     html: list[str] = field(default_factory=list)
     attachments: list[ParsedAttachment] = field(default_factory=list)
     defects: list[str] = field(default_factory=list)
+    parts: list[str] = field(default_factory=list)
 
 
 def _parse(raw: bytes) -> ParsedMail:
@@ -94,6 +98,7 @@ def _parse(raw: bytes) -> ParsedMail:
         # Text with no header block (a pasted digest, a truncated fetch): still readable.
         walk.defects.append("message has no header fields")
     _walk(msg, walk, depth=0, enclosed=False, where="message")
+    _unpack_tnef(walk)
     defects = walk.defects
 
     headers = tuple(
@@ -124,6 +129,7 @@ def _parse(raw: bytes) -> ParsedMail:
         defects=tuple(dict.fromkeys(defects)),
         bounce=bounces.detect(msg),
         return_path=_return_path(_raw(msg, "return-path")),
+        parts=tuple(walk.parts),
     )
 
 
@@ -346,6 +352,9 @@ def _walk(part: Message, walk: _Walk, *, depth: int, enclosed: bool, where: str)
         raise ParseError(f"MIME parts nested more than {MAX_DEPTH} deep")
     ctype = part.get_content_type()
     payload = part.get_payload()
+    if len(walk.parts) < MAX_PARTS_LISTED:
+        report = part.get_param("report-type")
+        walk.parts.append(f"{ctype}; report-type={report}" if isinstance(report, str) else ctype)
     for defect in part.defects:
         name = type(defect).__name__
         walk.defects.append(f"{where} ({ctype}): {name}")
@@ -365,10 +374,10 @@ def _walk(part: Message, walk: _Walk, *, depth: int, enclosed: bool, where: str)
                 child_where = f"{where}/{index}"
                 _walk(child, walk, depth=depth + 1, enclosed=enclosed, where=child_where)
         return
-    _leaf(part, walk, enclosed=enclosed, where=where)
+    _leaf(part, walk, depth=depth, enclosed=enclosed, where=where)
 
 
-def _leaf(part: Message, walk: _Walk, *, enclosed: bool, where: str) -> None:
+def _leaf(part: Message, walk: _Walk, *, depth: int, enclosed: bool, where: str) -> None:
     ctype = part.get_content_type()
     if part.get_content_maintype() == "multipart":
         # A multipart whose boundary is missing or never appears: its text is all there is.
@@ -382,17 +391,23 @@ def _leaf(part: Message, walk: _Walk, *, enclosed: bool, where: str) -> None:
         # else: the text of an enclosed message lives in its .eml attachment
         return
     charset = part.get_param("charset")
+    payload = _payload_bytes(part, walk, where)
     walk.attachments.append(
         ParsedAttachment(
             filename=filename,
             safe_name=safe_name(filename or _default_name(ctype)),
             content_type=ctype,
-            payload=_payload_bytes(part, walk, where),
+            payload=payload,
             content_id=content_id,
             inline=disposition == "inline" or (not disposition and bool(content_id)),
             charset=charset.strip() if isinstance(charset, str) else "",
         )
     )
+    if filename.lower().endswith(".eml") and depth < MAX_DEPTH and looks_like_message(payload):
+        # A message saved from a mail client and attached as a file (or message/rfc822
+        # sent base64-encoded): its attachments are the article's too, as for an enclosed one.
+        _walk(_message_from_bytes(payload), walk, depth=depth + 1, enclosed=True,
+              where=f"{where}/message")  # fmt: skip
 
 
 def _body(part: Message, ctype: str, walk: _Walk, where: str) -> None:
@@ -410,6 +425,42 @@ def _body(part: Message, ctype: str, walk: _Walk, where: str) -> None:
         delsp = str(part.get_param("delsp") or "").lower() == "yes"
         text = _unflow(text, delsp=delsp)
     (walk.html if ctype == "text/html" else walk.plain).append(text)
+
+
+def _unpack_tnef(walk: _Walk) -> None:
+    """Replace each winmail.dat with the files and body it holds (they are the mail's own)."""
+    unpacked: list[ParsedAttachment] = []
+    for attachment in walk.attachments:
+        if not tnef.is_tnef(attachment.filename, attachment.content_type, attachment.payload):
+            unpacked.append(attachment)
+            continue
+        found = tnef.unpack(attachment.payload)
+        if found is None:
+            walk.defects.append(f"{attachment.filename or 'winmail.dat'}: TNEF not unpacked")
+            unpacked.append(attachment)
+            continue
+        walk.defects.append(
+            f"{attachment.filename or 'winmail.dat'}: TNEF unpacked ({len(found.files)} files)"
+        )
+        for index, (name, data) in enumerate(found.files, 1):
+            name = name or f"attachment-{index}.bin"
+            guessed = mimetypes.guess_type(name, strict=False)[0] or "application/octet-stream"
+            unpacked.append(
+                ParsedAttachment(filename=name, safe_name=safe_name(name), content_type=guessed,
+                                 payload=data)
+            )  # fmt: skip
+        has_body = any(t.strip() for t in walk.plain) or any(h.strip() for h in walk.html)
+        if found.text and not any(t.strip() for t in walk.plain):
+            walk.plain.append(found.text.replace("\r\n", "\n"))
+        elif found.html and not has_body:
+            walk.html.append(found.html)
+        elif found.rtf and not has_body:
+            # Outlook's rich-text body, read like any attached RTF document.
+            unpacked.append(
+                ParsedAttachment(filename="message.rtf", safe_name="message.rtf",
+                                 content_type="application/rtf", payload=found.rtf)
+            )  # fmt: skip
+    walk.attachments[:] = unpacked
 
 
 def _attach_message(part: Message, inner: Message, walk: _Walk, where: str) -> None:

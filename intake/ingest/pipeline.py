@@ -51,6 +51,7 @@ from intake.store import messages as message_store
 from intake.store import submissions as submission_store
 from intake.store.models import Attachment, Event, Message, Submission, Version
 from intake.store.submissions import ThreadMatch
+from intake.submissions import articles
 
 log = logging.getLogger(__name__)
 
@@ -950,7 +951,8 @@ def submission_row(
     """The columns of a new ``received`` submission: the article chosen from the body and the
     documents' texts (``(filename, text)``), its counts and hashes, and its decision deadline.
     Ingest and a message reclassified as a submission both build it here."""
-    article, source = extract.choose_article(body_text, documents)
+    read = articles.read(body_text, documents)
+    article, source = read.chosen.text, read.chosen.source
     chars, words = extract.count_words(article)
     hashes = sorted(attachment_hashes)
     return {
@@ -966,6 +968,7 @@ def submission_row(
         "body_text": body_text,
         "article_text": article,
         "article_source": source[:500],
+        "author": read.author.as_json(),
         "char_count": chars,
         "word_count": words,
         "content_hash": content_hash(article),

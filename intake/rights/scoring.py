@@ -105,6 +105,33 @@ _OFFERS_PIECE = re.compile(
 _CONSENT_OPENING = re.compile(r"\A\s*(?:我)?同意|\A\s*(?:i )?agree", re.IGNORECASE)
 # Not our own "[投稿 #123]" token or "来稿已收到": those mark our threads, not a sender's words.
 _SUBMISSION_SUBJECT = re.compile(r"(?<!\[)投稿(?!\s*#\d)|来稿(?!已收到)")
+# A subject that opens by offering a piece ("投稿：…", "【来稿】…", "稿件：…", "征文"): a
+# contributor's, weighing against a claim more than a mention further on.
+_SUBMISSION_OPENING = re.compile(
+    r"^\s*(?:(?:re|fwd?|回复|转发)\s*[:：]\s*)*[【\[(（]?\s*(?:投稿|来稿|來稿|稿件|投稿件|征文|徵文|参赛|參賽"
+    r"|submission)(?!\s*#\d)\s*[】\])）]?\s*[:：\-—《“\s]",
+    re.IGNORECASE,
+)
+
+#: A letter is a page or two: an attachment longer than this is a book, a thesis or an
+#: article, whose licence page or copyright notice is no complaint against the site.
+LETTER_CHARS = 5000
+# Marks of a book or a long work rather than a letter.
+_BOOK_MARKS = re.compile(
+    r"目\s*录|ISBN|第[一1]章|第[一1]回"
+    r"|(?<![a-z])(?:table of contents|chapter 1|chapter one)(?![a-z])"
+    r"|版权所有[，,]\s*(?:翻印|侵权)必究|all rights reserved|creative commons"
+    r"|GNU (?:Free Documentation|General Public) License",
+    re.IGNORECASE,
+)
+
+
+def letter_like(text: str) -> bool:
+    """Whether an attachment's text reads like a letter (a lawyer's letter, a notice) and not
+    like a book, whose licence and copyright pages say 版权 and 侵权 to every reader."""
+    stripped = text.strip()
+    return 0 < len(stripped) <= LETTER_CHARS and not _BOOK_MARKS.search(stripped)
+
 
 # Where a reply's quotation of an earlier message starts (QQ/Foxmail, 163, Gmail, Outlook).
 _QUOTE_START = re.compile(
@@ -145,7 +172,7 @@ class ClaimAssessment:
 def assess(
     mail: ParsedMail, site_domains: Sequence[str], attachment_texts: Sequence[str] = ()
 ) -> ClaimAssessment:
-    """Score ``mail`` (and the text of its attachments) as a copyright claim against the site.
+    """Score ``mail`` (and its letter-like attachments) as a copyright claim against the site.
 
     The score adds three parts, each visible in ``signals``: what the message talks about
     (topic words, at most 2.0); whether it is about this site (a link to one of
@@ -157,7 +184,8 @@ def assess(
     its own, and nor does naming the site.
     """
     body = _own_words(mail, mail.text or (html_to_text(mail.html) if mail.html else ""))
-    texts = (mail.subject, body, *attachment_texts)
+    # Claim signals come from letters: the body and short letter-like attachments only.
+    texts = (mail.subject, body, *(t for t in attachment_texts if letter_like(t)))
     text = "\n".join(texts)
     signals: list[str] = []
 
@@ -200,6 +228,9 @@ def assess(
         signals.append(f"demand:{demand}")
     score += target + aimed if complaint else min(target + aimed, _UNCOMPLAINED_CAP)
 
+    if _SUBMISSION_OPENING.search(mail.subject):
+        score -= 1.0  # on top of the mention below: the subject offers a piece
+        signals.append("not_claim:submission_subject_opening")
     for name, hit in (
         ("submission_subject", _SUBMISSION_SUBJECT.search(mail.subject)),
         ("permission_question", _PERMISSION_QUESTION.search(f"{mail.subject}\n{body}")),

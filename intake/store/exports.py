@@ -27,6 +27,7 @@ class LedgerRow:
     title: str
     word_count: int
     published_url: str
+    author: dict[str, str]  # the contributor's details, in full: the ledger pays them
 
 
 def ledger_rows(
@@ -49,6 +50,7 @@ def ledger_rows(
         Submission.title,
         Submission.word_count,
         Submission.published_url,
+        Submission.author,
     ).order_by(Submission.received_at, Submission.id)
     if statuses:
         query = query.where(Submission.status.in_(list(statuses)))
@@ -56,4 +58,4 @@ def ledger_rows(
         query = query.where(Submission.received_at >= since)
     if until is not None:
         query = query.where(Submission.received_at < until)
-    return [LedgerRow(*row) for row in session.execute(query)]
+    return [LedgerRow(*tuple(row)) for row in session.execute(query)]

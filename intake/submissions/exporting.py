@@ -24,17 +24,22 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from intake.adapters.blobstore import BlobStore
 from intake.core.clock import as_utc
+from intake.core.config import FeesConfig
 from intake.core.errors import UsageError
 from intake.store import submissions as submission_store
 from intake.store.exports import LedgerRow, ledger_rows
+from intake.submissions.authors import Author
+from intake.submissions.fees import fee
 from intake.text.names import safe_name
 
 ARTICLE_FILE = "article.txt"
 METADATA_FILE = "metadata.json"
-#: The ledger's columns: what fee accounting needs first, then what helps it.
+#: The ledger's columns: what fee accounting needs first, then what helps it, then the fee
+#: ([fees]) and who to pay it to (the author's details, in full).
 LEDGER_COLUMNS = (
     "id", "sender", "subject", "received_at", "status", "copyright_status", "char_count",
-    "sender_name", "title", "word_count", "published_url",
+    "sender_name", "title", "word_count", "published_url", "fee", "author_name", "pen_name",
+    "phone", "address", "postcode", "organisation", "id_number", "bank", "account",
 )  # fmt: skip
 # Excel runs a cell starting with one of these as a formula, and subjects and names are the
 # contributors' own text: "=HYPERLINK(...)" in a subject must stay text (CSV injection).
@@ -211,10 +216,17 @@ def ledger(
         return ledger_rows(session, statuses=statuses, since=since, until=until)
 
 
-def ledger_records(rows: Sequence[LedgerRow]) -> list[dict[str, Any]]:
-    """The ledger as JSON-ready dicts with :data:`LEDGER_COLUMNS` as keys."""
-    return [
-        {
+def ledger_records(
+    rows: Sequence[LedgerRow], fees: FeesConfig | None = None
+) -> list[dict[str, Any]]:
+    """The ledger as JSON-ready dicts with :data:`LEDGER_COLUMNS` as keys; ``fee`` is None
+    without a configured rate."""
+    fees = fees or FeesConfig()
+    records = []
+    for row in rows:
+        author = Author.from_json(row.author)
+        amount = fee(row.char_count, fees)
+        records.append({
             "id": row.id,
             "sender": row.sender,
             "subject": row.subject,
@@ -226,24 +238,45 @@ def ledger_records(rows: Sequence[LedgerRow]) -> list[dict[str, Any]]:
             "title": row.title,
             "word_count": row.word_count,
             "published_url": row.published_url,
-        }
-        for row in rows
-    ]
+            "fee": float(amount) if amount is not None else None,
+            "author_name": author.name,
+            **{f: getattr(author, f) for f in _AUTHOR_COLUMNS},
+        })  # fmt: skip
+    return records
 
 
-def ledger_csv(rows: Sequence[LedgerRow]) -> bytes:
-    """The ledger as CSV bytes for Excel: UTF-8 with a BOM, CRLF, a header row."""
+# Long digit strings Excel would show as numbers (and round): a leading tab keeps them text.
+_DIGITS = frozenset({"id_number", "account", "phone", "postcode"})
+_AUTHOR_COLUMNS = (
+    "pen_name", "phone", "address", "postcode", "organisation", "id_number", "bank", "account",
+)  # fmt: skip
+
+
+def ledger_csv(rows: Sequence[LedgerRow], fees: FeesConfig | None = None) -> bytes:
+    """The ledger as CSV bytes for Excel: UTF-8 with a BOM, CRLF, a header row. The fee has
+    two decimals; ID and account numbers are written as text (Excel would turn an 18-digit
+    number into 4.40305E+17 and lose its last digits)."""
     out = io.StringIO(newline="")
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(LEDGER_COLUMNS)
-    for record in ledger_records(rows):
-        writer.writerow([_cell(record[column]) for column in LEDGER_COLUMNS])
+    for record in ledger_records(rows, fees):
+        if record["fee"] is not None:
+            record["fee"] = f"{record['fee']:.2f}"
+        writer.writerow(
+            [
+                f"\t{record[column]}"
+                if column in _DIGITS and record[column]
+                else _cell(record[column])
+                for column in LEDGER_COLUMNS
+            ]
+        )
     return out.getvalue().encode("utf-8-sig")
 
 
-def ledger_json(rows: Sequence[LedgerRow]) -> bytes:
+def ledger_json(rows: Sequence[LedgerRow], fees: FeesConfig | None = None) -> bytes:
     """The ledger as a JSON array (UTF-8, no BOM: that is for Excel only)."""
-    return (json.dumps(ledger_records(rows), ensure_ascii=False, indent=2) + "\n").encode()
+    records = ledger_records(rows, fees)
+    return (json.dumps(records, ensure_ascii=False, indent=2) + "\n").encode()
 
 
 def _cell(value: object) -> object:

@@ -65,6 +65,8 @@ SHOW_KEYS = LIST_KEYS | {
     "consent",
     "versions",  # from intake.cli.consent_cmds
     "claims",  # rights holders' claims naming this submission
+    "cover_note",  # the body, when the article came from a document
+    "author",  # the contributor's details, numbers masked unless --reveal
 }
 ATTACHMENT_KEYS = {
     "id",

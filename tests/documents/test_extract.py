@@ -6,6 +6,7 @@ import io
 import re
 import struct
 import tracemalloc
+import unicodedata
 import zipfile
 import zlib
 from dataclasses import replace
@@ -16,7 +17,8 @@ import pytest
 from PIL import Image
 
 from intake.core.config import ExtractConfig
-from intake.documents.extract import Extracted, choose_article, count_words, detect_format, extract
+from intake.documents.extract import Extracted, count_words, detect_format, extract
+from intake.submissions.articles import choose_article
 
 DOCS = Path(__file__).parents[1] / "data" / "docs"
 LIMITS = ExtractConfig()
@@ -676,3 +678,38 @@ def test_several_documents_are_all_kept_with_a_header_each() -> None:
 
 def test_no_document_text_means_the_body() -> None:
     assert choose_article("正文在此。\n", [("加密.pdf", "")]) == ("正文在此。", "body")
+
+
+# --------------------------------------------------------------------------- CJK PDFs (CID fonts)
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        (
+            "cid-song-gb.pdf",
+            "故乡\n我冒了严寒，回到相隔二千余里，别了二十余年的故乡去。\n"
+            "时候既然是深冬；渐近故乡时，天气又阴晦了，冷风吹进船舱中，呜呜的响，"
+            "从篷隙向外一望，苍黄的天底下，远近横着几个萧索的荒村，没有一些活气。",
+        ),
+        (
+            "cid-mingti-big5.pdf",
+            "論語・學而\n子曰：學而時習之，不亦說乎？有朋自遠方來，不亦樂乎？人不知而不慍，不亦君子乎？",
+        ),
+    ],
+)
+def test_cjk_pdf_with_cid_fonts_comes_out_exact(name: str, expected: str) -> None:
+    result = run(name)
+    assert_read(result, "pdf")
+    assert result.text == expected
+
+
+def test_japanese_pdf_without_tounicode_map() -> None:
+    # dvipdfm wrote Kenji Miyazawa's preface with a CID font and no ToUnicode map: pypdf
+    # gave control characters for it; PDFium reads the embedded font's own mapping.
+    result = run("pdfminer-jo.pdf")
+    assert_read(result, "pdf")
+    assert result.text.startswith("序\n")
+    assert "みんなのおのおののなかのすべてですから" in result.text
+    assert "宇宙塵をたべ、または空気や塩水を呼吸しながら" in result.text
+    assert not any(unicodedata.category(c) in ("Co", "Cn", "Cc") for c in result.text if c != "\n")

@@ -50,8 +50,9 @@ def make(
 
 
 def kind_of(mail: ParsedMail, ctx: ClassifyContext = CTX) -> tuple[Kind, str]:
+    """The kind and the family of the rule that decided ("bounce" for "bounce.subject")."""
     verdict = classify(mail, ctx)
-    return verdict.kind, verdict.rule
+    return verdict.kind, verdict.rule.partition(".")[0]
 
 
 # --------------------------------------------------------------------------- real messages
@@ -85,7 +86,7 @@ def kind_of(mail: ParsedMail, ctx: ClassifyContext = CTX) -> tuple[Kind, str]:
 def test_real_messages(name: str, kind: Kind) -> None:
     verdict = classify(load(name), CTX)
     assert verdict.kind is kind, verdict
-    assert verdict.rule == kind.value
+    assert verdict.rule.partition(".")[0] == kind.value
     assert verdict.reason
 
 
@@ -99,9 +100,19 @@ def test_reasons_name_the_evidence() -> None:
 
 
 def test_rule_order_is_fixed() -> None:
-    assert [r.name for r in RULES] == [
+    assert list(dict.fromkeys(r.family for r in RULES)) == [
         "own", "bounce", "autoreply", "list", "spam", "reply", "claim",
     ]  # fmt: skip
+    assert [r.name for r in RULES] == [
+        "own", "bounce.dsn", "bounce.report", "bounce.sender", "bounce.subject",
+        "bounce.envelope", "autoreply.headers", "autoreply.subject", "autoreply.body",
+        "autoreply.report", "autoreply.exchange", "list", "spam", "reply", "claim",
+    ]  # fmt: skip
+
+
+def test_every_rule_says_what_it_looks_for() -> None:
+    for rule in RULES:
+        assert rule.description and rule.kind.value == rule.family, rule.name
 
 
 # --------------------------------------------------------------------------- the order
@@ -600,3 +611,200 @@ def test_out_of_office_suppression_alone_allows_an_acknowledgement() -> None:
 def test_reply_goes_to_reply_to() -> None:
     mail = make(reply_to=(Address("张三", "zhangsan.writer@qq.com"),))
     assert allowed(mail) == (True, "automatic reply allowed to zhangsan.writer@qq.com")
+
+
+# --------------------------------------------------------------------------- beyond the headers
+
+
+@pytest.mark.parametrize(
+    ("name", "rule", "because"),
+    [
+        ("autoreply-latvian-outlook.eml", "autoreply.subject", "Automātiskā atbilde"),
+        ("autoreply-german-abwesenheit.eml", "autoreply.subject", "Abwesenheitsnotiz"),
+        ("autoreply-french.eml", "autoreply.subject", "Réponse automatique"),
+        ("autoreply-swedish-autosvar.eml", "autoreply.subject", "Autosvar"),
+        ("autoreply-russian.eml", "autoreply.subject", "Автоматический ответ"),
+        ("autoreply-japanese.eml", "autoreply.subject", "自動応答"),
+        ("autoreply-korean.eml", "autoreply.subject", "자동 회신"),
+        ("autoreply-taiwan-big5.eml", "autoreply.subject", "自動回覆"),
+        ("autoreply-english-body-only.eml", "autoreply.body", "out of the office"),
+        ("bounce-returned-mail-error.eml", "bounce.subject", "Returned Mail - Error"),
+        ("bounce-undeliverable-plain.eml", "bounce.subject", "Undeliverable mail"),
+        ("bounce-qq-tuixin.eml", "bounce.sender", "系统退信"),
+        ("bounce-exchange-dsn-subject.eml", "bounce.subject", "Delivery Status Notification"),
+        ("bounce-report-relabelled.eml", "bounce.dsn", "zhaoliu@mail-cn.example"),
+        ("bounce-report-no-boundary.eml", "bounce.report", "final-recipient"),
+    ],
+)
+def test_shapes_that_evade_the_header_rules(name: str, rule: str, because: str) -> None:
+    mail = load(name)
+    verdict = classify(mail, CTX)
+    assert (verdict.rule, because in verdict.reason) == (rule, True), verdict
+    ok, reason = auto_reply_allowed(mail, verdict, CTX)
+    assert not ok and "never get an automatic reply" in reason
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "Automatic reply: 来稿已收到",
+        "Automatische Antwort: Ihr Beitrag",
+        "Risposta automatica: 来稿已收到",
+        "Respuesta automática: 来稿已收到",
+        "Resposta automática: 来稿已收到",
+        "Automatisch antwoord: 来稿已收到",
+        "Automatiskt svar: 来稿已收到",
+        "Automatisk svar: 来稿已收到",
+        "Automaattinen vastaus: 来稿已收到",
+        "Odpowiedź automatyczna: 来稿已收到",
+        "Automatická odpověď: 来稿已收到",
+        "Automatikus válasz: 来稿已收到",
+        "Răspuns automat: 来稿已收到",
+        "Automatski odgovor: 来稿已收到",
+        "Automatinis atsakymas: 来稿已收到",
+        "Automaatvastus: 来稿已收到",
+        "Αυτόματη απάντηση: 来稿已收到",
+        "Автоматична відповідь: 来稿已收到",
+        "Otomatik yanıt: 来稿已收到",
+        "Trả lời tự động: 来稿已收到",
+        "Risposta Non al computer: 来稿已收到",
+        "Fuori sede: 来稿已收到",
+        "Frånvaro: 来稿已收到",
+        "AUTOMĀTISKĀ ATBILDE: 来稿已收到",
+        "自動返信: 来稿已収到",
+        "自动应答：来稿已收到",
+        "[外部邮件] 自动回复：来稿已收到",
+    ],
+)
+def test_auto_reply_subjects_in_many_languages(subject: str) -> None:
+    assert kind_of(make(subject=subject)) == (Kind.AUTOREPLY, "autoreply")
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "Undelivered Mail Returned to Sender",
+        "Undeliverable mail - 来稿已收到",
+        "Returned Mail - Error During Delivery",
+        "Delivery Status Notification",
+        "Delivery Notification: Delivery has failed",
+        "Message not delivered",
+        "Mail System Error - Returned Mail",
+        "Nicht zustellbar: 来稿已收到",
+        "Non remis : 来稿已收到",
+        "Non recapitabile: 来稿已收到",
+        "No se puede entregar: 来稿已收到",
+        "Onbestelbaar: 来稿已收到",
+        "配信不能: 来稿已収到",
+        "退信通知：来稿已收到",
+        "邮件退回：来稿已收到",
+        "邮件无法投递",
+        "系統退信",
+    ],
+)
+def test_bounce_subjects_in_many_languages(subject: str) -> None:
+    assert kind_of(make(subject=subject, sender="mail@relay.example")) == (Kind.BOUNCE, "bounce")
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "投稿：退信的故事（散文）",
+        "退信之后",
+        "投稿：无法投递的信",
+        "Returned to the village (a short story)",
+        "Undeliverable Love — poems",
+        "Autosvarare och andra robotar",
+        "Automated journalism: an essay",
+        "Out of Officers (fiction)",
+        "投稿：休假中的父亲",
+    ],
+)
+def test_titles_that_only_look_like_robots(subject: str) -> None:
+    assert kind_of(make(subject=subject)) == (Kind.SUBMISSION, "submission")
+
+
+@pytest.mark.parametrize(
+    ("name", "addr"),
+    [
+        ("Mail Delivery System", "relay@mx.example"),
+        ("Mail Delivery Subsystem", "root@mx.example"),
+        ("系统退信", "notify@mail-cn.example"),
+        ("Microsoft Outlook", "MicrosoftExchange329e71ec88ae4615bbc36ab6ce41109e@contoso.example"),
+    ],
+)
+def test_delivery_system_senders(name: str, addr: str) -> None:
+    mail = make(subject="Warning", sender=addr)
+    mail = ParsedMail(
+        **{**{f: getattr(mail, f) for f in mail.__slots__}, "sender": Address(name, addr)}
+    )
+    assert classify(mail, CTX).rule == "bounce.sender"
+
+
+def test_a_person_called_postmaster_general_is_not_a_daemon() -> None:
+    mail = make(subject="投稿：散文", sender="li@163.com")
+    mail = ParsedMail(
+        **{
+            **{f: getattr(mail, f) for f in mail.__slots__},
+            "sender": Address("Postmaster General Li", "li@163.com"),
+        }
+    )
+    assert kind_of(mail) == (Kind.SUBMISSION, "submission")
+
+
+def test_delivery_status_fields_quoted_by_a_person_once_are_not_a_report() -> None:
+    text = "编辑您好，上次投稿被退回，提示 Status: 5.1.1，现重新投稿。\n" + "正文。" * 50
+    assert kind_of(make(text=text)) == (Kind.SUBMISSION, "submission")
+
+
+# --------------------------------------------------------------------------- claims from letters
+
+BOOK_ZH = (
+    "《南山往事》\n作者：李明\n\n版权信息\n本书由作者授权发布。版权所有，侵权必究。"
+    "未经作者书面许可，任何单位和个人不得以任何形式转载、摘编、复制本书内容，"
+    "违者将依法追究法律责任，并要求删除侵权内容、赔偿损失。\nISBN 978-7-0000-0000-0\n\n目录\n"
+    + "".join(f"第{i}章 老街旧事\n" for i in "一二三四五六七八")
+    + "\n第一章 老街旧事\n\n"
+    + "三月的风吹过老街，青石板路上还留着昨夜的雨水。" * 300
+)
+BOOK_EN = (
+    "The Old Street\n\nCopyright (c) 2023 Li Ming. This work is licensed under a Creative "
+    "Commons Attribution-NonCommercial 4.0 licence. Any unauthorized reproduction or "
+    "infringement will be pursued; copies published without permission must be removed.\n\n"
+    "Chapter 1\n\n" + "The March wind blows down the old street. " * 400
+)
+
+
+@pytest.mark.parametrize("book", [BOOK_ZH, BOOK_EN])
+@pytest.mark.parametrize(
+    ("subject", "text"),
+    [
+        (
+            "投稿：长篇小说《南山往事》",
+            "编辑老师您好，附件是我的书稿，请贵网审阅。稿费请支付到我的账户。",
+        ),
+        ("来稿 — The Old Street", "Dear editor, please find my book attached for your site."),
+        ("【投稿】南山往事（全书）", "您好！书稿见附件，希望贵网能连载，如不合适请删除。"),
+        ("书稿一部", "编辑您好，这是我的书，贵网如采用请支付稿酬。"),
+    ],
+)
+def test_a_book_with_a_licence_page_makes_no_claim(book: str, subject: str, text: str) -> None:
+    ctx = ClassifyContext(
+        own_addresses=frozenset({OURS}), site_domains=SITE, claim_attachment_texts=(book,)
+    )
+    assert kind_of(make(subject=subject, text=text), ctx) == (Kind.SUBMISSION, "submission")
+
+
+def test_a_submission_subject_weighs_against_a_claim() -> None:
+    text = "贵网未经授权转载了我的文章，侵犯了我的著作权，请删除并支付稿酬。"
+    assert kind_of(make(subject="关于贵网侵权的通知", text=text))[0] is Kind.CLAIM
+    verdict = classify(make(subject="投稿：我的文章", text=text), CTX)
+    assert verdict.kind is Kind.SUBMISSION
+
+
+def test_a_lawyers_letter_is_still_read_for_a_claim() -> None:
+    letter = (DATA / "lawyer-letter.txt").read_text(encoding="utf-8")
+    from intake.rights.scoring import letter_like
+
+    assert letter_like(letter)
+    assert not letter_like(BOOK_ZH) and not letter_like(BOOK_EN)

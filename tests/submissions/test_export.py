@@ -349,3 +349,40 @@ def test_json_ledger(env: Env, capsysbinary: pytest.CaptureFixture[bytes]) -> No
     assert set(data[1]) == set(LEDGER_COLUMNS)
     assert data[1]["subject"] == '=HYPERLINK("http://evil.example")'  # JSON keeps text as is
     assert data[1]["sender_name"] == "李四" and isinstance(data[1]["char_count"], int)
+
+
+def test_ledger_pays_the_author_the_configured_fee(
+    env: Env, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    ids = _ledger_rows(env)
+    author = {
+        "name": "李四", "pen_name": "木子", "phone": "13812345678",
+        "id_number": "44030519900101123X", "bank": "工商银行深圳分行",
+        "account": "6222021234567890123", "address": "深圳市南山区", "postcode": "518057",
+    }  # fmt: skip
+    with env.app.sessions() as session, session.begin():
+        session.execute(update(Submission).where(Submission.id == ids["new"]).values(author=author))
+    with env.config.open("a", encoding="utf-8") as config:
+        config.write('\n[fees]\nrate_per_thousand_chars = 100.0\nround_to = "fen"\n')
+    done = intake(env, capsysbinary, "export", "--status", "accepted", "--format", "csv")
+    assert done.code == 0, done.stderr
+    rows = list(csv.reader(io.StringIO(done.stdout.decode("utf-8-sig"), newline="")))
+    new = dict(zip(rows[0], rows[2], strict=True))
+    assert new["fee"] == "0.60"  # 6 字 × 100 / 1000
+    assert new["author_name"] == "李四" and new["pen_name"] == "木子"
+    # in full, as text Excel will not round: the accountant pays from these
+    assert new["id_number"] == "\t44030519900101123X" and new["account"] == "\t6222021234567890123"
+    assert new["bank"] == "工商银行深圳分行" and new["phone"] == "\t13812345678"
+    old = dict(zip(rows[0], rows[1], strict=True))
+    assert old["fee"] == "10.00" and old["author_name"] == ""
+    done = intake(env, capsysbinary, "export", "--status", "accepted", "--format", "json")
+    data = json.loads(done.stdout)
+    assert data[1]["fee"] == 0.6 and data[1]["account"] == "6222021234567890123"
+
+
+def test_ledger_without_a_rate_has_no_fee(
+    env: Env, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    _ledger_rows(env)
+    data = json.loads(intake(env, capsysbinary, "export", "--format", "json").stdout)
+    assert all(d["fee"] is None for d in data)
