@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import getaddresses
 
 from intake.core.mail import NO_AUTOREPLY_KINDS, Kind, ParsedMail, Verdict
 from intake.rights.scoring import assess
+from intake.text.addresses import normalised_or_empty
 
 
 def _never(message_id: str) -> bool:
@@ -68,16 +70,19 @@ def _present(mail: ParsedMail, *names: str) -> str:
 def _local_part(addr: str) -> str:
     """The part before the last @, lower-cased; the whole string when there is no @
     (Return-Path: <MAILER-DAEMON>)."""
-    addr = addr.strip().strip("<>").lower()
+    # Normalised where it is an address, so "ＭＡＩＬＥＲ-ＤＡＥＭＯＮ@…" is the daemon too.
+    addr = normalised_or_empty(addr) or addr.strip().strip("<>").lower()
     return addr.rpartition("@")[0] if "@" in addr else addr
 
 
 def _own(ctx: ClassifyContext) -> frozenset[str]:
-    return frozenset(a.strip().lower() for a in ctx.own_addresses)
+    return frozenset(normalised_or_empty(a) for a in ctx.own_addresses) - {""}
 
 
 def _addresses(value: str) -> list[str]:
-    return [addr.lower() for _, addr in getaddresses([value]) if "@" in addr]
+    value = unicodedata.normalize("NFKC", value)  # a full-width "＠" is an address too
+    found = (normalised_or_empty(addr) for _, addr in getaddresses([value]) if "@" in addr)
+    return [addr for addr in found if addr]
 
 
 def _subject_match(patterns: re.Pattern[str], subject: str) -> str:
@@ -112,7 +117,7 @@ def _list_header(mail: ParsedMail) -> str:
 def own_mail(mail: ParsedMail, ctx: ClassifyContext) -> Hit | None:
     """Our own mail coming back (a copy, a forward, a loop): never process it twice."""
     own = _own(ctx)
-    if mail.sender is not None and mail.sender.addr.lower() in own:
+    if mail.sender is not None and normalised_or_empty(mail.sender.addr) in own:
         return Hit(f"From is our own address {mail.sender.addr}")
     if mail.header(ctx.loop_header) is not None:
         return Hit(f"carries our loop header {ctx.loop_header}")
@@ -346,7 +351,7 @@ def auto_reply_allowed(
         return False, f"no usable reply address in Reply-To {target!r}"
     own = _own(ctx)
     for addr in dict.fromkeys((mail.sender.addr, target)):
-        if addr.lower() in own:
+        if normalised_or_empty(addr) in own:
             return False, f"{addr} is our own address"
         if is_noreply_address(addr):
             return False, f"{addr} is a no-reply address"
