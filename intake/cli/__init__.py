@@ -18,6 +18,7 @@ import click
 from intake.app import App
 from intake.core import config as config_mod
 from intake.core.errors import ConfigError, IntakeError
+from intake.text.display import visible
 
 
 class Context:
@@ -65,10 +66,11 @@ class IntakeGroup(click.Group):
         try:
             return super().invoke(ctx)
         except ConfigError as exc:
-            click.echo(f"intake: {exc}", err=True)
+            click.echo(f"intake: {visible(exc)}", err=True)
             ctx.exit(2)
         except IntakeError as exc:
-            click.echo(f"intake: {exc}", err=True)
+            # Errors may quote contributor text (a subject, a file name): one safe line.
+            click.echo(f"intake: {visible(exc)}", err=True)
             ctx.exit(1)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
@@ -77,7 +79,7 @@ class IntakeGroup(click.Group):
             ctx.exit(130)
         except Exception as exc:  # noqa: BLE001 - staff get one line; details with -vv
             logging.getLogger("intake").debug("unexpected error", exc_info=True)
-            click.echo(f"intake: internal error: {type(exc).__name__}: {exc}", err=True)
+            click.echo(f"intake: internal error: {type(exc).__name__}: {visible(exc)}", err=True)
             ctx.exit(1)
 
 
@@ -107,9 +109,11 @@ def cli(ctx: click.Context, config_path: str | None, verbose: int) -> None:
     """
     startup_over()
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
-    logging.basicConfig(
-        level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
+    from intake.cli.output import SafeFormatter
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(SafeFormatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler])
     ctx.obj = Context(config_path)
     ctx.call_on_close(ctx.obj.close)
 

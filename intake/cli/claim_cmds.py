@@ -10,7 +10,15 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from intake.cli import Context, actor_name, cli, pass_ctx
-from intake.cli.output import echo_change, emit_fields, emit_json, emit_table, iso, short
+from intake.cli.output import (
+    echo_change,
+    echo_text,
+    emit_fields,
+    emit_json,
+    emit_table,
+    iso,
+    short,
+)
 from intake.core.clock import as_utc
 from intake.store import claims as claim_store
 from intake.workflow import claim as claimflow
@@ -338,10 +346,11 @@ def show(ctx: Context, claim_id: int, as_json: bool) -> None:
     for i, url in enumerate(data["urls"]):
         fields[f"link {i + 1}" if len(data["urls"]) > 1 else "link"] = url
     emit_fields(fields)
-    click.echo(f"\n--- letter\n{(data['text'] or '(no text)').rstrip()}")
+    echo_text(f"\n--- letter\n{(data['text'] or '(no text)').rstrip()}")
     for a in data["attachments"]:
-        click.echo(f"\n--- attachment {a['filename']} ({a['content_type']}, {a['size']:,} B)")
-        click.echo((a["text"] or a["extract_error"] or "(no text)").rstrip())
+        head = f"--- attachment {a['filename']} ({a['content_type']}, {a['size']:,} B)"
+        click.echo("\n" + short(head, 1000))
+        echo_text((a["text"] or a["extract_error"] or "(no text)").rstrip())
     if data["outbox"]:
         click.echo("\n--- letters")
         emit_table(
@@ -567,4 +576,4 @@ def _reclassified(done: Reclassified, as_json: bool) -> None:
         line += f"; acknowledgement queued (outbox #{done.outbox_id})"
     elif done.skipped:
         line += f"; no acknowledgement: {done.skipped}"
-    click.echo(line)
+    echo_text(line, multiline=False)

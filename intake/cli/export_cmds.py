@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from intake.cli import Context, cli, pass_ctx
+from intake.cli.output import echo_text
 from intake.cli.queue_cmds import DATE, STATUSES, day_start
 from intake.core.errors import UsageError
 
@@ -90,7 +91,7 @@ def _export_one(ctx: Context, submission_id: int, directory: Path, force: bool) 
         app.sessions, app.blobs, submission_id, directory, now=app.clock(), force=force
     )
     count = len(done.files)
-    click.echo(
+    echo_text(
         f"#{submission_id} exported to {done.directory}: {exporting.ARTICLE_FILE}, "
         f"{exporting.METADATA_FILE} and {count} attachment{'' if count == 1 else 's'}"
     )

@@ -11,7 +11,7 @@ import click
 
 from intake import store
 from intake.cli import Context, cli, pass_ctx
-from intake.cli.output import emit_json, emit_table, iso, short
+from intake.cli.output import echo_text, emit_json, emit_table, iso, short
 from intake.core import config as config_mod
 from intake.core.errors import IntakeError, MailboxError
 from intake.core.mail import Kind
@@ -49,7 +49,7 @@ def check(ctx: Context) -> None:
         click.echo(f"database: ok (revision {store.current_revision(app.engine)})")
     except IntakeError as exc:
         failed = True
-        click.echo(f"database: FAILED: {exc}")
+        echo_text(f"database: FAILED: {exc}", multiline=False)
     for box in settings.mailboxes:
         try:
             from intake.adapters.imap import check_login
@@ -58,7 +58,7 @@ def check(ctx: Context) -> None:
             click.echo(f"imap {box.name}: ok ({info.exists} messages in {info.name})")
         except IntakeError as exc:
             failed = True
-            click.echo(f"imap {box.name}: FAILED: {exc}")
+            echo_text(f"imap {box.name}: FAILED: {exc}", multiline=False)
     if settings.smtp is None:
         click.echo("smtp: not configured (replies stay in the outbox)")
     else:
@@ -69,7 +69,7 @@ def check(ctx: Context) -> None:
             click.echo(f"smtp: ok ({settings.smtp.host}:{settings.smtp.port})")
         except IntakeError as exc:
             failed = True
-            click.echo(f"smtp: FAILED: {exc}")
+            echo_text(f"smtp: FAILED: {exc}", multiline=False)
     if failed:
         sys.exit(1)
 
@@ -105,7 +105,7 @@ def poll(ctx: Context, as_json: bool, only: str | None) -> None:
             f"{total.quarantined} quarantined, {total.ignored} ignored"
         )
     for error in errors:
-        click.echo(f"intake: {error}", err=True)
+        echo_text(f"intake: {error}", multiline=False, err=True)
     if errors:
         sys.exit(1)
 

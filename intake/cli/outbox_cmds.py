@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from intake.cli import Context, actor_name, cli, pass_ctx
-from intake.cli.output import emit_json, emit_table, iso, short
+from intake.cli.output import echo_text, emit_json, emit_table, iso, short
 from intake.core.clock import as_utc
 from intake.store import outbox as outbox_store
 
@@ -155,7 +155,7 @@ def suppress(ctx: Context, address: str, days: float, reason: str, as_: str | No
     from intake.replies import staff as outbox
 
     until = outbox.suppress(app.sessions, address, days=days, reason=why, now=app.clock())
-    click.echo(f"{address.strip().lower()} suppressed until {until:%Y-%m-%d %H:%M} UTC")
+    echo_text(f"{address.strip().lower()} suppressed until {until:%Y-%m-%d %H:%M} UTC")
 
 
 @cli.command()
@@ -168,4 +168,4 @@ def unsuppress(ctx: Context, address: str) -> None:
     from intake.replies import staff as outbox
 
     outbox.unsuppress(app.sessions, address)
-    click.echo(f"{address.strip().lower()} may get mail again")
+    echo_text(f"{address.strip().lower()} may get mail again")

@@ -1,9 +1,11 @@
 """Output helpers for the staff CLI: stable JSON, rich tables that align Chinese text, and
-plain text when piped."""
+plain text when piped. Every contributor string goes through :func:`intake.text.display.visible`
+on its way out, and JSON is written with every control escaped."""
 
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
@@ -11,6 +13,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 import click
+
+from intake.text.display import json_safe, visible
 
 if TYPE_CHECKING:  # rich is imported when a table is drawn: --json output never needs it
     from rich.console import Console
@@ -28,7 +32,8 @@ def iso(value: datetime | None) -> str | None:
 
 
 def emit_json(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=_default))
+    # Exact JSON; DEL, C1 and bidi characters escaped too (json.dumps escapes only C0).
+    click.echo(json_safe(json.dumps(data, ensure_ascii=False, indent=2, default=_default)))
 
 
 def _default(value: object) -> object:
@@ -94,12 +99,23 @@ def _cell(value: object) -> str:
         return "-"
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M")
-    text = str(value)
-    return text.replace("\r", " ").replace("\n", " ")
+    return visible(value)
+
+
+def echo_text(text: object, *, multiline: bool = True, err: bool = False) -> None:
+    """Print contributor text (a letter, an article, a file name) with controls shown."""
+    click.echo(visible(text, multiline=multiline), err=err)
+
+
+class SafeFormatter(logging.Formatter):
+    """Log lines for the terminal: a message that quotes contributor text shows its controls."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return visible(super().format(record), multiline=True)
 
 
 def short(text: str, width: int = 40) -> str:
-    text = " ".join(text.split())
+    text = " ".join(visible(text).split())
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
@@ -144,11 +160,12 @@ def echo_change(label: str, change: ActionResult, letter: str) -> None:
     if change.dry_run:
         click.echo(f"dry run, nothing changed: {head}")
         if change.reply is not None:
-            click.echo(f"\nTo: {change.reply.to}\nSubject: {change.reply.subject}\n")
-            click.echo(change.reply.text.rstrip("\n"))
+            reply = change.reply
+            click.echo(f"\nTo: {visible(reply.to)}\nSubject: {visible(reply.subject)}\n")
+            echo_text(reply.text.rstrip("\n"))
         return
     if change.outbox_id is not None and change.reply is not None:
         head += f"; {letter} {change.reply.template} queued (outbox #{change.outbox_id})"
     elif change.skipped:
         head += f"; no {letter}: {change.skipped}"
-    click.echo(head)
+    click.echo(visible(head))

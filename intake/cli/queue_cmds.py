@@ -21,6 +21,7 @@ from intake.core.errors import NotFound
 from intake.store import queue as queue_store
 from intake.submissions import authors
 from intake.submissions.covernote import cover_note
+from intake.text.display import visible
 from intake.workflow.submission import CopyrightStatus, Status, acceptance_rate, is_overdue
 
 # No ORM here (models, sessions): list, show and stats read Core tables through
@@ -373,8 +374,15 @@ def show(ctx: Context, submission_id: int, raw: bool, reveal: bool, as_json: boo
         # Written after the transaction: a slow reader (a pager) must not hold the database.
         if not raw_path:
             raise NotFound(f"submission {submission_id}: the original message was not stored")
+        data_raw = app.blobs.get(raw_path)
+        if _terminal():
+            # On a terminal the bytes would act (escape sequences in a hostile message):
+            # show them escaped; redirected or piped, they are written exactly.
+            text = data_raw.decode("utf-8", errors="backslashreplace")
+            click.echo(visible(text, multiline=True))
+            return
         sys.stdout.flush()
-        sys.stdout.buffer.write(app.blobs.get(raw_path))
+        sys.stdout.buffer.write(data_raw)
         sys.stdout.buffer.flush()
         return
     if as_json:
@@ -539,7 +547,7 @@ def _size(size: int) -> str:
 
 
 def _flat(value: object) -> str:
-    return str(value).replace("\r", " ").replace("\n", " ")
+    return visible(value)
 
 
 # --------------------------------------------------------------------------- stats
@@ -689,9 +697,9 @@ def _heading_text(title: str) -> str:
 
 def _plain(part: Part) -> str:
     if isinstance(part, str):
-        return part
+        return visible(part, multiline=True)
     if isinstance(part, Heading):
-        return _heading_text(part.title)
+        return _heading_text(visible(part.title))
     if not part.rows:
         return "(none)"
     return plain_table(part.columns, part.rows)
@@ -708,9 +716,9 @@ def _rich(part: Part) -> Any:
 
     # Text, not str: subjects and names are the contributors', never rich markup.
     if isinstance(part, str):
-        return Text(part)
+        return Text(visible(part, multiline=True))
     if isinstance(part, Heading):
-        return Text(_heading_text(part.title), style="bold")
+        return Text(_heading_text(visible(part.title)), style="bold")
     if not part.rows:
         return Text("(none)")
     table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False, collapse_padding=True)

@@ -13,7 +13,7 @@ import click
 from intake import store
 from intake.cli import Context, cli, pass_ctx
 from intake.cli.ingest_cmds import db
-from intake.cli.output import emit_fields, emit_json, emit_table, iso
+from intake.cli.output import echo_text, emit_fields, emit_json, emit_table, iso
 from intake.core import logs
 
 # The daemon (APScheduler, IMAP, the whole pipeline) loads for `intake run` alone.
@@ -127,7 +127,7 @@ def _as_json(report: service.Status) -> dict[str, object]:
 def _show(report: service.Status) -> None:
     click.echo("healthy" if report.healthy else "NOT HEALTHY")
     for problem in report.problems:
-        click.echo(f"  - {problem}")
+        echo_text(f"  - {problem}", multiline=False)
     click.echo()
     emit_table(
         ["mailbox", "last success", "IDLE", "backlog", "polled by", "last error"],

@@ -141,6 +141,7 @@ class CopyrightAnswers:
                 reading.phrase,
                 f"reads as {reading.decision} but comes from {sender or 'no address'}, "
                 f"not the contributor's {submission.sender}",
+                reading.clause,
             )
         evidence = consent_store.add_consent(
             session,
@@ -158,7 +159,8 @@ class CopyrightAnswers:
             auth_results="\n".join(parsed.header_all("Authentication-Results")),
             dkim=self._dkim(item),
             actor=SYSTEM_ACTOR,
-            note=reading.reason,
+            # The sentence that decided, as the contributor wrote it, is part of the evidence.
+            note=reading.reason + (f" — in: {reading.clause}" if reading.clause else ""),
         )
         if reading.decision is consent.Decision.UNCLEAR:
             reason = (

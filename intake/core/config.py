@@ -14,7 +14,7 @@ import tomllib
 import types
 import typing
 import zoneinfo
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import MISSING, dataclass, field, fields
 from email.utils import parseaddr
 from pathlib import Path
@@ -241,9 +241,12 @@ class Settings:
 
 
 def load(
-    path: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None
+    path: str | os.PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    defaults: Sequence[Path] = DEFAULT_CONFIG_PATHS,
 ) -> Settings:
-    """Read settings from ``path`` (else ``$INTAKE_CONFIG``, else /etc/intake/intake.toml)."""
+    """Read settings from ``path`` (else ``$INTAKE_CONFIG``, else the first of ``defaults``
+    that exists: /etc/intake/intake.toml)."""
     env = os.environ if env is None else env
     chosen: Path | None
     if path is not None:
@@ -251,7 +254,7 @@ def load(
     elif env.get(CONFIG_ENV):
         chosen = Path(env[CONFIG_ENV])
     else:
-        chosen = next((p for p in DEFAULT_CONFIG_PATHS if p.exists()), None)
+        chosen = next((p for p in defaults if p.exists()), None)
         if chosen is None:
             raise ConfigError(
                 f"config: no configuration file: pass --config PATH or set {CONFIG_ENV}"

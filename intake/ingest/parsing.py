@@ -9,6 +9,12 @@ characters of mail labelled gb2312. Every charset decision goes through intake.t
 Enclosed messages (message/rfc822): the enclosed message is kept whole as a ``.eml``
 attachment, and its own attachments are also listed, so that a forwarded submission's
 .docx is seen like a directly attached one. Its text is not the body of the outer message.
+A message enclosed in an enclosed message is inside the outer ``.eml`` already and is not kept
+a second time (its attachments are still listed).
+
+Every step is linear in the size of the message (benchmarks/hostile.py doubles each hostile
+shape); the stdlib parser's one super-linear shape, deeply nested multiparts, is refused by a
+one-pass count before it parses.
 """
 
 from __future__ import annotations
@@ -42,6 +48,12 @@ log = logging.getLogger(__name__)
 
 #: Deeper MIME nesting than this is treated as hostile; real mail stays well under ten.
 MAX_DEPTH = 50
+#: Checked before the stdlib parses: it tests every line against every open boundary, so its
+#: time grows with the square of the nesting. Twice MAX_DEPTH leaves room for boundaries our
+#: quick count sees that the parser would not, and still bounds that cost.
+_MAX_BOUNDARY_DEPTH = 2 * MAX_DEPTH
+_BOUNDARY_PARAM = re.compile(rb"""boundary\s*=\s*(?:"([^"\r\n]*)"|([^\s;"]+))""", re.IGNORECASE)
+_DELIMITER = re.compile(rb"^--([^\r\n]*)", re.MULTILINE)
 _FEED_CHUNK = 1 << 16
 #: Part types kept for the classification rules; a report's parts come within the first few.
 MAX_PARTS_LISTED = 200
@@ -60,6 +72,7 @@ def parse(raw: bytes) -> ParsedMail:
     """Parse ``raw``; raise ParseError only when it cannot be read as a message at all."""
     if not raw.strip():
         raise ParseError("empty message")
+    _check_nesting(raw)
     try:
         return _parse(raw)
     except RecursionError as exc:
@@ -77,6 +90,32 @@ def parse_or_reason(raw: bytes) -> ParsedMail | str:
     except Exception as exc:  # noqa: BLE001 - a parser bug must not stop the mailbox
         log.exception("parser crashed")
         return f"parser crashed: {type(exc).__name__}: {exc}"
+
+
+def _check_nesting(raw: bytes) -> None:
+    """Refuse multiparts nested deeper than ``_MAX_BOUNDARY_DEPTH``, in one pass over the bytes:
+    a declared boundary opens at its first delimiter line, and a delimiter of an open boundary
+    closes every boundary opened inside it (as the stdlib parser reads them)."""
+    events = [(m.start(), True, m.group(1) or m.group(2)) for m in _BOUNDARY_PARAM.finditer(raw)]
+    events += [(m.start(), False, m.group(1)) for m in _DELIMITER.finditer(raw)]
+    events.sort(key=lambda event: event[0])
+    declared: set[bytes] = set()
+    open_: list[bytes] = []
+    for _, is_parameter, value in events:
+        if is_parameter:
+            declared.add(value)
+            continue
+        line = value.rstrip(b" \t\r")
+        if line.endswith(b"--") and line[:-2] in open_:
+            while open_.pop() != line[:-2]:
+                pass  # the close delimiter ends its multipart and all left open inside it
+        elif line in open_:
+            while open_[-1] != line:
+                open_.pop()
+        elif line in declared:
+            open_.append(line)
+            if len(open_) > _MAX_BOUNDARY_DEPTH:
+                raise ParseError(f"MIME boundaries nested more than {_MAX_BOUNDARY_DEPTH} deep")
 
 
 @dataclass
@@ -364,7 +403,10 @@ def _walk(part: Message, walk: _Walk, *, depth: int, enclosed: bool, where: str)
     if isinstance(payload, list) and part.get_content_maintype() == "message":
         inner = next((m for m in payload if isinstance(m, Message)), None)
         if inner is not None:
-            _attach_message(part, inner, walk, where)
+            if not enclosed:
+                # Kept once, whole, as the outermost .eml: each level of a message nested in
+                # a message kept again would cost time and storage in the square of the depth.
+                _attach_message(part, inner, walk, where)
             if ctype in _ENCLOSED:
                 _walk(inner, walk, depth=depth + 1, enclosed=True, where=f"{where}/message")
         return
@@ -557,21 +599,40 @@ def _payload_bytes(part: Message, walk: _Walk, where: str) -> bytes:
 
 
 def _unflow(text: str, *, delsp: bool) -> str:
-    """Join the soft line breaks of format=flowed text (RFC 3676)."""
+    """Join the soft line breaks of format=flowed text (RFC 3676).
+
+    A paragraph is collected as a list of pieces and joined once: appending to one growing
+    string (and testing it with ``rstrip``) cost time in the square of a hostile paragraph.
+    """
     out: list[str] = []
-    current = ""
+    parts: list[str] = []  # the logical line being joined; no empty pieces
+    length = 0  # characters in parts
     current_depth = -1
+    signature = False  # the logical line so far is "-- " (a signature separator never joins)
     for line in text.split("\n"):
         depth = len(line) - len(line.lstrip(">"))
         content = line[depth:]
         if content.startswith(" "):
             content = content[1:]  # space-stuffing
-        if current_depth == depth and current.endswith(" ") and current.rstrip() != "--":
-            current = (current[:-1] if delsp else current) + content
+        if current_depth == depth and parts and parts[-1].endswith(" ") and not signature:
+            if delsp:
+                parts[-1] = parts[-1][:-1]
+                length -= 1
+                if not parts[-1]:
+                    parts.pop()
+            # Only a logical line of at most two characters can become "--" by a join.
+            short = "".join(parts) if length <= 2 else None
+            if content:
+                parts.append(content)
+                length += len(content)
+            signature = short is not None and (short + content).rstrip() == "--"
         else:
             if current_depth >= 0:
-                out.append(">" * current_depth + (" " if current_depth else "") + current)
-            current, current_depth = content, depth
+                out.append(">" * current_depth + (" " if current_depth else "") + "".join(parts))
+            parts = [content] if content else []
+            length = len(content)
+            current_depth = depth
+            signature = content.rstrip() == "--"
     if current_depth >= 0:
-        out.append(">" * current_depth + (" " if current_depth else "") + current)
+        out.append(">" * current_depth + (" " if current_depth else "") + "".join(parts))
     return "\n".join(out)

@@ -21,6 +21,7 @@ from intake.replies.render import TEMPLATES, Renderer, build_message, make_messa
 from intake.store import outbox as outbox_store
 from intake.store import submissions as submission_store
 from intake.store.models import Claim, Message, Submission
+from intake.text.addresses import normalised_or_empty
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +71,7 @@ class Replier:
         self._secret = reply_secret
         self._nonce = nonce
         self._domain = message_id_domain(settings)
-        self._own = own_addresses(settings)
+        self._own = frozenset(normalised_or_empty(a) for a in own_addresses(settings)) - {""}
         replies = settings.replies
         self.renderer = Renderer(
             replies.templates, replies.language, timezone=zoneinfo.ZoneInfo(replies.timezone)
@@ -163,7 +164,7 @@ class Replier:
         addr = addr.strip()
         if "@" not in addr or any(c in addr for c in "\r\n<> \t"):
             return f"no usable address {addr!r}"
-        if addr.lower() in self._own:
+        if normalised_or_empty(addr) in self._own:
             return f"{addr} is our own address"
         if classify.is_noreply_address(addr):
             return f"{addr} is a no-reply address"

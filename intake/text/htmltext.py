@@ -27,6 +27,12 @@ _LISTS = frozenset({"ul", "ol", "menu"})
 # indents paragraphs with it.
 _SPACE = re.compile(r"[ \t\n\r\f\v\u00a0\u200b]+")
 _SCHEME = re.compile(r"^(?:mailto:|https?://)", re.IGNORECASE)
+# Lists nested deeper than this are indented no further: an indent per level would make the
+# text of a hostile message grow with the square of its nesting.
+_MAX_INDENT = 10
+# A link's text longer than its address by more than this cannot be the same address written
+# out ("example.com" for https://example.com/), so it is not read back to compare.
+_LABEL_SLACK = 64
 
 
 def html_to_text(html: str) -> str:
@@ -56,10 +62,15 @@ class _TextParser(HTMLParser):
         self._trailing = 2  # newlines at the end of _out; 2 at the start: nothing to separate
         self._line_start = True
         self._hidden: list[str] = []  # open hidden elements
+        self._hidden_count: dict[str, int] = {}  # how many of each are open (no list scans)
         self._in_head = False
         self._pre = 0
         self._lists = 0
-        self._links: list[tuple[str, int]] = []  # (href, index in _out where its text starts)
+        # (href, index in _out and characters written when its text started); nested links
+        # are read back only as far as needed, so closing them costs no more than their text.
+        self._links: list[tuple[str, int, int, int]] = []
+        self._chars = 0  # characters in _out
+        self._words = 0  # pieces of _out with something other than spaces and line breaks
 
     def text(self) -> str:
         joined = "".join(self._out)
@@ -71,6 +82,7 @@ class _TextParser(HTMLParser):
             return
         if self._pending > self._trailing:
             self._out.append("\n" * (self._pending - self._trailing))
+            self._chars += self._pending - self._trailing
             self._trailing = self._pending
             self._line_start = True
         self._pending = 0
@@ -80,6 +92,9 @@ class _TextParser(HTMLParser):
             if not text:
                 return
         self._out.append(text)
+        self._chars += len(text)
+        if text.strip():
+            self._words += 1
         stripped = text.rstrip("\n")
         if not stripped:
             self._trailing += len(text)
@@ -97,6 +112,7 @@ class _TextParser(HTMLParser):
             self._in_head = True
         if tag in _HIDDEN and tag != "head":
             self._hidden.append(tag)
+            self._hidden_count[tag] = self._hidden_count.get(tag, 0) + 1
         if self._hidden or self._in_head:
             return
         if tag == "br":
@@ -111,13 +127,14 @@ class _TextParser(HTMLParser):
                 self._pre += 1
         elif tag == "li":
             self._break(1)
-            self._emit("  " * max(self._lists - 1, 0) + "- ", raw=True)
+            self._emit("  " * min(max(self._lists - 1, 0), _MAX_INDENT) + "- ", raw=True)
         elif tag in _LINE:
             self._break(1)
         elif tag in _CELL:
             self._emit(" ")
         elif tag == "a":
-            self._links.append((dict(attrs).get("href") or "", len(self._out)))
+            href = dict(attrs).get("href") or ""
+            self._links.append((href, len(self._out), self._chars, self._words))
         elif tag == "img":
             alt = _SPACE.sub(" ", dict(attrs).get("alt") or "").strip()
             if alt:
@@ -134,10 +151,13 @@ class _TextParser(HTMLParser):
             self._close_head()
             return
         if tag in _HIDDEN:
-            if tag in self._hidden:
+            if self._hidden_count.get(tag):
                 # Unwind to the matching start tag; stray end tags are ignored.
-                while self._hidden and self._hidden.pop() != tag:
-                    pass
+                while self._hidden:
+                    opened = self._hidden.pop()
+                    self._hidden_count[opened] -= 1
+                    if opened == tag:
+                        break
             return
         if self._hidden or self._in_head:
             return
@@ -156,18 +176,21 @@ class _TextParser(HTMLParser):
     def _close_head(self) -> None:
         self._in_head = False
         self._hidden.clear()
+        self._hidden_count.clear()
 
     def _end_link(self) -> None:
-        href, start = self._links.pop()
-        label = "".join(self._out[start:]).strip()
+        href, start, chars, words = self._links.pop()
         href = href.strip()
-        if (
-            label
-            and href
-            and not href.startswith("#")
-            and not href.lower().startswith("javascript:")
-            and not _same_target(href, label)
-        ):
+        if not href or href.startswith("#") or href.lower().startswith("javascript:"):
+            return
+        if self._words == words:
+            return  # no text: an image link or an empty anchor
+        if self._chars - chars > len(href) + _LABEL_SLACK:
+            label_differs = True  # too long to be the address written out
+        else:
+            label = "".join(self._out[start:]).strip()
+            label_differs = not _same_target(href, label)
+        if label_differs:
             self._emit(f" ({href})")
 
     def handle_data(self, data: str) -> None:

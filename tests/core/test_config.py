@@ -130,7 +130,7 @@ def test_missing_and_invalid_files(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="invalid TOML"):
         config.load(bad, env={})
     with pytest.raises(ConfigError, match="no configuration file"):
-        config.load(None, env={})
+        config.load(None, env={}, defaults=[tmp_path / "etc" / "intake.toml"])
 
 
 def test_env_override_of_database_url() -> None:

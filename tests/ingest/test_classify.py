@@ -162,6 +162,26 @@ def test_own_address_is_case_insensitive() -> None:
     assert kind_of(make(sender="tougao@nsnews.EXAMPLE"), ctx) == (Kind.OWN, "own")
 
 
+@pytest.mark.parametrize(
+    "written",
+    ["ｔｏｕｇａｏ＠ｎｓｎｅｗｓ．ｅｘａｍｐｌｅ", "TOUGAO@nsnews.example.",
+     "tougao@nsnews。example", "<tougao@ＮＳＮＥＷＳ.example>", '"tougao"@nsnews.example'],
+)  # fmt: skip
+def test_own_address_in_any_variant_is_own_mail(written: str) -> None:
+    # One address normalisation (intake.text.addresses): full-width, root dot, ideographic dot.
+    assert kind_of(make(sender=written)) == (Kind.OWN, "own")
+    assert kind_of(make(("X-Loop", f"南山 <{written}>"))) == (Kind.OWN, "own")
+    allowed_, reason = auto_reply_allowed(
+        make(reply_to=(Address("", written),)), Verdict(Kind.SUBMISSION, "submission", ""), CTX
+    )
+    assert not allowed_, reason  # our own address, or not a usable one
+
+
+def test_full_width_no_reply_and_daemon_addresses_are_recognised() -> None:
+    assert is_noreply_address("ｎｏｒｅｐｌｙ＠ｓｈｏｐ．ｅｘａｍｐｌｅ")
+    assert kind_of(make(sender="ＭＡＩＬＥＲ-ＤＡＥＭＯＮ@mx.example"))[0] is Kind.BOUNCE
+
+
 def test_our_loop_header_alone_marks_own_mail() -> None:
     # A contributor's mailbox rule forwarded our acknowledgement back, From rewritten.
     verdict = classify(make(("X-Intake-Loop", OURS)), CTX)

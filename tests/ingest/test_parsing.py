@@ -342,3 +342,75 @@ def test_cpython_email_corpus_never_crashes() -> None:
         for attachment in mail.attachments:
             assert attachment.safe_name
     assert refused == []
+
+
+# --------------------------------------------------------------------------- hostile shapes
+
+
+def _flowed(body: str, *, delsp: bool = False) -> bytes:
+    params = "; format=flowed" + ("; delsp=yes" if delsp else "")
+    return (
+        f"From: a@example.com\r\nContent-Type: text/plain; charset=utf-8{params}\r\n\r\n{body}"
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    ("body", "delsp", "text"),
+    [
+        ("one \r\ntwo \r\nthree\r\nfour", False, "one two three\nfour"),
+        ("一二 \r\n三四\r\n", True, "一二三四"),
+        ("> quoted \r\n> more\r\n>> deeper \r\n>> too\r\nplain", False,
+         "> quoted more\n>> deeper too\nplain"),
+        # A "-- " line ends a paragraph only when it starts one (as the parser always did).
+        ("text \r\n-- \r\nsignature", False, "text -- signature"),
+        ("-- \r\nsig \r\nname", False, "-- \nsig name"),
+        ("- \r\n- \r\nx", True, "-- \nx"),  # "-- " made by a join is a separator too
+        (" stuffed \r\n line", False, "stuffed line"),
+        ("a \r\n\r\nb", False, "a b"),  # an empty line joined to a soft break stays soft
+    ],
+)  # fmt: skip
+def test_format_flowed_is_unfolded(body: str, delsp: bool, text: str) -> None:
+    assert parse(_flowed(body, delsp=delsp)).text == text
+
+
+def test_a_long_flowed_paragraph_is_one_line() -> None:
+    mail = parse(_flowed("word \r\n" * 50_000 + "end", delsp=True))
+    assert mail.text == "word" * 50_000 + "end"
+
+
+def test_boundaries_nested_past_the_limit_are_refused_before_parsing() -> None:
+    with pytest.raises(ParseError, match="boundaries nested more than 100 deep"):
+        parse(nested(101))
+    # Many multiparts one after the other, and lines that only look like delimiters, are fine.
+    parts = "".join(
+        f'--top\r\nContent-Type: multipart/alternative; boundary="alt{i}"\r\n\r\n'
+        f"--alt{i}\r\nContent-Type: text/plain\r\n\r\npart {i}\r\n-----Original-----\r\n"
+        f"--alt{i}--\r\n"
+        for i in range(300)
+    )
+    raw = f'From: a@example.com\r\nContent-Type: multipart/mixed; boundary="top"\r\n\r\n{parts}'
+    assert "part 299" in parse((raw + "--top--\r\n").encode()).text
+
+
+def test_a_message_nested_in_a_forwarded_message_is_kept_once() -> None:
+    inner = (
+        b"Subject: inner\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/mixed; boundary="i"\r\n\r\n'
+        b"--i\r\nContent-Type: text/plain\r\n\r\ninner text\r\n"
+        b"--i\r\nContent-Type: application/pdf\r\n"
+        b'Content-Disposition: attachment; filename="a.pdf"\r\n\r\n%PDF-1.4\r\n--i--\r\n'
+    )
+    middle = (
+        b'Subject: middle\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="m"\r\n'
+        b"\r\n--m\r\nContent-Type: text/plain\r\n\r\nmiddle\r\n--m\r\n"
+        b"Content-Type: message/rfc822\r\n\r\n" + inner + b"\r\n--m--\r\n"
+    )
+    outer = (
+        b'From: a@example.com\r\nSubject: outer\r\nContent-Type: multipart/mixed; boundary="o"'
+        b"\r\n\r\n--o\r\nContent-Type: text/plain\r\n\r\nouter\r\n--o\r\n"
+        b"Content-Type: message/rfc822\r\n\r\n" + middle + b"\r\n--o--\r\n"
+    )
+    mail = parse(outer)
+    assert [a.content_type for a in mail.attachments] == ["message/rfc822", "application/pdf"]
+    assert b"inner text" in mail.attachments[0].payload  # the inner message, inside the outer
+    assert mail.text == "outer"

@@ -79,3 +79,44 @@ def test_malformed_html_never_raises() -> None:
 def test_stray_end_tags_and_empty_input() -> None:
     assert html_to_text("") == ""
     assert html_to_text("</a></li></ul></script>text</p>") == "text"
+
+
+def test_nested_links_keep_each_differing_url() -> None:
+    # Read back as before: each link's text, then its address when the text differs.
+    html = (
+        '<a href="https://a.example/">outer <a href="https://b.example/">b.example</a>'
+        ' <a href="https://c.example/x">inner</a></a>'
+    )
+    assert html_to_text(html) == (
+        "outer b.example inner (https://c.example/x) (https://a.example/)"
+    )
+    assert html_to_text('<a href="https://x.example/"><img src="p.png"></a>') == ""
+    assert html_to_text('<a href="https://x.example/"><br><br></a>end') == "end"
+
+
+def test_a_long_link_text_is_never_the_address() -> None:
+    label = ("a long description of the page " * 10).strip()
+    html = f'<a href="https://x.example/">{label}</a>'
+    assert html_to_text(html) == f"{label} (https://x.example/)"
+
+
+def test_hidden_elements_close_as_before() -> None:
+    # A stray end tag closes nothing; an end tag closes what was opened inside its element.
+    assert html_to_text("<noscript>x</object>y</noscript>shown") == "shown"
+    assert html_to_text("<noscript><object>x</noscript>shown</object>") == "shown"
+    assert html_to_text("<object><object>x</object>still hidden</object>shown") == "shown"
+
+
+def test_deep_lists_stop_indenting() -> None:
+    html = "<ul><li>x" * 30
+    lines = html_to_text(html).split("\n")
+    assert len(lines) == 30
+    assert max(len(line) - len(line.lstrip(" ")) for line in lines) == 20  # ten levels
+
+
+def test_hostile_shapes_give_text() -> None:
+    # Sizes that took seconds to minutes when closing a link re-read all the text before it.
+    links = "".join(f'<a href="https://e.example/{i}">x ' for i in range(3000)) + "</a>" * 3000
+    text = html_to_text(links)
+    assert text.count("(https://e.example/") == 3000
+    assert html_to_text("<noscript>" * 5000 + "</object>" * 5000 + "x") == ""

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from email.utils import getaddresses
 
 from intake.core.mail import ParsedMail
 from intake.ingest.classify.rule import ClassifyContext
+from intake.text.addresses import normalised_or_empty
 
 #: Local parts of the mail system's own senders (RFC 5321 postmaster, sendmail's daemon).
 DAEMONS = frozenset(
@@ -32,16 +34,21 @@ def present(mail: ParsedMail, *names: str) -> str:
 def local_part(addr: str) -> str:
     """The part before the last @, lower-cased; the whole string when there is no @
     (Return-Path: <MAILER-DAEMON>)."""
-    addr = addr.strip().strip("<>").lower()
+    # Normalised where it is an address, so "ＭＡＩＬＥＲ-ＤＡＥＭＯＮ@…" is the daemon too.
+    addr = normalised_or_empty(addr) or addr.strip().strip("<>").lower()
     return addr.rpartition("@")[0] if "@" in addr else addr
 
 
 def own(ctx: ClassifyContext) -> frozenset[str]:
-    return frozenset(a.strip().lower() for a in ctx.own_addresses)
+    """Our own addresses, normalised (``intake.text.addresses``)."""
+    return frozenset(normalised_or_empty(a) for a in ctx.own_addresses) - {""}
 
 
 def addresses(text: str) -> list[str]:
-    return [addr.lower() for _, addr in getaddresses([text]) if "@" in addr]
+    """The addresses in a header value, normalised; a full-width "＠" makes an address too."""
+    text = unicodedata.normalize("NFKC", text)
+    found = (normalised_or_empty(addr) for _, addr in getaddresses([text]) if "@" in addr)
+    return [addr for addr in found if addr]
 
 
 def subject_match(patterns: re.Pattern[str], subject: str) -> str:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from intake.core.mail import Kind, ParsedMail
 from intake.ingest.classify.headers import addresses, own
 from intake.ingest.classify.rule import ClassifyContext, Hit, Rule
+from intake.text.addresses import normalised_or_empty
 
 
 def check(mail: ParsedMail, ctx: ClassifyContext) -> Hit | None:
     ours = own(ctx)
-    if mail.sender is not None and mail.sender.addr.lower() in ours:
+    if mail.sender is not None and normalised_or_empty(mail.sender.addr) in ours:
         return Hit(f"From is our own address {mail.sender.addr}")
     if mail.header(ctx.loop_header) is not None:
         return Hit(f"carries our loop header {ctx.loop_header}")

@@ -8,6 +8,7 @@ from intake.core.mail import NO_AUTOREPLY_KINDS, ParsedMail, Verdict
 from intake.ingest.classify.headers import list_header, local_part, own, value
 from intake.ingest.classify.rule import ClassifyContext
 from intake.ingest.classify.signals import auto_reply_signal
+from intake.text.addresses import normalised_or_empty
 
 _NOREPLY_LOCAL = re.compile(
     r"^(?:mailer[-_.]?daemon|mail[-_.]?daemon|postmaster|no[-_.]?reply|do[-_.]?not[-_.]?reply"
@@ -40,7 +41,7 @@ def auto_reply_allowed(
         return False, f"no usable reply address in Reply-To {target!r}"
     ours = own(ctx)
     for addr in dict.fromkeys((mail.sender.addr, target)):
-        if addr.lower() in ours:
+        if normalised_or_empty(addr) in ours:
             return False, f"{addr} is our own address"
         if is_noreply_address(addr):
             return False, f"{addr} is a no-reply address"
