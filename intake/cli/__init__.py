@@ -155,7 +155,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "intake.cli.export_cmds": ("export",),
     "intake.cli.ingest_cmds": ("db", "check", "poll", "messages", "quarantine", "reprocess"),
     "intake.cli.outbox_cmds": ("outbox", "send", "suppress", "suppressions", "unsuppress"),
-    "intake.cli.queue_cmds": ("list", "show", "stats"),
+    "intake.cli.queue_cmds": ("list", "show", "stats", "attachment"),
     "intake.cli.service_cmds": ("run", "status", "db"),  # db copy
     "intake.cli.workflow_cmds": (
         "accept",
@@ -167,5 +167,8 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
         "request-copyright",
         "assign",
         "note",
+        "reply",
+        "flag",
     ),
+    "intake.cli.triage_cmds": ("triage",),
 }

@@ -1,12 +1,17 @@
-"""Output helpers for the staff CLI: stable JSON, rich tables that align Chinese text, and
-plain text when piped."""
+"""Output for the staff CLI, in one place: stable JSON, rich tables that align Chinese text,
+plain text when piped, the pager, and the parts (text, headings, tables) that ``show`` and
+``intake triage`` draw. Every contributor string reaches the terminal through :func:`shown`."""
 
 from __future__ import annotations
 
+import io
 import json
+import re
+import shutil
 import sys
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -94,8 +99,7 @@ def _cell(value: object) -> str:
         return "-"
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M")
-    text = str(value)
-    return text.replace("\r", " ").replace("\n", " ")
+    return shown(str(value))
 
 
 def short(text: str, width: int = 40) -> str:
@@ -144,11 +148,172 @@ def echo_change(label: str, change: ActionResult, letter: str) -> None:
     if change.dry_run:
         click.echo(f"dry run, nothing changed: {head}")
         if change.reply is not None:
-            click.echo(f"\nTo: {change.reply.to}\nSubject: {change.reply.subject}\n")
-            click.echo(change.reply.text.rstrip("\n"))
+            click.echo(f"\nTo: {shown(change.reply.to)}\nSubject: {shown(change.reply.subject)}\n")
+            click.echo(shown(change.reply.text.rstrip("\n"), multiline=True))
         return
     if change.outbox_id is not None and change.reply is not None:
         head += f"; {letter} {change.reply.template} queued (outbox #{change.outbox_id})"
     elif change.skipped:
         head += f"; no {letter}: {change.skipped}"
     click.echo(head)
+
+
+# --------------------------------------------------------------------------- contributor text
+
+# C0 controls but tab and line feed, DEL, C1 controls, and the bidi and invisible format
+# characters that reorder or hide text.
+_UNSAFE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff"
+    "\u2028\u2029\ud800-\udfff]"
+)
+
+
+def shown(text: object, *, multiline: bool = False) -> str:
+    """``text`` as it may reach a terminal: the one function every contributor string (a
+    subject, a name, a body, a file name) passes through before ``list``, ``show``, the pager,
+    an error line or ``intake triage`` draws it.
+
+    Controls are written visibly (``\\x1b``), never emitted, so no escape sequence from a
+    mail reaches the terminal. One line unless ``multiline`` (an article, a letter): there
+    ``\\n`` and tabs stay and ``\\r\\n`` is a line break.
+    """
+    value = text if isinstance(text, str) else str(text)
+    if multiline:
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+    else:
+        value = " ".join(value.replace("\t", " ").splitlines()) if value else value
+    return _UNSAFE.sub(lambda m: _escaped(m.group(0)), value)
+
+
+def _escaped(char: str) -> str:
+    code = ord(char)
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+# --------------------------------------------------------------------------- parts
+
+
+@dataclass(frozen=True, slots=True)
+class Grid:
+    """A table to draw: with rich on a terminal, as aligned plain text when piped."""
+
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Heading:
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """Several lines of contributor text (an article, a cover note, a letter)."""
+
+    text: str
+
+
+#: What a command prints, in order: lines (one-line text), blocks, headings and tables.
+Part = str | Block | Heading | Grid
+
+
+def grid(columns: Sequence[str], rows: Iterable[Sequence[object]]) -> Grid:
+    """A table whose cells are made safe and one line each."""
+    return Grid(
+        tuple(columns), tuple(tuple(shown(v) if v is not None else "-" for v in r) for r in rows)
+    )
+
+
+def emit_parts(*parts: Part) -> None:
+    """Print parts: rich on a terminal, plain text (never wrapped or cut) when piped."""
+    if not is_terminal():
+        # Piped: plain text, and no rich to import (start-up time).
+        click.echo("\n".join(plain_part(part) for part in parts))
+        return
+    out = _part_console()
+    for part in parts:
+        out.print(rich_part(part), overflow="ellipsis", crop=True)
+
+
+def page_parts(parts: Sequence[Part]) -> None:
+    """Print, through the pager when on a terminal and taller than it."""
+    if not is_terminal():
+        emit_parts(*parts)
+        return
+    page_text(render_parts(parts, shutil.get_terminal_size().columns))
+
+
+def page_text(text: str) -> None:
+    """``text`` (already made safe, perhaps styled), paged when taller than the terminal."""
+    if is_terminal() and text.count("\n") > shutil.get_terminal_size().lines - 2:
+        click.echo_via_pager(text)
+    else:
+        click.echo(text, nl=not text.endswith("\n"))
+
+
+def render_parts(parts: Sequence[Part], width: int) -> str:
+    """Parts drawn as a terminal ``width`` columns wide would show them (styles included)."""
+    buffer = io.StringIO()
+    capture = _part_console(buffer, width)
+    for part in parts:
+        capture.print(rich_part(part))
+    return buffer.getvalue()
+
+
+def heading_text(title: str) -> str:
+    return f"── {title} " + "─" * max(4, 60 - display_width(title))
+
+
+def plain_part(part: Part) -> str:
+    if isinstance(part, str):
+        return shown(part)
+    if isinstance(part, Block):
+        return shown(part.text, multiline=True)
+    if isinstance(part, Heading):
+        return heading_text(part.title)
+    if not part.rows:
+        return "(none)"
+    return plain_table(part.columns, part.rows)
+
+
+#: Columns that give up width when a table is wider than the terminal.
+SHRINKABLE = frozenset(
+    {"from", "subject", "note", "who", "what", "file", "type", "text", "facts", "caption", ""}
+)
+
+
+def rich_part(part: Part) -> Any:
+    """A part as a rich renderable (``show`` on a terminal, the pager, ``intake triage``)."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    # Text, not str: subjects and names are the contributors', never rich markup.
+    if isinstance(part, str):
+        return Text(shown(part))
+    if isinstance(part, Block):
+        return Text(shown(part.text, multiline=True))
+    if isinstance(part, Heading):
+        return Text(heading_text(part.title), style="bold")
+    if not part.rows:
+        return Text("(none)")
+    table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False, collapse_padding=True)
+    rows = [part.columns, *part.rows]
+    for i, column in enumerate(part.columns):
+        # One line per row: on a narrow terminal the free-text columns are shortened (…);
+        # ids, statuses and dates keep their width.
+        fixed = column not in SHRINKABLE
+        width = max(display_width(row[i]) for row in rows) if fixed else None
+        table.add_column(column, no_wrap=True, overflow="ellipsis", min_width=width)
+    for row in part.rows:
+        table.add_row(*(Text(cell) for cell in row))
+    return table
+
+
+def _part_console(file: io.StringIO | None = None, width: int | None = None) -> Any:
+    from rich.console import Console
+
+    # rich honours NO_COLOR. Rendering for the pager: as the terminal would show it.
+    if file is None:
+        return Console(highlight=False, soft_wrap=False)
+    return Console(file=file, highlight=False, soft_wrap=False, force_terminal=True, width=width)

@@ -42,6 +42,7 @@ LIST_KEYS = {
     "assignee",
     "decision_due",
     "overdue",
+    "flagged",
 }
 SHOW_KEYS = LIST_KEYS | {
     "message_id",
@@ -56,7 +57,7 @@ SHOW_KEYS = LIST_KEYS | {
     "published_url",
     "duplicate_of",
     "similarity",
-    "flagged",
+    "cover_note",
     "copyright_requested_at",
     "attachments",
     "conversation",
@@ -89,6 +90,7 @@ CONVERSATION_KEYS = {
     "subject",
     "kind",
     "original",
+    "text",
 }
 OUTBOX_KEYS = {
     "id",
@@ -102,6 +104,7 @@ OUTBOX_KEYS = {
     "created_at",
     "sent_at",
     "last_error",
+    "text",
 }
 STATS_KEYS = {
     "since",
