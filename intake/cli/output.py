@@ -107,6 +107,22 @@ def short(text: str, width: int = 40) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def fit(text: str, cells: int) -> str:
+    """``text`` on one line in at most ``cells`` terminal cells (a Chinese character takes
+    two), cut with "…" when longer."""
+    text = " ".join(text.split())
+    if display_width(text) <= cells:
+        return text
+    out, used = [], 0
+    for char in text:
+        width = display_width(char)
+        if used + width > cells - 1:
+            break
+        out.append(char)
+        used += width
+    return "".join(out) + "…"
+
+
 def is_terminal() -> bool:
     return sys.stdout.isatty()
 
@@ -294,7 +310,8 @@ def rich_part(part: Part) -> Any:
     if isinstance(part, Block):
         return Text(shown(part.text, multiline=True))
     if isinstance(part, Heading):
-        return Text(heading_text(part.title), style="bold")
+        # Cut at the edge, not wrapped: its rule is decoration.
+        return Text(heading_text(part.title), style="bold", no_wrap=True, overflow="crop")
     if not part.rows:
         return Text("(none)")
     table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False, collapse_padding=True)
@@ -308,6 +325,21 @@ def rich_part(part: Part) -> Any:
     for row in part.rows:
         table.add_row(*(Text(cell) for cell in row))
     return table
+
+
+def rich_text(text: object, *, style: str = "", multiline: bool = False) -> Any:
+    """Contributor or our own text as a rich ``Text`` (never markup), made safe by
+    :func:`shown`: for screens that draw their own widgets (``intake triage``)."""
+    from rich.text import Text
+
+    return Text(shown(text, multiline=multiline), style=style)
+
+
+def rich_group(renderables: Iterable[Any]) -> Any:
+    """Renderables drawn one below the other."""
+    from rich.console import Group
+
+    return Group(*renderables)
 
 
 def _part_console(file: io.StringIO | None = None, width: int | None = None) -> Any:
