@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sys
+import zoneinfo
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import click
 
 from intake.cli import Context, cli, pass_ctx
-from intake.cli.queue_cmds import DATE, STATUSES, day_start
+from intake.cli.queue_cmds import DATE, STATUSES
 from intake.core.errors import UsageError
 
 
@@ -108,13 +109,18 @@ def _export_ledger(
     app.ready()
     from intake.submissions import exporting
 
+    # The desk's days and times ([replies] timezone), the ones the accountant pays by.
+    zone = zoneinfo.ZoneInfo(app.settings.replies.timezone)
     rows = exporting.ledger(
         app.sessions,
         statuses=statuses,
-        since=day_start(since) if since else None,
-        until=day_start(until) + timedelta(days=1) if until else None,
+        since=_day_in(since, zone) if since else None,
+        until=_day_in(until, zone) + timedelta(days=1) if until else None,
     )
-    data = exporting.ledger_csv(rows) if format_ == "csv" else exporting.ledger_json(rows)
+    if format_ == "csv":
+        data = exporting.ledger_csv(rows, zone)
+    else:
+        data = exporting.ledger_json(rows, zone)
     if output is None:
         sys.stdout.flush()
         sys.stdout.buffer.write(data)
@@ -125,3 +131,8 @@ def _export_ledger(
     except OSError as exc:
         raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
     click.echo(f"{len(rows)} submission{'' if len(rows) == 1 else 's'} written to {output}")
+
+
+def _day_in(day: datetime, zone: zoneinfo.ZoneInfo) -> datetime:
+    """Midnight of ``day`` in ``zone``."""
+    return datetime(day.year, day.month, day.day, tzinfo=zone)

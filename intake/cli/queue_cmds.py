@@ -350,9 +350,10 @@ def list_(
     offset: int,
     as_json: bool,
 ) -> None:
-    """The open queue (received, in review, needs info, accepted), newest first, filtered.
+    """The open queue, newest first, filtered.
 
-    --all lists every status; --status picks some. A flagged submission's subject starts
+    The open queue is what still needs the desk: received, in review, needs info and
+    accepted. --all lists every status; --status picks some. A flagged submission's subject starts
     with ⚑ (intake asks staff to look: see `intake show`, then `intake flag clear`).
     """
     app = ctx.app
@@ -470,8 +471,10 @@ def queue_table(data: Sequence[dict[str, Any]], width: int | None) -> Any:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (see docs/cli.md).")
 @pass_ctx
 def show(ctx: Context, submission_id: int, raw: bool, as_json: bool) -> None:
-    """One submission: header, cover note, article, attachments with photo facts and
-    captions, the conversation with each message's own text, consent, flags and history."""
+    """One submission, all of it.
+
+    Header, flags, author, cover note, article, attachments with photo facts and captions,
+    the conversation with each message's own text, consent and history."""
     app = ctx.app
     app.ready()
     now = app.clock()
@@ -736,8 +739,9 @@ def _size(size: int) -> str:
 def attachment(
     ctx: Context, submission_id: int, number: int, save: Path | None, open_: bool, force: bool
 ) -> None:
-    """File N of a submission (numbered as `intake show` lists them): saved, opened, or its
-    bytes written to a pipe.
+    """Save, open or pipe file N of a submission.
+
+    N as `intake show` numbers the attachments.
 
     \b
       intake attachment 12 2 --save ~/photos/     under its safe name
@@ -863,7 +867,7 @@ def stats_data(stats: queue_store.QueueStats) -> dict[str, Any]:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (see docs/cli.md).")
 @pass_ctx
 def stats(ctx: Context, since: datetime | None, as_json: bool) -> None:
-    """The summary, counts by status and copyright, and the last 30 days on one line."""
+    """The summary, then counts and the last 30 days on one line."""
     app = ctx.app
     app.ready()
     now = app.clock()

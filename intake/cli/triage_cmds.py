@@ -22,7 +22,9 @@ from intake.cli import Context, actor_name, cli, pass_ctx
 )
 @pass_ctx
 def triage(ctx: Context, all_: bool, mine: bool, search: str, as_: str | None) -> None:
-    """Work the queue full screen: the open queue left, the piece right, one key per action.
+    """Work the queue full screen, one key per action.
+
+    The open queue on the left, the selected piece on the right.
 
     \b
       a assign   n note ($EDITOR)   r reply   y accept   d decline   i request info

@@ -332,7 +332,9 @@ def reply(
     as_: str | None,
     as_json: bool,
 ) -> None:
-    """Answer the contributor in free text, without changing the status.
+    """Answer the contributor in your own words.
+
+    Nothing else changes: the status stays.
 
     The letter ("reply" template: your words and the desk's signature) goes through the
     outbox, threaded under the contributor's latest message, and is recorded in the history.
@@ -360,7 +362,7 @@ def reply(
 
 @cli.group("flag")
 def flag_group() -> None:
-    """Flags: intake's requests that staff look at a submission (`intake list --flagged`)."""
+    """Clear the flags intake raised (`intake list --flagged`)."""
 
 
 @flag_group.command("clear")

@@ -16,7 +16,7 @@ import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -211,14 +211,15 @@ def ledger(
         return ledger_rows(session, statuses=statuses, since=since, until=until)
 
 
-def ledger_records(rows: Sequence[LedgerRow]) -> list[dict[str, Any]]:
-    """The ledger as JSON-ready dicts with :data:`LEDGER_COLUMNS` as keys."""
+def ledger_records(rows: Sequence[LedgerRow], zone: tzinfo = UTC) -> list[dict[str, Any]]:
+    """The ledger as JSON-ready dicts with :data:`LEDGER_COLUMNS` as keys; times in ``zone``
+    (the desk's, ``[replies] timezone``), with their offset."""
     return [
         {
             "id": row.id,
             "sender": row.sender,
             "subject": row.subject,
-            "received_at": as_utc(row.received_at).isoformat(),
+            "received_at": as_utc(row.received_at).astimezone(zone).isoformat(),
             "status": row.status,
             "copyright_status": row.copyright_status,
             "char_count": row.char_count,
@@ -231,19 +232,20 @@ def ledger_records(rows: Sequence[LedgerRow]) -> list[dict[str, Any]]:
     ]
 
 
-def ledger_csv(rows: Sequence[LedgerRow]) -> bytes:
+def ledger_csv(rows: Sequence[LedgerRow], zone: tzinfo = UTC) -> bytes:
     """The ledger as CSV bytes for Excel: UTF-8 with a BOM, CRLF, a header row."""
     out = io.StringIO(newline="")
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(LEDGER_COLUMNS)
-    for record in ledger_records(rows):
+    for record in ledger_records(rows, zone):
         writer.writerow([_cell(record[column]) for column in LEDGER_COLUMNS])
     return out.getvalue().encode("utf-8-sig")
 
 
-def ledger_json(rows: Sequence[LedgerRow]) -> bytes:
+def ledger_json(rows: Sequence[LedgerRow], zone: tzinfo = UTC) -> bytes:
     """The ledger as a JSON array (UTF-8, no BOM: that is for Excel only)."""
-    return (json.dumps(ledger_records(rows), ensure_ascii=False, indent=2) + "\n").encode()
+    records = ledger_records(rows, zone)
+    return (json.dumps(records, ensure_ascii=False, indent=2) + "\n").encode()
 
 
 def _cell(value: object) -> object:
