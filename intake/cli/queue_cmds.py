@@ -25,6 +25,7 @@ from intake.cli.output import (
     display_width,
     emit_json,
     emit_parts,
+    fit,
     grid,
     is_terminal,
     iso,
@@ -404,7 +405,8 @@ LIST_COLUMNS = (
     "from",
     "subject",
 )
-DROPPED_FIRST = ("copyright", "att", "due", "assignee", "received")
+#: "brief" drops the year from the dates.
+DROPPED_FIRST = ("copyright", "att", "due", "brief", "assignee", "received")
 #: What the free-text columns keep at least before another column is dropped.
 SUBJECT_MIN, FROM_MIN = 24, 12
 FLAG = "⚑ "
@@ -414,8 +416,8 @@ def queue_table(data: Sequence[dict[str, Any]], width: int | None) -> Any:
     """The listing as a table that fits ``width`` columns (None: piped, every column whole).
 
     The id, the status, the sender and the subject are what an editor acts on: the others are
-    shortened (the year leaves the date) and then dropped, least needed first, until the
-    subject keeps at least SUBJECT_MIN cells and the sender FROM_MIN.
+    dropped or shortened (the year leaves the dates), least needed first, until the subject
+    keeps at least SUBJECT_MIN cells and the sender FROM_MIN.
     """
 
     def cells(d: dict[str, Any], brief: bool) -> dict[str, str]:
@@ -443,18 +445,21 @@ def queue_table(data: Sequence[dict[str, Any]], width: int | None) -> Any:
             widths = [max(display_width(c), *(display_width(r[c]) for r in rows)) for c in fixed]
             return sum(widths) + 2 * (len(columns) - 1) + fixed_needed
 
-        for column in DROPPED_FIRST:
+        for step in DROPPED_FIRST:
             if used() <= width:
                 break
-            if column == "received" and not brief:
+            if step == "brief":
                 brief = True
                 rows = [cells(d, brief) for d in data]
-                if used() <= width:
-                    break
-            columns.remove(column)
-        if "due" in columns and not brief and used() > width:
-            brief = True
-            rows = [cells(d, brief) for d in data]
+            else:
+                columns.remove(step)
+        # The sender and the subject share what is left, cut here so that the table never
+        # has to squeeze a column away itself (rich would take the id's or the sender's).
+        room = max(width - (used() - fixed_needed) - 2, 2 * FROM_MIN)
+        sender = min(max(display_width(r["from"]) for r in rows), max(FROM_MIN, room // 3))
+        for r in rows:
+            r["from"] = fit(r["from"], sender)
+            r["subject"] = fit(r["subject"], room - sender)
     return grid(columns, ([r[c] for c in columns] for r in rows))
 
 
@@ -800,19 +805,14 @@ def open_attachment(payload: bytes, safe_name: str) -> Path:
     opener = os.environ.get("INTAKE_OPENER") or shutil.which("xdg-open") or shutil.which("open")
     if not opener:
         raise UsageError(f"no viewer to open it with (install xdg-open); it is at {target}")
+    # Through a shell that starts the viewer in the background and returns at once: the viewer
+    # outlives the command, is nobody's child, and must not scribble on the terminal (or on
+    # intake triage's screen). $0 is split on purpose: INTAKE_OPENER may carry arguments.
+    launcher = '$0 "$1" </dev/null >/dev/null 2>&1 &'
     try:
-        # Detached and quiet: the viewer outlives the command and must not scribble on the
-        # terminal (or on intake triage's screen).
-        subprocess.Popen(
-            [*opener.split(), str(target)],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-    except OSError as exc:
-        why = exc.strerror or exc
-        raise UsageError(f"cannot run {opener}: {why}; the file is {target}") from None
+        subprocess.run(["/bin/sh", "-c", launcher, opener, str(target)], check=True, timeout=30)
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise UsageError(f"cannot run {opener}: {exc}; the file is {target}") from None
     return target
 
 

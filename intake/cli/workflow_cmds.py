@@ -271,7 +271,7 @@ def assign(
 
 
 @cli.command()
-@click.argument("submission_ids", metavar="ID...", nargs=-1, required=True, type=int)
+@click.argument("submission_ids", metavar="ID...", nargs=-1, type=int)
 @click.argument("text", required=False, default="")
 @click.option("--edit", is_flag=True, help="Write the note in $EDITOR (then give no TEXT).")
 @_as_option
@@ -304,9 +304,11 @@ def note(
 def _ids_and_text(ids: tuple[int, ...], text: str, edit: bool) -> tuple[tuple[int, ...], str]:
     """Click gives the last number to TEXT when no text follows (``note 12 13 --edit``)."""
     if edit and text:
-        if text.isdigit():
-            return (*ids, int(text)), ""
-        raise UsageError("give either TEXT or --edit, not both")
+        if not text.isdigit():
+            raise UsageError("give either TEXT or --edit, not both")
+        ids, text = (*ids, int(text)), ""
+    if not ids:
+        raise UsageError("give the submission ids and the note's TEXT (or --edit)")
     if not edit and not text:
         raise UsageError("give the note's TEXT, or --edit to write it in $EDITOR")
     return ids, text
