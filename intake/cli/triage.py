@@ -188,6 +188,7 @@ class Triage(App[None]):
         self.rows: list[dict[str, Any]] = []
         self.current: int | None = None
         self.save_folder = Path.cwd()
+        self.said = False  # the status line has said something since the start
 
     # ------------------------------------------------------------------ layout
 
@@ -247,7 +248,8 @@ class Triage(App[None]):
         self.sub_title = f"{len(self.rows)} in the {scope}" + (
             f"; {claims} open claim{'s' if claims != 1 else ''} (intake claims)" if claims else ""
         )
-        self.say(f"{self.sub_title}.  ? for help")
+        if not self.said:
+            self.say(f"{self.sub_title}.  ? for help")
         if not self.rows:
             self.current = None
             self.query_one("#detail", Static).update(
@@ -274,6 +276,7 @@ class Triage(App[None]):
         self.query_one("#piece", VerticalScroll).scroll_home(animate=False)
 
     def say(self, text: str, *, error: bool = False) -> None:
+        self.said = True
         self.query_one("#status", Static).update(rich_text(text, style="bold red" if error else ""))
 
     # ------------------------------------------------------------------ moving
