@@ -555,7 +555,12 @@ def show_parts(data: dict[str, Any], *, wide: bool = True) -> list[Part]:
     mail = _conversation(data)
     if mail:
         parts += ["", Heading("conversation")]
-        parts.append(grid(["at", "", "who", "what", "subject"], mail))
+        if wide:
+            parts.append(grid(["at", "", "who", "what", "subject"], mail))
+        else:  # a side pane: who wrote each is in the headings below
+            parts.append(
+                grid(["at", "", "what", "subject"], ([r[0][5:], r[1], *r[3:]] for r in mail))
+            )
         parts += _said(data, wide)
     for title, columns, rows in consent_sections(data, wide=wide):
         parts += ["", Heading(title), grid(columns, rows)]

@@ -162,8 +162,9 @@ class Triage(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("j,down", "move(1)", "next", show=False),
         Binding("k,up", "move(-1)", "previous", show=False),
-        Binding("pagedown,space", "scroll(1)", "scroll", show=False),
-        Binding("pageup", "scroll(-1)", "scroll up", show=False),
+        # Priority: the queue table would take PgDn/PgUp to move its cursor instead.
+        Binding("pagedown,space", "scroll(1)", "scroll", show=False, priority=True),
+        Binding("pageup", "scroll(-1)", "scroll up", show=False, priority=True),
         Binding("a", "assign", "assign"),
         Binding("n", "note", "note"),
         Binding("r", "reply", "reply"),
@@ -231,7 +232,7 @@ class Triage(App[None]):
         )
         # As the CSS lays the pane out; each column pads a cell on either side.
         pane = min(max(30, self.size.width * 2 // 5), 60) - 1
-        room = max(12, pane - max(2, widest_id) - widest_status - 7)
+        room = max(12, pane - max(2, widest_id) - widest_status - 9)
         for row in self.rows:
             subject = SUBJECT_NOISE.sub("", row["subject"]) or row["subject"] or "(no subject)"
             marks = ("⚑" if row["flagged"] else "") + ("!" if row["overdue"] else "")
