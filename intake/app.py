@@ -177,6 +177,12 @@ class App:
         done["copyright requests expired"] = rights.expired
         return done
 
+    def notify_desk(self) -> int:
+        """The desk's digest, if one is due (the daemon's desk job): the pieces it announced."""
+        from intake.replies.desk import Desk
+
+        return Desk(self.settings, self.automatic_letters, self.clock).digest(self.sessions).items
+
     def remind_copyright(self) -> Maintenance:
         """Copyright reminders and expiry, once (``intake remind``, the maintenance job)."""
         from intake.conversations.copyright import run_copyright_maintenance
@@ -205,6 +211,7 @@ def default_hooks(app: App, dkim: Callable[[bytes], str] | None = None) -> list[
     from intake.conversations.filing import Conversations
     from intake.replies.acknowledge import Acknowledgments
     from intake.replies.bounces import Bounces
+    from intake.replies.desk import Desk
     from intake.rights.arrival import ClaimArrivals
     from intake.submissions.duplicates import Duplicates
 
@@ -222,6 +229,8 @@ def default_hooks(app: App, dkim: Callable[[bytes], str] | None = None) -> list[
             {Kind.BOUNCE},
             Bounces(app.reply_secret, settings.replies.bounce_suppression_days).ingest_hook,
         ),
+        # Last: the desk hears of the submissions and claims the hooks above settled.
+        ({Kind.SUBMISSION, Kind.CLAIM}, Desk(settings, letters, app.clock).ingest_hook),
     ]
     return [KindHook(frozenset(kinds), hook) for kinds, hook in table]
 

@@ -62,6 +62,26 @@ class IntakeGroup(click.Group):
             command = super().get_command(ctx, cmd_name)
         return command
 
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """``intake --help`` lists the commands by who uses them (:data:`COMMAND_ROLES`)."""
+        commands: dict[str, click.Command] = {}
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                commands[name] = command
+        width = formatter.width - 6 - max((len(n) for n in commands), default=0)
+        placed: set[str] = set()
+        for role, names in COMMAND_ROLES.items():
+            rows = [(n, commands[n].get_short_help_str(width)) for n in names if n in commands]
+            placed.update(n for n, _ in rows)
+            if rows:
+                with formatter.section(role):
+                    formatter.write_dl(rows)
+        rest = [(n, c.get_short_help_str(width)) for n, c in commands.items() if n not in placed]
+        if rest:
+            with formatter.section("Other commands"):
+                formatter.write_dl(rest)
+
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
@@ -159,7 +179,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "intake.cli.export_cmds": ("export",),
     "intake.cli.ingest_cmds": ("db", "check", "poll", "messages", "quarantine", "reprocess"),
     "intake.cli.outbox_cmds": ("outbox", "send", "suppress", "suppressions", "unsuppress"),
-    "intake.cli.queue_cmds": ("list", "show", "stats"),
+    "intake.cli.queue_cmds": ("list", "show", "stats", "attachment"),
     "intake.cli.service_cmds": ("run", "status", "db"),  # db copy
     "intake.cli.workflow_cmds": (
         "accept",
@@ -171,5 +191,26 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
         "request-copyright",
         "assign",
         "note",
+        "reply",
+        "flag",
     ),
+    "intake.cli.triage_cmds": ("triage",),
 }
+
+#: ``intake --help`` groups the commands by role, in this order (a command missing here is
+#: listed last, under "Other commands").
+COMMAND_ROLES: dict[str, tuple[str, ...]] = {
+    "The desk (editors)": (
+        "triage", "list", "show", "attachment", "reply", "note", "assign", "accept",
+        "decline", "request-info", "publish", "withdraw", "reopen", "flag", "not-duplicate",
+        "versions", "stats", "export",
+    ),
+    "Rights (copyright and claims)": (
+        "request-copyright", "consent", "remind", "claims", "claim", "reclassify",
+    ),
+    "Mailboxes and replies": (
+        "poll", "messages", "quarantine", "reprocess", "outbox", "send", "suppress",
+        "suppressions", "unsuppress",
+    ),
+    "Administration": ("check", "db", "run", "status"),
+}  # fmt: skip

@@ -505,15 +505,21 @@ def assign(ctx: Context, claim_id: int, name: str, as_: str | None, as_json: boo
 @click.argument("ident", metavar="ID", type=int)
 @click.argument("kind", type=click.Choice(["claim", "submission"]))
 @click.option(
+    "--message",
+    "by",
+    flag_value="message",
+    help="ID is a message id (as in `intake messages`): spam, list or auto-reply mail too.",
+)
+@click.option(
     "--submission",
     "by",
     flag_value="submission",
-    help="ID is a submission number (the message it was made from).",
+    help="ID is a submission id (the default for `ID claim`).",
 )
 @click.option(
-    "--claim", "by", flag_value="claim", help="ID is a claim number (the message it was made from)."
+    "--claim", "by", flag_value="claim", help="ID is a claim id (the default for `ID submission`)."
 )
-@click.option("-m", "--message", metavar="TEXT", default="", help="Why, for the history.")
+@click.option("-m", "--note", "note", metavar="TEXT", default="", help="Why, for the history.")
 @click.option(
     "--notify",
     is_flag=True,
@@ -527,28 +533,35 @@ def reclassify(
     ident: int,
     kind: str,
     by: str | None,
-    message: str,
+    note: str,
     notify: bool,
     as_: str | None,
     as_json: bool,
 ) -> None:
-    """Make message ID a claim or a submission (ID as in `intake messages`).
+    """Make a submission a claim, a claim a submission, or any message either.
 
     \b
-      intake reclassify 42 claim               message 42 is a claim
-      intake reclassify 7 claim --submission   submission #7 is really a claim
-      intake reclassify 3 submission --claim   claim #3 is really a submission
+      intake reclassify 7 claim                submission #7 (as in `intake list`) is a claim
+      intake reclassify 3 submission           claim #3 (as in `intake claims`) is a submission
+      intake reclassify 42 claim --message     message 42 (as in `intake messages`) is a claim
 
-    A submission that becomes a claim is kept (withdrawn if it was still open); a claim that
-    becomes a submission is rejected. Both get an event saying so. Spam, list and
-    auto-reply mail can become a claim too. Nothing is sent unless --notify.
+    ID is the id the listing of what it is now shows: a submission's for `claim`, a
+    claim's for `submission`; --message takes a message id, for mail that is neither (spam,
+    lists, auto-replies). A submission that becomes a claim is kept (withdrawn if it was
+    still open); a claim that becomes a submission is rejected. Both get an event saying so.
+    Nothing is sent unless --notify.
     """
+    default = "submission" if kind == "claim" else "claim"
     done = _reclassifier(ctx, replies=notify).reclassify(
         ident,
         "claim" if kind == "claim" else "submission",
-        by="submission" if by == "submission" else "claim" if by == "claim" else "message",
+        by="message"
+        if by == "message"
+        else "submission"
+        if (by or default) == "submission"
+        else "claim",
         actor=actor_name(as_),
-        message=message,
+        message=note,
         notify=notify,
     )
     _reclassified(done, as_json)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import zoneinfo
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import click
 
 from intake.cli import Context, cli, pass_ctx
 from intake.cli.output import echo_text
-from intake.cli.queue_cmds import DATE, STATUSES, day_start
+from intake.cli.queue_cmds import DATE, STATUSES
 from intake.core.errors import UsageError
 
 
@@ -109,16 +110,19 @@ def _export_ledger(
     app.ready()
     from intake.submissions import exporting
 
+    # The desk's days and times ([replies] timezone), the ones the accountant pays by.
+    zone = zoneinfo.ZoneInfo(app.settings.replies.timezone)
     rows = exporting.ledger(
         app.sessions,
         statuses=statuses,
-        since=day_start(since) if since else None,
-        until=day_start(until) + timedelta(days=1) if until else None,
+        since=_day_in(since, zone) if since else None,
+        until=_day_in(until, zone) + timedelta(days=1) if until else None,
     )
     fees = app.settings.fees
-    data = (
-        exporting.ledger_csv(rows, fees) if format_ == "csv" else exporting.ledger_json(rows, fees)
-    )
+    if format_ == "csv":
+        data = exporting.ledger_csv(rows, fees, zone)
+    else:
+        data = exporting.ledger_json(rows, fees, zone)
     if output is None:
         sys.stdout.flush()
         sys.stdout.buffer.write(data)
@@ -129,3 +133,8 @@ def _export_ledger(
     except OSError as exc:
         raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
     click.echo(f"{len(rows)} submission{'' if len(rows) == 1 else 's'} written to {output}")
+
+
+def _day_in(day: datetime, zone: zoneinfo.ZoneInfo) -> datetime:
+    """Midnight of ``day`` in ``zone``."""
+    return datetime(day.year, day.month, day.day, tzinfo=zone)

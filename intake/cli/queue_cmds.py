@@ -1,28 +1,53 @@
-"""CLI commands for reading the queue: list (filters, full-text search), show and stats."""
+"""CLI commands for reading the queue: list (the open queue, filters, full-text search), show,
+attachment and stats."""
 
 from __future__ import annotations
 
-import io
+import os
 import shutil
+import subprocess
 import sys
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+import tempfile
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, Protocol
 
 import click
 from sqlalchemy import Connection
 
 from intake import store
-from intake.cli import Context, cli, pass_ctx
-from intake.cli.output import display_width, emit_json, iso, plain_table, short
+from intake.cli import Context, actor_name, cli, pass_ctx
+from intake.cli.output import (
+    Block,
+    Heading,
+    Part,
+    display_width,
+    emit_json,
+    emit_parts,
+    fit,
+    grid,
+    is_terminal,
+    iso,
+    page_parts,
+    page_text,
+    short,
+    shown,
+)
 from intake.core.clock import as_utc
-from intake.core.errors import NotFound
+from intake.core.errors import NotFound, UsageError
 from intake.store import queue as queue_store
 from intake.submissions import authors
 from intake.submissions.covernote import cover_note
-from intake.text.display import visible
-from intake.workflow.submission import CopyrightStatus, Status, acceptance_rate, is_overdue
+from intake.text import quotes
+from intake.text.mailbody import plain_text
+from intake.workflow.submission import (
+    QUEUE_STATUSES,
+    CopyrightStatus,
+    Status,
+    acceptance_rate,
+    is_overdue,
+)
 
 # No ORM here (models, sessions): list, show and stats read Core tables through
 # intake.store.queue, and a test keeps it that way (start-up time is what editors feel).
@@ -57,6 +82,8 @@ class Summarised(Protocol):
     def assignee(self) -> str: ...
     @property
     def decision_due(self) -> datetime | None: ...
+    @property
+    def flagged(self) -> str: ...
 
 
 def submission_summary(
@@ -78,6 +105,7 @@ def submission_summary(
         "assignee": submission.assignee,
         "decision_due": _iso(submission.decision_due),
         "overdue": is_overdue(submission.status, submission.decision_due, now),
+        "flagged": submission.flagged,
     }
 
 
@@ -91,6 +119,7 @@ def submission_detail(
     submission = queue_store.submission(conn, submission_id)
     author = authors.Author.from_json(submission.author)
     attachments = queue_store.attachments(conn, submission_id)
+    letters = queue_store.letters_raw(conn, submission_id)
     data = submission_summary(submission, len(attachments), now)
     data.update(
         {
@@ -108,7 +137,6 @@ def submission_detail(
             "published_url": submission.published_url,
             "duplicate_of": submission.duplicate_of,
             "similarity": submission.similarity,
-            "flagged": submission.flagged,
             "copyright_requested_at": _iso(submission.copyright_requested_at),
             "attachments": [
                 {
@@ -136,6 +164,8 @@ def submission_detail(
                     "subject": m.subject,
                     "kind": m.kind,
                     "original": m.id == submission.message_pk,
+                    # What they wrote this time, without the quoted mail below it.
+                    "text": "" if m.id == submission.message_pk else quotes.new_text(m.body_text),
                 }
                 for m in queue_store.conversation(conn, submission_id, submission.message_pk)
             ],
@@ -152,6 +182,7 @@ def submission_detail(
                     "created_at": _iso(o.created_at),
                     "sent_at": _iso(o.sent_at),
                     "last_error": o.last_error,
+                    "text": plain_text(letters.get(o.id, b"")),
                 }
                 for o in queue_store.outbox_for(conn, submission_id)
             ],
@@ -235,13 +266,14 @@ def _iso(value: datetime | None) -> str | None:
     return iso(as_utc(value)) if value is not None else None
 
 
-def local(value: datetime | str | None, *, seconds: bool = False) -> str:
-    """A time for people: this machine's time zone, to the minute."""
+def local(value: datetime | str | None, *, seconds: bool = False, short: bool = False) -> str:
+    """A time for people: this machine's time zone, to the minute (``short``: no year)."""
     if value is None:
         return "-"
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
-    return as_utc(value).astimezone().strftime("%Y-%m-%d %H:%M" + (":%S" if seconds else ""))
+    shape = ("%m-%d %H:%M" if short else "%Y-%m-%d %H:%M") + (":%S" if seconds else "")
+    return as_utc(value).astimezone().strftime(shape)
 
 
 def day_start(value: datetime) -> datetime:
@@ -258,7 +290,10 @@ def day_start(value: datetime) -> datetime:
     "statuses",
     multiple=True,
     type=click.Choice(STATUSES),
-    help="Only this status (repeat for several).",
+    help="Only this status (repeat for several). Default: the open queue.",
+)
+@click.option(
+    "--all", "all_", is_flag=True, help="Every status, declined, published and withdrawn too."
 )
 @click.option(
     "--copyright",
@@ -268,6 +303,9 @@ def day_start(value: datetime) -> datetime:
     help="Only this copyright status (repeat for several).",
 )
 @click.option("--assignee", metavar="NAME", help='Only assigned to NAME ("-": unassigned).')
+@click.option("--mine", is_flag=True, help="Only assigned to me (--as, $INTAKE_USER, OS user).")
+@click.option("--as", "as_", metavar="NAME", help="Who I am for --mine.")
+@click.option("--flagged", is_flag=True, help="Only those intake asks staff to look at.")
 @click.option(
     "--from",
     "sender",
@@ -296,8 +334,12 @@ def day_start(value: datetime) -> datetime:
 def list_(
     ctx: Context,
     statuses: tuple[str, ...],
+    all_: bool,
     copyright_: tuple[str, ...],
     assignee: str | None,
+    mine: bool,
+    as_: str | None,
+    flagged: bool,
     sender: str | None,
     since: datetime | None,
     until: datetime | None,
@@ -308,11 +350,23 @@ def list_(
     offset: int,
     as_json: bool,
 ) -> None:
-    """Submissions, newest first, filtered."""
+    """The open queue, newest first, filtered.
+
+    The open queue is what still needs the desk: received, in review, needs info and
+    accepted. --all lists every status; --status picks some. A flagged submission's subject starts
+    with ⚑ (intake asks staff to look: see `intake show`, then `intake flag clear`).
+    """
     app = ctx.app
     app.ready()
+    if mine and assignee is not None:
+        raise UsageError("give --mine or --assignee, not both")
+    if all_ and statuses:
+        raise UsageError("give --all or --status, not both")
+    if mine:
+        assignee = actor_name(as_)
+    default_queue = not statuses and not all_
     filters = queue_store.QueueFilter(
-        statuses=statuses,
+        statuses=tuple(QUEUE_STATUSES) if default_queue else statuses,
         copyright=copyright_,
         assignee=("" if assignee == "-" else assignee) if assignee is not None else None,
         sender=sender or "",
@@ -320,6 +374,7 @@ def list_(
         until=day_start(until) + timedelta(days=1) if until else None,
         overdue=overdue,
         search=search or "",
+        flagged=flagged,
     )
     now = app.clock()
     with store.reading(app.engine) as conn:
@@ -328,27 +383,83 @@ def list_(
     if as_json:
         emit_json(data)
         return
-    _print(
-        _table(
-            ["id", "status", "copyright", "received", "due", "assignee", "att", "from", "subject"],
-            (
-                [
-                    d["id"],
-                    d["status"],
-                    d["copyright_status"],
-                    local(d["received_at"]),
-                    local(d["decision_due"])[:10] + (" !" if d["overdue"] else ""),
-                    d["assignee"] or "-",
-                    d["attachment_count"],
-                    short(d["sender_name"] or d["sender"], 24),
-                    short(d["subject"], 40),
-                ]
-                for d in data
-            ),
-        )
-    )
+    width = shutil.get_terminal_size().columns if is_terminal() else None
+    emit_parts(queue_table(data, width))
+    if not data and default_queue:
+        click.echo("(nothing open; --all shows every status)", err=True)
     if len(data) == limit:
         click.echo(f"({limit} shown; --offset {offset + limit} for the next page)", err=True)
+
+
+#: The columns of ``intake list``, and the order in which they give way on a narrow terminal
+#: (id, status, subject and sender always stay).
+LIST_COLUMNS = (
+    "id",
+    "status",
+    "copyright",
+    "received",
+    "due",
+    "assignee",
+    "att",
+    "from",
+    "subject",
+)
+#: "brief" drops the year from the dates.
+DROPPED_FIRST = ("copyright", "att", "due", "brief", "assignee", "received")
+#: What the free-text columns keep at least before another column is dropped.
+SUBJECT_MIN, FROM_MIN = 24, 12
+FLAG = "⚑ "
+
+
+def queue_table(data: Sequence[dict[str, Any]], width: int | None) -> Any:
+    """The listing as a table that fits ``width`` columns (None: piped, every column whole).
+
+    The id, the status, the sender and the subject are what an editor acts on: the others are
+    dropped or shortened (the year leaves the dates), least needed first, until the subject
+    keeps at least SUBJECT_MIN cells and the sender FROM_MIN.
+    """
+
+    def cells(d: dict[str, Any], brief: bool) -> dict[str, str]:
+        return {
+            "id": str(d["id"]),
+            "status": d["status"],
+            "copyright": d["copyright_status"],
+            "received": local(d["received_at"], short=brief),
+            "due": local(d["decision_due"], short=brief)[: 5 if brief else 10]
+            + (" !" if d["overdue"] else ""),
+            "assignee": d["assignee"] or "-",
+            "att": str(d["attachment_count"]),
+            "from": short(d["sender_name"] or d["sender"], 24),
+            "subject": (FLAG if d.get("flagged") else "") + short(d["subject"], 60),
+        }
+
+    columns = list(LIST_COLUMNS)
+    brief = False
+    rows = [cells(d, brief) for d in data]
+    if width is not None and rows:
+        fixed_needed = SUBJECT_MIN + FROM_MIN
+
+        def used() -> int:
+            fixed = [c for c in columns if c not in ("from", "subject")]
+            widths = [max(display_width(c), *(display_width(r[c]) for r in rows)) for c in fixed]
+            return sum(widths) + 2 * (len(columns) - 1) + fixed_needed
+
+        for step in DROPPED_FIRST:
+            if used() <= width:
+                break
+            if step == "brief":
+                brief = True
+                rows = [cells(d, brief) for d in data]
+            else:
+                columns.remove(step)
+        # The sender and the subject share what is left, cut here so that the table never
+        # has to squeeze a column away itself (rich would take the id's or the sender's).
+        room = max(width - (used() - fixed_needed) - 2, 2 * FROM_MIN)
+        sender = min(max(display_width(r["from"]) for r in rows), max(FROM_MIN, room // 3))
+        for r in rows:
+            r["from"] = fit(r["from"], sender)
+            r["subject"] = fit(r["subject"], room - sender)
+    return grid(columns, ([r[c] for c in columns] for r in rows))
 
 
 # --------------------------------------------------------------------------- show
@@ -356,14 +467,21 @@ def list_(
 
 @cli.command()
 @click.argument("submission_id", type=int)
-@click.option("--raw", is_flag=True, help="Print the original message bytes, exactly as received.")
+@click.option(
+    "--raw",
+    is_flag=True,
+    help="The original message as received: exact bytes when piped, paged on a terminal.",
+)
 @click.option(
     "--reveal", is_flag=True, help="Show the author's phone, ID and account numbers in full."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (see docs/cli.md).")
 @pass_ctx
 def show(ctx: Context, submission_id: int, raw: bool, reveal: bool, as_json: bool) -> None:
-    """One submission: header, article, attachments, conversation, replies and history."""
+    """One submission, all of it.
+
+    Header, flags, author, cover note, article, attachments with photo facts and captions,
+    the conversation with each message's own text, consent and history."""
     app = ctx.app
     app.ready()
     now = app.clock()
@@ -374,24 +492,28 @@ def show(ctx: Context, submission_id: int, raw: bool, reveal: bool, as_json: boo
         # Written after the transaction: a slow reader (a pager) must not hold the database.
         if not raw_path:
             raise NotFound(f"submission {submission_id}: the original message was not stored")
-        data_raw = app.blobs.get(raw_path)
-        if _terminal():
-            # On a terminal the bytes would act (escape sequences in a hostile message):
-            # show them escaped; redirected or piped, they are written exactly.
-            text = data_raw.decode("utf-8", errors="backslashreplace")
-            click.echo(visible(text, multiline=True))
+        payload = app.blobs.get(raw_path)
+        if is_terminal():
+            # On a terminal the mail's bytes are shown, never obeyed: a header may hide escape
+            # sequences. Piped (`> file.eml`, `| formail`) they are exact.
+            page_text(shown(payload.decode("utf-8", "replace"), multiline=True))
             return
         sys.stdout.flush()
-        sys.stdout.buffer.write(data_raw)
+        sys.stdout.buffer.write(payload)
         sys.stdout.buffer.flush()
         return
     if as_json:
         emit_json(data)
         return
-    _page(_render_show(data))
+    page_parts(show_parts(data))
 
 
-def _render_show(data: dict[str, Any]) -> list[Part]:
+def show_parts(data: dict[str, Any], *, wide: bool = True) -> list[Part]:
+    """What ``intake show`` prints (and ``intake triage`` draws) from the ``show --json`` data.
+
+    ``wide`` False leaves out what a side pane has no room for (the consent evidence's
+    message ids; the letters' full text beyond the staff's own).
+    """
     sender = data["sender"]
     if data["sender_name"]:
         sender = f"{data['sender_name']} <{sender}>"
@@ -420,36 +542,34 @@ def _render_show(data: dict[str, Any]) -> list[Part]:
         similarity = f" (similarity {data['similarity']:.2f})" if data["similarity"] else ""
         fields["duplicate of"] = f"#{data['duplicate_of']}{similarity}"
     if data["flagged"]:
-        fields["flagged"] = data["flagged"]
+        fields["flagged"] = f"{data['flagged']}  (intake flag clear {data['id']})"
     width = max(len(k) for k in fields)
-    parts: list[Part] = ["\n".join(f"{k.ljust(width)}  {_flat(v)}" for k, v in fields.items())]
-    author = _author_lines(data["author"])
+    parts: list[Part] = [f"{k.ljust(width)}  {v}" for k, v in fields.items()]
+    author = author_lines(data.get("author") or {})
     if author:
-        parts += ["", Heading("author"), author]
-    if data["cover_note"]:
-        parts += ["", Heading("cover note"), data["cover_note"]]
-    parts += ["", Heading("article"), data["text"] or "(no article text)"]
+        parts += ["", Heading("author"), *author]
+    if data.get("cover_note"):
+        parts += ["", Heading("cover note"), Block(data["cover_note"])]
+    parts += ["", Heading("article"), Block(data["text"] or "(no article text)")]
     if data["attachments"]:
-        parts += ["", Heading("attachments")]
-        parts.append(
-            _table(
-                ["file", "type", "size", "text"],
-                (
-                    [a["filename"], a["content_type"], _size(a["size"]), _extracted(a)]
-                    for a in data["attachments"]
-                ),
-            )
-        )
+        parts += ["", Heading(f"attachments (intake attachment {data['id']} N)")]
+        parts += attachment_parts(data["attachments"])
     mail = _conversation(data)
     if mail:
         parts += ["", Heading("conversation")]
-        parts.append(_table(["at", "", "who", "what", "subject"], mail))
-    for title, columns, rows in consent_sections(data):
-        parts += ["", Heading(title), _table(columns, rows)]
+        if wide:
+            parts.append(grid(["at", "", "who", "what", "subject"], mail))
+        else:  # a side pane: who wrote each is in the headings below
+            parts.append(
+                grid(["at", "", "what", "subject"], ([r[0][5:], r[1], *r[3:]] for r in mail))
+            )
+        parts += _said(data, wide)
+    for title, columns, rows in consent_sections(data, wide=wide):
+        parts += ["", Heading(title), grid(columns, rows)]
     if data["claims"]:
         parts += ["", Heading("copyright claims naming this article")]
         parts.append(
-            _table(
+            grid(
                 ["claim", "status", "claimant", "received"],
                 (
                     [f"#{c['id']}", c["status"], c["claimant"], local(c["received_at"])]
@@ -459,7 +579,7 @@ def _render_show(data: dict[str, Any]) -> list[Part]:
         )
     parts += ["", Heading("history")]
     parts.append(
-        _table(
+        grid(
             ["at", "actor", "action", "status", "note"],
             (
                 [
@@ -476,22 +596,66 @@ def _render_show(data: dict[str, Any]) -> list[Part]:
     return parts
 
 
-_AUTHOR_LABELS = {
+#: The labels of the ``author`` fields of ``show --json`` (masked unless revealed).
+AUTHOR_LABELS = {
     "name": "name", "pen_name": "pen name", "phone": "phone", "address": "address",
     "postcode": "postcode", "organisation": "organisation", "id_number": "ID number",
     "bank": "bank", "account": "account",
 }  # fmt: skip
 
 
-def _author_lines(author: dict[str, str]) -> str:
-    shown = {_AUTHOR_LABELS[k]: v for k, v in author.items() if v and k in _AUTHOR_LABELS}
-    if not shown:
-        return ""
-    width = max(len(k) for k in shown)
-    return "\n".join(f"{k.ljust(width)}  {_flat(v)}" for k, v in shown.items())
+def author_lines(author: dict[str, str]) -> list[Part]:
+    """The contributor's details, one line each (as ``show --json`` gives them: masked)."""
+    known = {AUTHOR_LABELS[k]: v for k, v in author.items() if v and k in AUTHOR_LABELS}
+    if not known:
+        return []
+    width = max(len(k) for k in known)
+    return [f"{k.ljust(width)}  {v}" for k, v in known.items()]
 
 
-def consent_sections(data: dict[str, Any]) -> list[tuple[str, list[str], list[list[object]]]]:
+def attachment_parts(attachments: Sequence[dict[str, Any]]) -> list[Part]:
+    """The files, numbered as ``intake attachment ID N`` takes them, with what is known of
+    each (a document's text length, a photo's size, time and camera), then the captions the
+    contributor wrote for the photos."""
+    rows = [
+        [str(n), a["filename"], _size(a["size"]), _facts(a)]
+        for n, a in enumerate(attachments, start=1)
+    ]
+    parts: list[Part] = [grid(["n", "file", "size", "facts"], rows)]
+    captions = [
+        f"{n}  {a['filename']}: {a['meta']['caption']}"
+        for n, a in enumerate(attachments, start=1)
+        if isinstance(a.get("meta"), dict) and a["meta"].get("caption")
+    ]
+    if captions:
+        parts += ["captions:", *(f"  {line}" for line in captions)]
+    return parts
+
+
+def _facts(attachment: dict[str, Any]) -> str:
+    meta = attachment.get("meta") or {}
+    if attachment["extract_error"]:
+        return str(attachment["extract_error"])
+    if attachment["kind"] == "image" or "width" in meta:
+        facts = [str(meta.get("format", "image")).upper()]
+        if meta.get("width") and meta.get("height"):
+            facts.append(f"{meta['width']}×{meta['height']}")
+        if meta.get("taken_at"):
+            facts.append(f"taken {str(meta['taken_at'])[:16].replace('T', ' ')}")
+        if meta.get("camera"):
+            facts.append(str(meta["camera"]))
+        return ", ".join(facts)
+    if attachment["kind"] == "archive" and isinstance(meta.get("members"), list):
+        return f"archive of {len(meta['members'])} files"
+    chars = attachment["text_chars"]
+    if chars:
+        return f"{chars:,} chars" + (" (encrypted)" if attachment["encrypted"] else "")
+    return "encrypted" if attachment["encrypted"] else attachment["content_type"]
+
+
+def consent_sections(
+    data: dict[str, Any], *, wide: bool = True
+) -> list[tuple[str, list[str], list[list[object]]]]:
     """The versions and consent sections of ``intake show`` as (title, columns, rows), from the
     ``show --json`` data."""
     sections: list[tuple[str, list[str], list[list[object]]]] = []
@@ -503,25 +667,25 @@ def consent_sections(data: dict[str, Any]) -> list[tuple[str, list[str], list[li
         sections.append(("versions", ["version", "at", "message", "chars"], rows))
     evidence = data.get("consent", {}).get("evidence", [])
     if evidence:
-        rows = [
-            [_minute(e["at"]), e["decision"], e["actor"], e["phrase"], e["dkim"] or "-",
-             e["terms_version"], short(e["message_id"] or e["note"], 40)]
-            for e in evidence
-        ]  # fmt: skip
-        columns = ["at", "decision", "by", "phrase", "dkim", "terms", "message / note"]
+        if wide:
+            rows = [
+                [_minute(e["at"]), e["decision"], e["actor"], e["phrase"], e["dkim"] or "-",
+                 e["terms_version"], short(e["message_id"] or e["note"], 40)]
+                for e in evidence
+            ]  # fmt: skip
+            columns = ["at", "decision", "by", "phrase", "dkim", "terms", "message / note"]
+        else:
+            rows = [
+                [_minute(e["at"]), e["decision"], e["actor"], e["phrase"], e["dkim"] or "-"]
+                for e in evidence
+            ]
+            columns = ["at", "decision", "by", "phrase", "dkim"]
         sections.append(("consent", columns, rows))
     return sections
 
 
 def _minute(value: str | None) -> str:
     return (value or "")[:16].replace("T", " ")
-
-
-def _extracted(attachment: dict[str, Any]) -> str:
-    if attachment["extract_error"]:
-        return str(attachment["extract_error"])
-    chars = attachment["text_chars"]
-    return f"{chars:,} chars" if chars else "-"
 
 
 def _conversation(data: dict[str, Any]) -> list[list[str]]:
@@ -538,6 +702,29 @@ def _conversation(data: dict[str, Any]) -> list[list[str]]:
     return [[local(at or None), *rest[:3], short(rest[3], 50)] for at, rest in rows]
 
 
+def _said(data: dict[str, Any], wide: bool) -> list[Part]:
+    """Each later message's own words and the desk's own letters, oldest first: what a reply
+    said is read here, not in a history note. Automatic letters (acknowledgments, requests)
+    are in the table above; their text only in the wide view."""
+    said: list[tuple[str, list[Part]]] = []
+    for m in data["conversation"]:
+        if m["original"]:
+            continue
+        title = f"{local(m['received_at'])}  {m['kind']} from {m['sender']}"
+        said.append((m["received_at"] or "", [Heading(title), Block(m["text"] or "(no new text)")]))
+    for o in data["outbox"]:
+        if o["automatic"] and not wide:
+            continue
+        at = o["sent_at"] or o["created_at"] or ""
+        title = f"{local(at or None)}  {o['template']} to {o['to']} [{o['state']}]"
+        said.append((at, [Heading(title), Block(o.get("text") or "(no text)")]))
+    said.sort(key=lambda item: item[0])
+    parts: list[Part] = []
+    for _at, block in said:
+        parts += ["", *block]
+    return parts
+
+
 def _size(size: int) -> str:
     if size < 1024:
         return f"{size:,} B"
@@ -546,13 +733,100 @@ def _size(size: int) -> str:
     return f"{size / 1024 / 1024:,.1f} MB"
 
 
-def _flat(value: object) -> str:
-    return visible(value)
+# --------------------------------------------------------------------------- attachment
+
+
+@cli.command()
+@click.argument("submission_id", type=int)
+@click.argument("number", type=click.IntRange(min=1), metavar="N")
+@click.option(
+    "--save",
+    type=click.Path(path_type=Path),
+    metavar="PATH",
+    help="Write the file here (a folder: under its own safe name).",
+)
+@click.option("--open", "open_", is_flag=True, help="Open it with the desktop's viewer.")
+@click.option("--force", is_flag=True, help="Replace a file already at PATH.")
+@pass_ctx
+def attachment(
+    ctx: Context, submission_id: int, number: int, save: Path | None, open_: bool, force: bool
+) -> None:
+    """Save, open or pipe file N of a submission.
+
+    N as `intake show` numbers the attachments.
+
+    \b
+      intake attachment 12 2 --save ~/photos/     under its safe name
+      intake attachment 12 2 --open               xdg-open (or $INTAKE_OPENER)
+      intake attachment 12 1 > article.docx
+    """
+    if save is not None and open_:
+        raise UsageError("give --save or --open, not both")
+    app = ctx.app
+    app.ready()
+    with store.reading(app.engine) as conn:
+        row = queue_store.attachment_file(conn, submission_id, number)
+    if not row.blob_path:
+        raise NotFound(f"submission {submission_id}: attachment {number} was not stored")
+    payload = app.blobs.get(row.blob_path)
+    if save is not None:
+        target = save_attachment(payload, row.safe_name, save, force=force)
+        click.echo(f"#{submission_id} attachment {number} saved to {shown(str(target))}")
+        return
+    if open_:
+        target = open_attachment(payload, row.safe_name)
+        click.echo(f"#{submission_id} attachment {number} opened ({shown(str(target))})")
+        return
+    if is_terminal():
+        raise UsageError(
+            f"attachment {number} is {shown(row.filename)} ({_size(row.size)}): "
+            "use --save PATH or --open, or redirect the output to a file"
+        )
+    sys.stdout.flush()
+    sys.stdout.buffer.write(payload)
+    sys.stdout.buffer.flush()
+
+
+def save_attachment(payload: bytes, safe_name: str, where: Path, *, force: bool = False) -> Path:
+    """Write an attachment to ``where`` (a folder: under its safe name); never over a file
+    unless ``force``. The name is the one intake made safe, not the sender's."""
+    where = where.expanduser()
+    target = where / safe_name if where.is_dir() or str(where).endswith(os.sep) else where
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with open(target, "wb" if force else "xb") as fh:
+            fh.write(payload)
+    except FileExistsError:
+        raise UsageError(f"{target} exists: choose another PATH or add --force") from None
+    except OSError as exc:
+        raise UsageError(f"cannot write {target}: {exc.strerror or exc}") from None
+    return target
+
+
+def open_attachment(payload: bytes, safe_name: str) -> Path:
+    """Hand the file to the desktop's viewer (``$INTAKE_OPENER``, else xdg-open, else open):
+    written first to a private folder of its own, under its safe name."""
+    folder = Path(tempfile.mkdtemp(prefix="intake-"))  # mode 0700: the file stays private
+    target = folder / safe_name
+    target.write_bytes(payload)
+    opener = os.environ.get("INTAKE_OPENER") or shutil.which("xdg-open") or shutil.which("open")
+    if not opener:
+        raise UsageError(f"no viewer to open it with (install xdg-open); it is at {target}")
+    # Through a shell that starts the viewer in the background and returns at once: the viewer
+    # outlives the command, is nobody's child, and must not scribble on the terminal (or on
+    # intake triage's screen). $0 is split on purpose: INTAKE_OPENER may carry arguments.
+    launcher = '$0 "$1" </dev/null >/dev/null 2>&1 &'
+    try:
+        subprocess.run(["/bin/sh", "-c", launcher, opener, str(target)], check=True, timeout=30)
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise UsageError(f"cannot run {opener}: {exc}; the file is {target}") from None
+    return target
 
 
 # --------------------------------------------------------------------------- stats
 
 BLOCKS = " ▏▎▍▌▋▊▉█"
+SPARKS = "▁▂▃▄▅▆▇█"
 
 
 def bar(value: int, top: int, width: int = 40) -> str:
@@ -562,6 +836,14 @@ def bar(value: int, top: int, width: int = 40) -> str:
     eighths = max(1, round(value / top * width * 8))
     full, rest = divmod(eighths, 8)
     return "█" * full + (BLOCKS[rest] if rest else "")
+
+
+def sparkline(values: Sequence[int]) -> str:
+    """One cell per value, eight heights; a day with none is a space (zeros stand out)."""
+    top = max(values, default=0)
+    if top <= 0:
+        return "·" * len(values)
+    return "".join(" " if v <= 0 else SPARKS[min(7, max(0, round(v / top * 7)))] for v in values)
 
 
 def stats_data(stats: queue_store.QueueStats) -> dict[str, Any]:
@@ -592,7 +874,7 @@ def stats_data(stats: queue_store.QueueStats) -> dict[str, Any]:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (see docs/cli.md).")
 @pass_ctx
 def stats(ctx: Context, since: datetime | None, as_json: bool) -> None:
-    """Counts by status and copyright, the last 30 days, time to decision, overdue."""
+    """The summary, then counts and the last 30 days on one line."""
     app = ctx.app
     app.ready()
     now = app.clock()
@@ -605,12 +887,16 @@ def stats(ctx: Context, since: datetime | None, as_json: bool) -> None:
     if as_json:
         emit_json(data)
         return
-    parts: list[Part] = []
+    emit_parts(*stats_parts(data, since))
+
+
+def stats_parts(data: dict[str, Any], since: datetime | None) -> list[Part]:
     title = f"since {since:%Y-%m-%d}" if since else "all time"
     median = data["median_days_to_decision"]
     rate = data["acceptance_rate"]
     summary = [
         ["submissions", f"{data['total']:,}"],
+        ["open (in the queue)", f"{sum(data['by_status'].get(s, 0) for s in QUEUE_STATUSES):,}"],
         ["overdue", f"{data['overdue']:,}"],
         ["decided", f"{data['decided']:,}"],
         ["median time to decision", f"{median:.1f} days" if median is not None else "-"],
@@ -618,127 +904,20 @@ def stats(ctx: Context, since: datetime | None, as_json: bool) -> None:
     ]
     if data["open_claims"] is not None:
         summary.append(["open claims", f"{data['open_claims']:,}"])
-    top = max((d["count"] for d in data["per_day"]), default=0)
-    by_copyright = sorted(data["by_copyright_status"].items())
-    parts += [
-        _table(["", title], summary),
-        "",
-        _table(["status", "count"], ([k, f"{v:,}"] for k, v in data["by_status"].items())),
-        "",
-        _table(["copyright", "count"], ([k, f"{v:,}"] for k, v in by_copyright)),
-        "",
-        _table(
-            ["day", "received", ""],
-            ([d["date"], d["count"], bar(d["count"], top)] for d in data["per_day"]),
-        ),
-    ]
-    _print(*parts)
-
-
-# --------------------------------------------------------------------------- output
-
-
-@dataclass(frozen=True, slots=True)
-class Grid:
-    """A table to draw: with rich on a terminal, as aligned plain text when piped."""
-
-    columns: tuple[str, ...]
-    rows: tuple[tuple[str, ...], ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Heading:
-    title: str
-
-
-#: What a command prints, in order: blocks of text, headings and tables.
-Part = str | Heading | Grid
-
-
-def _table(columns: Sequence[str], rows: Iterable[Sequence[object]]) -> Grid:
-    return Grid(
-        tuple(columns), tuple(tuple(_flat(v) if v is not None else "-" for v in r) for r in rows)
-    )
-
-
-def _terminal() -> bool:
-    return sys.stdout.isatty()
-
-
-def _print(*parts: Part) -> None:
-    if not _terminal():
-        # Piped: plain text, never wrapped or cut, and no rich to import (start-up time).
-        click.echo("\n".join(_plain(part) for part in parts))
-        return
-    out = _console()
-    for part in parts:
-        out.print(_rich(part), overflow="ellipsis", crop=True)
-
-
-def _page(parts: list[Part]) -> None:
-    """Print, through the pager when on a terminal and taller than it."""
-    if not _terminal():
-        _print(*parts)
-        return
-    buffer = io.StringIO()
-    capture = _console(buffer)
-    for part in parts:
-        capture.print(_rich(part))
-    text = buffer.getvalue()
-    if text.count("\n") > shutil.get_terminal_size().lines - 2:
-        click.echo_via_pager(text)
-    else:
-        click.echo(text, nl=False)
-
-
-def _heading_text(title: str) -> str:
-    return f"── {title} " + "─" * max(4, 60 - len(title))
-
-
-def _plain(part: Part) -> str:
-    if isinstance(part, str):
-        return visible(part, multiline=True)
-    if isinstance(part, Heading):
-        return _heading_text(visible(part.title))
-    if not part.rows:
-        return "(none)"
-    return plain_table(part.columns, part.rows)
-
-
-#: Columns that give up width when a table is wider than the terminal.
-SHRINKABLE = frozenset({"from", "subject", "note", "who", "what", "file", "type", "text", ""})
-
-
-def _rich(part: Part) -> Any:
-    from rich import box
-    from rich.table import Table
-    from rich.text import Text
-
-    # Text, not str: subjects and names are the contributors', never rich markup.
-    if isinstance(part, str):
-        return Text(visible(part, multiline=True))
-    if isinstance(part, Heading):
-        return Text(_heading_text(visible(part.title)), style="bold")
-    if not part.rows:
-        return Text("(none)")
-    table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False, collapse_padding=True)
-    rows = [part.columns, *part.rows]
-    for i, column in enumerate(part.columns):
-        # One line per row: on a narrow terminal the free-text columns are shortened (…);
-        # ids, statuses and dates keep their width.
-        fixed = column not in SHRINKABLE
-        width = max(display_width(row[i]) for row in rows) if fixed else None
-        table.add_column(column, no_wrap=True, overflow="ellipsis", min_width=width)
-    for row in part.rows:
-        table.add_row(*(Text(cell) for cell in row))
-    return table
-
-
-def _console(file: io.StringIO | None = None) -> Any:
-    from rich.console import Console
-
-    # rich honours NO_COLOR. Rendering for the pager: as the terminal would show it.
-    if file is None:
-        return Console(highlight=False, soft_wrap=False)
-    width = shutil.get_terminal_size().columns
-    return Console(file=file, highlight=False, soft_wrap=False, force_terminal=True, width=width)
+    counts = [d["count"] for d in data["per_day"]]
+    parts: list[Part] = [grid(["", title], summary), ""]
+    if counts:
+        first, last = data["per_day"][0]["date"], data["per_day"][-1]["date"]
+        top = max(counts)
+        busiest = next(d["date"] for d in data["per_day"] if d["count"] == top)
+        parts += [
+            f"last {len(counts)} days  {first[5:]} {sparkline(counts)} {last[5:]}",
+            f"  {sum(counts):,} received, {top:,} on the busiest day"
+            + (f" ({busiest})" if top else "")
+            + f", {sum(1 for c in counts if c == 0)} days with none",
+            "",
+        ]
+    by_status = " ".join(f"{k} {v:,}" for k, v in data["by_status"].items() if v)
+    by_copyright = " ".join(f"{k} {v:,}" for k, v in sorted(data["by_copyright_status"].items()))
+    parts += [f"status     {by_status or '-'}", f"copyright  {by_copyright or '-'}"]
+    return parts

@@ -204,6 +204,16 @@ class FeesConfig:
 
 
 @dataclass(frozen=True)
+class DeskConfig:
+    """The editors' desk: who may be assigned work, and who hears about new mail and how."""
+
+    staff: list[str] = field(default_factory=list)  # assign refuses other names; [] allows any
+    notify: list[str] = field(default_factory=list)  # addresses told of new submissions, claims
+    notify_mode: Literal["each", "hourly", "daily"] = "each"
+    digest_time: str = "08:00"  # when the daily digest goes out, in replies.timezone
+
+
+@dataclass(frozen=True)
 class DaemonConfig:
     poll_interval: float = 60.0
     outbox_interval: float = 30.0
@@ -228,6 +238,7 @@ class Settings:
     dedupe: DedupeConfig = field(default_factory=DedupeConfig)
     site: SiteConfig = field(default_factory=SiteConfig)
     fees: FeesConfig = field(default_factory=FeesConfig)
+    desk: DeskConfig = field(default_factory=DeskConfig)
     daemon: DaemonConfig = field(default_factory=DaemonConfig)
 
     def mailbox(self, name: str) -> MailboxConfig:
@@ -385,6 +396,7 @@ def _check(settings: Settings, env: Mapping[str, str]) -> None:
     for key in ("decision_days", "max_auto_replies_per_day"):
         if getattr(settings.replies, key) < 0:
             raise ConfigError(f"replies.{key}: must not be negative")
+    _check_desk(settings.desk)
     if settings.daemon.poll_interval <= 0:
         raise ConfigError("daemon.poll_interval: must be positive")
     try:
@@ -406,6 +418,20 @@ def _check(settings: Settings, env: Mapping[str, str]) -> None:
         raise ConfigError(
             f"replies.secret_env: environment variable {settings.replies.secret_env} is not set"
         )
+
+
+def _check_desk(desk: DeskConfig) -> None:
+    for i, name in enumerate(desk.staff):
+        if not name.strip() or name != name.strip() or name == "-":
+            raise ConfigError(f"desk.staff[{i}]: not a usable name: {name!r}")
+    if len(set(desk.staff)) != len(desk.staff):
+        raise ConfigError("desk.staff: a name is listed twice")
+    for i, addr in enumerate(desk.notify):
+        if "@" not in parseaddr(addr)[1]:
+            raise ConfigError(f"desk.notify[{i}]: not an email address: {addr!r}")
+    hour, _, minute = desk.digest_time.partition(":")
+    if not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60):
+        raise ConfigError(f"desk.digest_time: expected HH:MM, got {desk.digest_time!r}")
 
 
 class _HasPassword(typing.Protocol):

@@ -25,13 +25,21 @@ oversize             limit_mb; ``number`` is optional (an oversize mail may have
 duplicate            title (``number`` is the submission received earlier)
 accepted, declined, needs_info, withdrawn   title
 published            title, url
+reply                title; ``note`` is the editor's whole answer (``intake reply``)
 claim_ack            received_at, work_title, urls, response_days, respond_by
 claim_removed        work_title, urls
 claim_paid           work_title, amount
 claim_licensed       work_title
 claim_rejected       work_title, reason
 claim_needs_info     work_title
+desk_new             kind, id, subject, sender, sender_name, received_at, chars,
+                     attachments, status, duplicate_of, command, and ``item`` (all of them)
+desk_digest          items (each as desk_new's ``item``), submissions, claims, more, mode,
+                     period_start
 ===================  ================================================================
+
+The desk templates go to the editors (``[desk] notify``), not to a contributor: their subjects
+carry no reference token, so an editor's answer to one is never filed as a contributor's reply.
 
 Templates call ``token(kind, number)`` for the subject's reference token and may use the filters
 ``date``, ``datetime``, ``filesize`` and ``work`` (a title in 《》 or “”, optionally shortened).
@@ -77,6 +85,7 @@ TEMPLATES: Mapping[str, str] = {
     "needs_info": "submission",
     "published": "submission",
     "withdrawn": "submission",
+    "reply": "submission",
     "claim_ack": "claim",
     "claim_removed": "claim",
     "claim_paid": "claim",
@@ -84,6 +93,9 @@ TEMPLATES: Mapping[str, str] = {
     "claim_rejected": "claim",
     "claim_needs_info": "claim",
 }
+
+#: Templates written to the desk about new mail; no reference token in their subjects.
+DESK_TEMPLATES: frozenset[str] = frozenset({"desk_new", "desk_digest"})
 
 # --------------------------------------------------------------------------- reference tokens
 

@@ -38,6 +38,9 @@ log = logging.getLogger(__name__)
 #: How long shutdown waits for running jobs before exiting anyway (systemd and the issue
 #: allow 10 s; the rest is for releasing leases and flushing logs).
 SHUTDOWN_GRACE_SECONDS = 7.0
+#: How often the desk job looks whether a digest period began (``[desk] notify_mode`` hourly
+#: or daily): a digest goes out within this long of the hour or of ``digest_time``.
+DESK_CHECK_SECONDS = 60.0
 #: The first retry after a connection error; doubles per failure up to reconnect_max_seconds.
 BACKOFF_BASE_SECONDS = 1.0
 
@@ -78,6 +81,7 @@ class ServiceApp(Protocol):
     ) -> PollResult: ...
     def deliver_outbox(self) -> object: ...
     def run_maintenance(self) -> Mapping[str, int]: ...
+    def notify_desk(self) -> int: ...
 
 
 # --------------------------------------------------------------------------- systemd
@@ -248,6 +252,7 @@ class Daemon:
             self._backoff[box.name] = self._new_backoff()
         self._lanes["outbox"] = Lane("outbox", self._deliver_once)
         self._lanes["maintenance"] = Lane("maintenance", self._maintain_once)
+        self._lanes["desk"] = Lane("desk", self._digest_once)
 
     @property
     def holder(self) -> str:
@@ -303,6 +308,13 @@ class Daemon:
             # Soon after start-up, not at once: the first polls go first.
             next_run_time=now + timedelta(seconds=min(5.0, self.config.maintenance_interval)),
         )
+        desk = self.settings.desk
+        if desk.notify and desk.notify_mode != "each":
+            scheduler.add_job(
+                self._lane_job, "interval", args=("desk",), seconds=DESK_CHECK_SECONDS,
+                id="desk", name="desk digest",
+                next_run_time=now + timedelta(seconds=min(5.0, DESK_CHECK_SECONDS)),
+            )  # fmt: skip
         scheduler.add_job(
             self._renew_leases,
             "interval",
@@ -521,6 +533,24 @@ class Daemon:
             log.info(
                 "maintenance: %s", ", ".join(f"{task} {n}" for task, n in sorted(busy.items()))
             )
+
+    def _digest_once(self) -> None:
+        if self._stop.is_set():
+            return
+        try:
+            # The lease keeps two daemons from building the same digest at once; the
+            # desk_digests key would refuse the second anyway.
+            if not self.leases.acquire("desk"):
+                return
+            try:
+                told = self.app.notify_desk()
+            finally:
+                self.leases.release("desk")
+        except Exception:  # noqa: BLE001
+            log.exception("desk digest failed; trying again in %g s", DESK_CHECK_SECONDS)
+            return
+        if told:
+            log.info("desk digest: %d new submissions and claims announced", told)
 
     def _renew_leases(self) -> None:
         try:

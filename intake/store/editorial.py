@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from intake.core.errors import NotFound
-from intake.store.models import Consent, Outbox, Submission
+from intake.store.models import Consent, Message, Outbox, Submission
 
 
 def set_assignee(submission: Submission, assignee: str, *, now: datetime) -> None:
@@ -51,3 +51,15 @@ def waiver_noted(session: Session, submission_id: int) -> bool:
         .limit(1)
     ).first()
     return bool(note and note.strip())
+
+
+def latest_from_contributor(session: Session, submission: Submission) -> int:
+    """The newest message the contributor sent about a submission (its original message when
+    they sent nothing since): an answer threads under what they wrote last."""
+    newest = session.scalars(
+        select(Message.id)
+        .where(Message.submission_id == submission.id, Message.kind.in_(("submission", "reply")))
+        .order_by(Message.received_at.desc(), Message.id.desc())
+        .limit(1)
+    ).first()
+    return newest if newest is not None else submission.message_pk

@@ -303,3 +303,27 @@ class Lease(Base):
     holder: Mapped[str]
     expires_at: Mapped[datetime]
     acquired_at: Mapped[datetime]
+
+
+class DeskNotice(Base):
+    """A submission or claim the desk was told about (at most once each)."""
+
+    __table__ = schema.desk_notices
+
+    id: Mapped[int]
+    submission_id: Mapped[int | None]
+    claim_id: Mapped[int | None]
+    digest: Mapped[str]  # the digest's period, "" for a message of its own
+    note: Mapped[str]
+    at: Mapped[datetime]
+
+
+class DeskDigest(Base):
+    """A digest sent to the desk: one per period."""
+
+    __table__ = schema.desk_digests
+
+    period: Mapped[str]
+    items: Mapped[int]
+    note: Mapped[str]
+    at: Mapped[datetime]

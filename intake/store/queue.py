@@ -62,6 +62,7 @@ class QueueFilter:
     until: datetime | None = None  # received before
     overdue: bool = False
     search: str = ""
+    flagged: bool = False  # only those intake asked staff to look at
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +79,7 @@ class QueueRow:
     decision_due: datetime | None
     assignee: str
     attachment_count: int
+    flagged: str = ""
 
 
 #: ``--sort`` keys; a leading "-" means descending. Ties fall back to the id, newest first.
@@ -208,6 +210,8 @@ def _where_clause(conn: Connection, filters: QueueFilter, now: datetime) -> Colu
         conditions.append(_s.received_at < filters.until)
     if filters.overdue:
         conditions.append(overdue_condition(now))
+    if filters.flagged:
+        conditions.append(_s.flagged != "")
     if filters.search:
         condition = search_condition(conn, filters.search)
         if condition is not None:
@@ -312,6 +316,7 @@ def _rows(
             _s.decision_due,
             _s.assignee,
             attachment_count,
+            _s.flagged,
         )
         .where(_s.id.in_(page.scalar_subquery()))
         .order_by(*orders)
@@ -350,7 +355,16 @@ def conversation(conn: Connection, submission_id: int, message_pk: int) -> Seque
     """The contributor's messages about a submission, oldest first (the original included)."""
     m = schema.messages.c
     return conn.execute(
-        select(m.id, m.message_id, m.received_at, m.sender, m.sender_name, m.subject, m.kind)
+        select(
+            m.id,
+            m.message_id,
+            m.received_at,
+            m.sender,
+            m.sender_name,
+            m.subject,
+            m.kind,
+            m.body_text,
+        )  # fmt: skip
         .where(or_(m.submission_id == submission_id, m.id == message_pk))
         .order_by(m.received_at, m.id)
     ).all()
@@ -359,6 +373,38 @@ def conversation(conn: Connection, submission_id: int, message_pk: int) -> Seque
 def outbox_for(conn: Connection, submission_id: int) -> Sequence[Record]:
     """Our replies about a submission (queued, sent or failed), oldest first; no bytes."""
     return _belonging(conn, schema.outbox, submission_id, leave_out="raw")
+
+
+def letters_raw(conn: Connection, submission_id: int) -> dict[int, bytes]:
+    """The bytes of our letters about a submission, by outbox id (their text for ``show``)."""
+    o = schema.outbox.c
+    rows = conn.execute(select(o.id, o.raw).where(o.submission_id == submission_id))
+    return {row.id: bytes(row.raw) for row in rows}
+
+
+def attachment_file(conn: Connection, submission_id: int, number: int) -> Record:
+    """The ``number``-th file of a submission (1 is the first, in the order they came), with
+    where its bytes are stored."""
+    a = schema.attachments.c
+    row = conn.execute(
+        select(a.id, a.filename, a.safe_name, a.content_type, a.size, a.blob_path, a.kind)
+        .where(a.submission_id == submission_id)
+        .order_by(a.id)
+        .offset(number - 1)
+        .limit(1)
+    ).first()
+    if row is None:
+        count = conn.execute(
+            select(func.count()).where(a.submission_id == submission_id)
+        ).scalar_one()
+        if not count:
+            submission(conn, submission_id)  # NotFound for an unknown submission
+        raise NotFound(
+            f"submission {submission_id} has "
+            + (f"{count} attachment{'' if count == 1 else 's'}" if count else "no attachments")
+            + f": there is no number {number}"
+        )
+    return row
 
 
 def consents_for(conn: Connection, submission_id: int) -> Sequence[Record]:

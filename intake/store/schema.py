@@ -366,3 +366,25 @@ leases = Table(
     _time("expires_at"),
     _time("acquired_at"),
 )
+
+#: Each submission and claim the desk was told about (``[desk] notify``): at most once each.
+desk_notices = Table(
+    "desk_notices",
+    metadata,
+    _id(),
+    Column("submission_id", Integer, ForeignKey("submissions.id"), nullable=True, unique=True),
+    Column("claim_id", Integer, ForeignKey("claims.id"), nullable=True, unique=True),
+    _string("digest", 40),  # the digest's period; "" for a message of its own (notify_mode each)
+    _text("note"),  # the outbox rows queued, or why none was; "" for rows older than the desk
+    _time("at"),
+)
+
+#: Each digest the desk was sent (notify_mode hourly or daily): one per period, ever.
+desk_digests = Table(
+    "desk_digests",
+    metadata,
+    Column("period", String(40), primary_key=True),
+    _count("items"),
+    _text("note"),
+    _time("at"),
+)

@@ -57,8 +57,15 @@ class Editorial:
         target = workflow.ACTION_TARGET[action]
         template = workflow.ACTION_TEMPLATE[action] if notify else None
         url = url.strip()
-        if action is Action.PUBLISH and not url.startswith(("https://", "http://")):
-            raise UsageError("publish needs --url with the article's http(s) address")
+        if action is Action.PUBLISH:
+            # A print-only piece has no address: the editor's note says where it ran.
+            if url and not url.startswith(("https://", "http://")):
+                raise UsageError(f"publish: --url must be an http(s) address, not {url!r}")
+            if not url and not message.strip():
+                raise UsageError(
+                    "publish needs --url with the article's address, or for a piece that "
+                    "appeared in print only, --note saying where (-m)"
+                )
         if template is not None:
             self.letters.require()
 
@@ -72,7 +79,7 @@ class Editorial:
                     waiver_noted=waived and editorial_store.waiver_noted(session, submission.id),
                 )
 
-        def letter(submission: Submission) -> Letter | None:
+        def letter(_session: Session, submission: Submission) -> Letter | None:
             if template is None:
                 return None
             context: dict[str, object] = {"note": message.strip()}
@@ -92,10 +99,10 @@ class Editorial:
                 session, submission, target, actor=actor, role=role, action=action.value,
                 now=now, note=note.strip(),
             )  # fmt: skip
-            if action is Action.PUBLISH:
+            if action is Action.PUBLISH and url:
                 editorial_store.set_published_url(submission, url, now=now)
             change = change_of(submission, action.value, moved.before, moved.after)
-            wanted = letter(submission)
+            wanted = letter(session, submission)
             if wanted is not None:
                 sent = self.letters.send(
                     session, submission, wanted, actor=actor, now=now,
@@ -121,7 +128,7 @@ class Editorial:
         def check(_session: Session, submission: Submission) -> None:
             workflow.check_copyright_request(submission.id, submission.copyright_status)
 
-        def letter(submission: Submission) -> Letter:
+        def letter(_session: Session, submission: Submission) -> Letter:
             return Letter("copyright_request", recipient(submission), {"note": message.strip()})
 
         prepared = self._prepare(submission_id, check, letter, dry_run, edit)
@@ -138,7 +145,7 @@ class Editorial:
             )  # fmt: skip
             same = submission.status
             sent = self.letters.send(
-                session, submission, letter(submission), actor=actor, now=now,
+                session, submission, letter(session, submission), actor=actor, now=now,
                 edited=prepared.edited if prepared else None,
             )  # fmt: skip
             return change_of(submission, "copyright_request", same, same).with_letter(sent)
@@ -162,8 +169,12 @@ class Editorial:
     # ------------------------------------------------------------------ assignment and notes
 
     def assign(self, submission_id: int, assignee: str, *, actor: str) -> Change:
-        """Give a submission to an editor ("" unassigns); the first one starts the review."""
+        """Give a submission to an editor ("" unassigns); the first one starts the review.
+
+        With ``[desk] staff`` set, only those names may be given work.
+        """
         assignee = assignee.strip()
+        check_staff(self.settings, assignee)
         now = self.clock()
         with self.sessions() as session, session.begin():
             submission = submission_store.get_submission(session, submission_id, for_update=True)
@@ -195,20 +206,73 @@ class Editorial:
             moved = cases.touch(session, submission, "note", actor=actor, now=now, note=text)
             return change_of(submission, "note", moved.before, moved.after)
 
+    def clear_flag(self, submission_id: int, *, actor: str, note: str = "") -> Change:
+        """Take the flag off a submission staff have looked at (the history keeps why it was
+        raised and who cleared it)."""
+        now = self.clock()
+        with self.sessions() as session, session.begin():
+            submission = submission_store.get_submission(session, submission_id, for_update=True)
+            if not submission.flagged:
+                raise UsageError(f"submission {submission_id} is not flagged")
+            cases.unflag(session, submission, actor=actor, now=now, note=note.strip())
+            same = submission.status
+            return change_of(submission, "unflag", same, same)
+
+    # ------------------------------------------------------------------ answering
+
+    def reply(
+        self,
+        submission_id: int,
+        text: str,
+        *,
+        actor: str,
+        dry_run: bool = False,
+        edit: Editor | None = None,
+    ) -> Change:
+        """Write to the contributor in the editor's own words, threaded under their latest
+        message, without changing the submission's status (RT's correspond)."""
+        text = text.strip()
+        if not text and edit is None:
+            raise UsageError("an empty answer says nothing: give -m TEXT or --edit")
+        self.letters.require()
+
+        def check(_session: Session, _submission: Submission) -> None:
+            return None  # a contributor may be answered whatever the status
+
+        def letter(session: Session, submission: Submission) -> Letter:
+            parent = editorial_store.latest_from_contributor(session, submission)
+            return Letter("reply", recipient(submission), {"note": text}, in_reply_to_pk=parent)
+
+        prepared = self._prepare(submission_id, check, letter, dry_run, edit)
+        if not text and (prepared is None or _unchanged(prepared)):
+            raise UsageError("nothing was written: no answer sent")
+        if dry_run:
+            return self._dry(submission_id, "reply", None, check, prepared)
+        now = self.clock()
+        with self.sessions() as session, session.begin():
+            submission = submission_store.get_submission(session, submission_id, for_update=True)
+            same = submission.status
+            sent = self.letters.send(
+                session, submission, letter(session, submission), actor=actor, now=now,
+                edited=prepared.edited if prepared else None,
+            )  # fmt: skip
+            submission.updated_at = now
+            return change_of(submission, "reply", same, same).with_letter(sent)
+
     # ------------------------------------------------------------------ helpers
 
     def _prepare(
         self,
         submission_id: int,
         check: Callable[[Session, Submission], None],
-        letter: Callable[[Submission], Letter | None],
+        letter: Callable[[Session, Submission], Letter | None],
         dry_run: bool,
         edit: Editor | None,
     ) -> Prepared | None:
         def load(session: Session) -> tuple[Submission, Letter | None]:
             submission = submission_store.get_submission(session, submission_id)
             check(session, submission)
-            return submission, letter(submission)
+            return submission, letter(session, submission)
 
         return self.letters.prepare(self.sessions, load, dry_run=dry_run, edit=edit)
 
@@ -227,3 +291,15 @@ class Editorial:
         reply = (prepared.edited or prepared.preview) if prepared is not None else None
         after = target or before
         return Change("submission", submission_id, action, before, after, reply, dry_run=True)
+
+
+def check_staff(settings: Settings, assignee: str) -> None:
+    """``[desk] staff`` names who may be given work; any name when it is empty."""
+    staff = settings.desk.staff
+    if assignee and staff and assignee not in staff:
+        raise UsageError(f"{assignee!r} is not on the desk's staff list ({', '.join(staff)})")
+
+
+def _unchanged(prepared: Prepared) -> bool:
+    edited = prepared.edited
+    return edited is None or edited.text.strip() == prepared.preview.text.strip()

@@ -16,7 +16,7 @@ import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -217,10 +217,11 @@ def ledger(
 
 
 def ledger_records(
-    rows: Sequence[LedgerRow], fees: FeesConfig | None = None
+    rows: Sequence[LedgerRow], fees: FeesConfig | None = None, zone: tzinfo = UTC
 ) -> list[dict[str, Any]]:
     """The ledger as JSON-ready dicts with :data:`LEDGER_COLUMNS` as keys; ``fee`` is None
-    without a configured rate."""
+    without a configured rate; times in ``zone`` (the desk's, ``[replies] timezone``), with
+    their offset."""
     fees = fees or FeesConfig()
     records = []
     for row in rows:
@@ -230,7 +231,7 @@ def ledger_records(
             "id": row.id,
             "sender": row.sender,
             "subject": row.subject,
-            "received_at": as_utc(row.received_at).isoformat(),
+            "received_at": as_utc(row.received_at).astimezone(zone).isoformat(),
             "status": row.status,
             "copyright_status": row.copyright_status,
             "char_count": row.char_count,
@@ -252,14 +253,16 @@ _AUTHOR_COLUMNS = (
 )  # fmt: skip
 
 
-def ledger_csv(rows: Sequence[LedgerRow], fees: FeesConfig | None = None) -> bytes:
+def ledger_csv(
+    rows: Sequence[LedgerRow], fees: FeesConfig | None = None, zone: tzinfo = UTC
+) -> bytes:
     """The ledger as CSV bytes for Excel: UTF-8 with a BOM, CRLF, a header row. The fee has
     two decimals; ID and account numbers are written as text (Excel would turn an 18-digit
     number into 4.40305E+17 and lose its last digits)."""
     out = io.StringIO(newline="")
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(LEDGER_COLUMNS)
-    for record in ledger_records(rows, fees):
+    for record in ledger_records(rows, fees, zone):
         if record["fee"] is not None:
             record["fee"] = f"{record['fee']:.2f}"
         writer.writerow(
@@ -273,9 +276,11 @@ def ledger_csv(rows: Sequence[LedgerRow], fees: FeesConfig | None = None) -> byt
     return out.getvalue().encode("utf-8-sig")
 
 
-def ledger_json(rows: Sequence[LedgerRow], fees: FeesConfig | None = None) -> bytes:
+def ledger_json(
+    rows: Sequence[LedgerRow], fees: FeesConfig | None = None, zone: tzinfo = UTC
+) -> bytes:
     """The ledger as a JSON array (UTF-8, no BOM: that is for Excel only)."""
-    records = ledger_records(rows, fees)
+    records = ledger_records(rows, fees, zone)
     return (json.dumps(records, ensure_ascii=False, indent=2) + "\n").encode()
 
 

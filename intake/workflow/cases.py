@@ -149,6 +149,19 @@ def flag(session: Session, submission: Submission, reason: str, *, now: datetime
     record(session, submission, "flagged", actor=SYSTEM_ACTOR, now=now, note=reason)
 
 
+def unflag(
+    session: Session, submission: Submission, *, actor: str, now: datetime, note: str = ""
+) -> str:
+    """Staff have looked: the flag comes off and the history says who cleared what. Returns
+    the reason that was cleared."""
+    reason = submission.flagged
+    submission.flagged = ""
+    submission.updated_at = now
+    text = f"cleared: {reason}" + (f" ({note})" if note else "")
+    record(session, submission, "unflagged", actor=actor, now=now, note=text)
+    return reason
+
+
 def _ids(case: Case) -> dict[str, int]:
     return {"claim": case.id} if isinstance(case, Claim) else {"submission": case.id}
 

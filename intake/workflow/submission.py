@@ -101,6 +101,9 @@ TRANSITIONS: Mapping[tuple[Status, Status], frozenset[Role]] = {
 
 #: Statuses still waiting for an editor's decision: the ones that can be overdue.
 OPEN_STATUSES: frozenset[Status] = frozenset({S.RECEIVED, S.IN_REVIEW, S.NEEDS_INFO})
+#: The desk's queue: what still needs an editor (a decision, or publishing an accepted piece).
+#: ``intake list`` and ``intake triage`` show these unless asked for ``--all``.
+QUEUE_STATUSES: tuple[Status, ...] = (S.RECEIVED, S.IN_REVIEW, S.NEEDS_INFO, S.ACCEPTED)
 #: Moves that are decisions: they stamp ``decided_at`` (time to decision, acceptance rate).
 DECISIONS: frozenset[Status] = frozenset({S.ACCEPTED, S.DECLINED})
 #: Statuses that count as decided for the acceptance rate, and those that count as accepted.

@@ -205,7 +205,15 @@ def test_reclassify_command(sqlite_env: Env) -> None:
     assert back == (
         f"message {mid} is now submission: submission #{sid}; claim #{made['claim_id']} rejected\n"
     )
-    result = env.run("reclassify", str(mid), "submission")
+    result = env.run("reclassify", str(mid), "submission", "--message")
     assert result.exit_code == 1
     assert result.stderr == f"intake: message {mid} is already submission #{sid}\n"
     assert env.run("reclassify", str(mid), "spam").exit_code == 2
+    # The id `intake list` shows is the default for `claim`, the one `intake claims` shows for
+    # `submission`: the old flags still say so explicitly.
+    again = env.json("reclassify", str(sid), "claim", "--note", "还是版权投诉")
+    assert again["message_id"] == mid and again["claim_id"] == made["claim_id"]
+    back = env.json("reclassify", str(again["claim_id"]), "submission")
+    assert back["submission_id"] == sid and back["message_id"] == mid
+    result = env.run("reclassify", "9999", "claim")
+    assert (result.exit_code, result.stderr) == (1, "intake: no submission with id 9999\n")

@@ -42,6 +42,7 @@ LIST_KEYS = {
     "assignee",
     "decision_due",
     "overdue",
+    "flagged",
 }
 SHOW_KEYS = LIST_KEYS | {
     "message_id",
@@ -56,7 +57,6 @@ SHOW_KEYS = LIST_KEYS | {
     "published_url",
     "duplicate_of",
     "similarity",
-    "flagged",
     "copyright_requested_at",
     "attachments",
     "conversation",
@@ -91,6 +91,7 @@ CONVERSATION_KEYS = {
     "subject",
     "kind",
     "original",
+    "text",
 }
 OUTBOX_KEYS = {
     "id",
@@ -104,6 +105,7 @@ OUTBOX_KEYS = {
     "created_at",
     "sent_at",
     "last_error",
+    "text",
 }
 STATS_KEYS = {
     "since",

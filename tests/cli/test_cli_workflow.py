@@ -494,10 +494,23 @@ def test_cli_json_results(env: Env) -> None:
 def test_cli_publish_needs_url_and_rights(env: Env) -> None:
     sid = new(env, status="accepted")
     result = env.run("publish", str(sid), "--no-notify")
-    assert result.exit_code == 2 and "--url" in result.stderr
+    assert result.exit_code == 1 and "--url" in result.stderr and "--note" in result.stderr
+    result = env.run("publish", str(sid), "--no-notify", "--url", "news.example/1")
+    assert result.exit_code == 1 and "http(s)" in result.stderr
     result = env.run("publish", str(sid), "--no-notify", "--url", "https://news.example/1")
     assert result.exit_code == 1
     assert "copyright is not_requested, publishing needs granted or waived" in result.stderr
+
+
+def test_cli_publish_a_print_only_piece_with_a_note(env: Env) -> None:
+    sid = new(env, status="accepted")
+    with env.app.sessions() as session, session.begin():
+        session.get(Submission, sid).copyright_status = "granted"  # type: ignore[union-attr]
+    out = env.ok("publish", str(sid), "--no-notify", "--note", "刊于 11月22日 第6版")
+    assert out == f"#{sid} accepted -> published\n"
+    data = env.json("show", str(sid))
+    assert data["status"] == "published" and data["published_url"] == ""
+    assert data["history"][-1]["note"] == "刊于 11月22日 第6版"
 
 
 def test_cli_reopen_and_withdraw(env: Env) -> None:

@@ -93,6 +93,12 @@ def test_example_documents_every_key() -> None:
         (minimal(replies={"language": "fr"}), "replies.language: expected one of zh | en"),
         (minimal(dedupe={"near_threshold": 2}), "dedupe.near_threshold"),
         ({"mailboxes": "x"}, "mailboxes: expected a list"),
+        (minimal(desk={"staff": ["li", " wang"]}), "desk.staff[1]: not a usable name"),
+        (minimal(desk={"staff": ["li", "li"]}), "desk.staff: a name is listed twice"),
+        (minimal(desk={"notify": ["desk"]}), "desk.notify[0]: not an email address"),
+        (minimal(desk={"notify_mode": "weekly"}), "desk.notify_mode: expected one of each"),
+        (minimal(desk={"digest_time": "8am"}), "desk.digest_time: expected HH:MM"),
+        (minimal(desk={"digest_time": "24:00"}), "desk.digest_time: expected HH:MM"),
     ],
 )
 def test_bad_config_names_the_key(data: dict[str, object], message: str) -> None:

@@ -446,3 +446,49 @@ def test_message_id_arguments() -> None:
         make_message_id(SECRET, "bad domain\r\n", now=RECEIVED, nonce=b"x")
     mid = make_message_id(SECRET, "例子.中国", now=RECEIVED, nonce=b"x")
     assert mid.endswith("@xn--fsqu00a.xn--fiqs8s") and verify_message_id(SECRET, mid)
+
+
+# --------------------------------------------------------------------------- the desk's letters
+
+
+def desk_item(**changes: object) -> dict[str, object]:
+    return {
+        "kind": "submission", "id": 42, "subject": "投稿：《故乡的秋天》", "sender": "a@qq.example",
+        "sender_name": "张三", "received_at": RECEIVED, "chars": 3210, "attachments": 2,
+        "status": "received", "duplicate_of": None, "command": "intake show 42",
+    } | changes  # fmt: skip
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("kind", ["submission", "claim"])
+def test_desk_new_names_subject_sender_length_and_the_command(language: str, kind: str) -> None:
+    item = desk_item(kind=kind, command="intake claim show 42" if kind == "claim" else "x")
+    out = Renderer("", language, timezone=BEIJING).render("desk_new", {**item, "item": item})
+    assert parse_tokens(out.subject) == []  # the desk's answer must not file as a reply
+    assert "#42" in out.subject and "故乡的秋天" in out.subject and "张三" in out.subject
+    assert "3210" in out.text and str(item["command"]) in out.text
+    assert "a@qq.example" in out.text and "intake triage" in out.text
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_desk_digest_lists_every_item_and_counts_the_rest(language: str) -> None:
+    items = [desk_item(id=i, command=f"intake show {i}") for i in (7, 8)]
+    items.append(desk_item(kind="claim", id=3, command="intake claim show 3", duplicate_of=None))
+    context = {
+        "items": items, "submissions": 2, "claims": 1, "more": 5, "mode": "daily",
+        "period_start": RECEIVED,
+    }  # fmt: skip
+    out = Renderer("", language, timezone=BEIJING).render("desk_digest", context)
+    assert parse_tokens(out.subject) == []
+    for command in ("intake show 7", "intake show 8", "intake claim show 3", "intake list"):
+        assert command in out.text
+    assert "5" in out.text and "\n\n\n" not in out.text
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_reply_is_the_editors_words_with_the_desks_signature(language: str) -> None:
+    words = "来稿收到，第二段的数据请注明出处。\n\n谢谢！"
+    out = render("reply", language, note=words)
+    assert parse_tokens(out.subject) == [("submission", 123)]
+    assert words in out.text and "南方晨报" in out.text
+    assert "投稿处理系统" not in out.text and "submissions system" not in out.text

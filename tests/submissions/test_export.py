@@ -14,7 +14,7 @@ import json
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -323,7 +323,12 @@ def test_csv_ledger_for_excel(
     assert new["sender"] == "lisi@163.example" and new["sender_name"] == "李四"
     assert new["subject"] == '\'=HYPERLINK("http://evil.example")'  # text, not a formula
     assert new["status"] == "accepted" and new["char_count"] == str(len("新稿，一二三"))
-    assert new["received_at"].endswith("+00:00")
+    # The desk's time zone ([replies] timezone, Asia/Shanghai by default), with its offset.
+    assert new["received_at"].endswith("+08:00")
+    with env.app.sessions() as session:
+        stored = session.get(Submission, ids["new"])
+        assert stored is not None
+        assert datetime.fromisoformat(new["received_at"]) == stored.received_at
 
     since = (NOW - timedelta(days=3)).strftime("%Y-%m-%d")
     done = intake(env, capsysbinary, "export", "--status", "accepted", "--status", "published",

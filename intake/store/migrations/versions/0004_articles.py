@@ -5,7 +5,7 @@ address, postcode, organisation, ID number, bank and account (from the cover not
 document's end), for staff to see masked and for the fee ledger. Existing submissions get
 an empty object; nothing is read back from their stored text.
 
-Revision ID: 0004_articles
+Revision ID: 0004
 Revises: 0003
 """
 
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0004_articles"
+revision: str = "0004"
 down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
