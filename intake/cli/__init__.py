@@ -110,6 +110,10 @@ def cli(ctx: click.Context, config_path: str | None, verbose: int) -> None:
     logging.basicConfig(
         level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
+    # A refused login is the command's own one-line error; its journal line is for `run`.
+    logging.getLogger("intake.adapters.logins").setLevel(
+        logging.ERROR if verbose == 0 else logging.NOTSET
+    )
     ctx.obj = Context(config_path)
     ctx.call_on_close(ctx.obj.close)
 
@@ -150,6 +154,7 @@ def actor_name(explicit: str | None) -> str:
 # terminal. A command missing from its line still works (every module is imported to find it);
 # a group that several modules add to (``db``) is named on each of their lines.
 COMMAND_MODULES: dict[str, tuple[str, ...]] = {
+    "intake.cli.auth_cmds": ("auth",),
     "intake.cli.claim_cmds": ("claim", "claims", "reclassify"),
     "intake.cli.consent_cmds": ("consent", "not-duplicate", "remind", "versions"),
     "intake.cli.export_cmds": ("export",),
