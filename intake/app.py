@@ -4,6 +4,7 @@ settings and hands them to the use cases. The CLI and the daemon both start here
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -42,6 +43,8 @@ class App:
 
     settings: Settings
     clock: Callable[[], datetime] = utcnow
+    #: Times the login back-off (tests inject a fake one).
+    monotonic: Callable[[], float] = time.monotonic
     _hooks: list[IngestHook] | None = field(default=None, repr=False)
     _tokens: dict[tuple[str, str, str], TokenSource] = field(default_factory=dict, repr=False)
     _opened: SmtpSender | None = field(default=None, repr=False)
@@ -108,7 +111,11 @@ class App:
         """The login back-off of this process: one gate per account, IMAP and SMTP alike."""
         from intake.adapters.logins import Logins
 
-        return Logins(self.settings.daemon.reconnect_max_seconds, listener=self._record_login)
+        return Logins(
+            self.settings.daemon.reconnect_max_seconds,
+            monotonic=self.monotonic,
+            listener=self._record_login,
+        )
 
     def _record_login(self, refusal: Refusal | None, account: str, service: str) -> None:
         from intake.service import health

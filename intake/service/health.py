@@ -298,9 +298,10 @@ def status(sessions: sessionmaker[Session], settings: Settings, now: datetime) -
             else:
                 problem = ""
             stuck = unmoved.get((box.name, box.folder), 0)
-            if stuck and not problem:
+            if stuck:
                 where = box.processed_folder or "the processed flag"
-                problem = f"{stuck} message(s) recorded but not moved to {where}"
+                problem += "; " if problem else ""
+                problem += f"{stuck} message(s) recorded but not moved to {where}"
             if problem and row is not None and row.last_error:
                 problem += f" (last error: {row.last_error})"
             mailboxes.append(
