@@ -219,16 +219,14 @@ class JsonFormatter(_LibraryJsonFormatter):
         self, log_data: dict[str, Any], record: logging.LogRecord, message_dict: dict[str, Any]
     ) -> None:
         super().add_fields(log_data, record, message_dict)
-        log_data["ts"] = datetime.fromtimestamp(record.created, UTC).isoformat(
-            timespec="milliseconds"
-        )
+        ts = datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
+        ordered: dict[str, Any] = {"ts": ts}
         # Only intake's fields: a library's extra attributes are not part of the format.
-        for key in list(log_data):
-            if key not in ("ts", "level", "logger", "msg", "thread", "exc", "stack", *FIELDS):
-                del log_data[key]
-        for key in FIELDS:
-            if log_data.get(key) in (None, ""):
-                log_data.pop(key, None)
+        for key in ("level", "logger", "msg", "thread", *FIELDS, "exc", "stack"):
+            if log_data.get(key) not in (None, ""):
+                ordered[key] = log_data[key]
+        log_data.clear()
+        log_data.update(ordered)
 
 
 def text_formatter(stream: TextIO) -> logging.Formatter:

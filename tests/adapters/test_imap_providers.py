@@ -70,9 +70,7 @@ def test_id_is_sent_after_login_when_offered(
     ]
 
 
-def test_no_id_when_turned_off(
-    tmp_path: Path, app_factory: AppFactory, dovecot: Dovecot
-) -> None:
+def test_no_id_when_turned_off(tmp_path: Path, app_factory: AppFactory, dovecot: Dovecot) -> None:
     account = dovecot.add_user("noid")
     app = make(tmp_path, app_factory, dovecot, account, imap_id=False)
     with app.mailbox(app.settings.mailboxes[0]) as conn:
@@ -113,7 +111,9 @@ def test_a_restricted_server_gets_only_what_it_advertises(
     account = server.add_user("bare")
     for n in range(3):
         message = submission(
-            sender=f"作者{n} <author{n}@qq.example>", subject=f"投稿 {n}", body=f"第{n}篇稿件。" * 20
+            sender=f"作者{n} <author{n}@qq.example>",
+            subject=f"投稿 {n}",
+            body=f"第{n}篇稿件。" * 20,
         )
         server.append(*account, "INBOX", message)
     with LoggingProxy(server.port) as proxy:
@@ -310,4 +310,3 @@ def test_a_revoked_refresh_token_is_a_refused_login(
         f"imap login {user} at {dovecot.host}: refused 1 time(s)" in p and "invalid_grant" in p
         for p in report.problems
     ), report.problems
-
