@@ -45,6 +45,8 @@ class App:
     clock: Callable[[], datetime] = utcnow
     #: Times the login back-off (tests inject a fake one).
     monotonic: Callable[[], float] = time.monotonic
+    #: Log refused logins (the daemon's journal); a CLI command prints its one-line error.
+    log_refusals: bool = True
     _hooks: list[IngestHook] | None = field(default=None, repr=False)
     _tokens: dict[tuple[str, str, str], TokenSource] = field(default_factory=dict, repr=False)
     _opened: SmtpSender | None = field(default=None, repr=False)
@@ -111,11 +113,13 @@ class App:
         """The login back-off of this process: one gate per account, IMAP and SMTP alike."""
         from intake.adapters.logins import Logins
 
-        return Logins(
+        logins = Logins(
             self.settings.daemon.reconnect_max_seconds,
             monotonic=self.monotonic,
             listener=self._record_login,
         )
+        logins.log_refusals = self.log_refusals
+        return logins
 
     def _record_login(self, refusal: Refusal | None, account: str, service: str) -> None:
         from intake.service import health

@@ -198,9 +198,10 @@ class ImapMailbox:
         cfg = self.config
         hint = provider(cfg.provider).password_hint if cfg.auth == "password" else ""
         if self._logins is None:
+            advice = f" ({hint})" if hint else ""
             error = MailboxLoginRefused(
-                f"mailbox {cfg.name}: IMAP login at {cfg.host} refused the credentials of "
-                f"{cfg.username}: {words}" + (f" ({hint})" if hint else "")
+                f"mailbox {cfg.name}: login failed for {cfg.username} at {cfg.host}: "
+                f"{words}{advice}"
             )
             error.account, error.service, error.server_text = cfg.account, "imap", words
             return error

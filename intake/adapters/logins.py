@@ -102,6 +102,8 @@ class Logins:
         self.maximum = max(maximum, base)
         self._monotonic = monotonic
         self._listeners: list[RefusalListener] = [listener] if listener else []
+        #: Log each refusal (the daemon's journal); a CLI command prints its error instead.
+        self.log_refusals = True
         self._gates: dict[str, _Gate] = {}
         self._lock = threading.Lock()
 
@@ -158,16 +160,20 @@ class Logins:
             refusal = Refusal(account, service, host, server_text, gate.failures, delay, hint)
             gate.last = refusal
         advice = f" ({hint})" if hint else ""
-        log.warning(
-            "%s login refused for %s at %s: %s%s; every login of this account waits %.0f s",
-            service.upper(), account, host, server_text, advice, delay,
-            extra={"event": "login_refused", "account": account},
-        )  # fmt: skip
+        if self.log_refusals:
+            log.warning(
+                "%s login refused for %s at %s: %s%s; every login of this account waits %.0f s",
+                service.upper(), account, host, server_text, advice, delay,
+                extra={"event": "login_refused", "account": account},
+            )  # fmt: skip
         self._notify(refusal, account, service)
-        command = "SMTP AUTH" if service == "smtp" else "IMAP login"
+        if service == "smtp":
+            message = f"SMTP AUTH at {host} refused the credentials of {account}: {server_text}"
+        else:
+            message = f"login failed for {account} at {host}: {server_text}"
         return _error(
             service,
-            f"{command} at {host} refused the credentials of {account}: {server_text}{advice}",
+            message + advice,
             account=account,
             server_text=server_text,
             retry_in=delay,

@@ -30,7 +30,8 @@ class Context:
     @property
     def app(self) -> App:
         if self._app is None:
-            self._app = App(config_mod.load(self.config_path))
+            # A refused login is the command's own one-line error; `run` logs it instead.
+            self._app = App(config_mod.load(self.config_path), log_refusals=False)
         return self._app
 
     def close(self) -> None:
@@ -110,10 +111,7 @@ def cli(ctx: click.Context, config_path: str | None, verbose: int) -> None:
     logging.basicConfig(
         level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
-    # A refused login is the command's own one-line error; its journal line is for `run`.
-    logging.getLogger("intake.adapters.logins").setLevel(
-        logging.ERROR if verbose == 0 else logging.NOTSET
-    )
+
     ctx.obj = Context(config_path)
     ctx.call_on_close(ctx.obj.close)
 

@@ -43,6 +43,7 @@ def run(ctx: Context, log_format: str | None, metrics_address: str | None) -> No
     Several copies may run against one database: a lease lets one poll each mailbox.
     """
     app = ctx.app
+    app.log_refusals = True  # the journal gets one line per refused login
     settings = app.settings
     config_mod.check_credentials(settings)
     address = metrics_address if metrics_address is not None else settings.daemon.metrics_address
@@ -57,7 +58,6 @@ def run(ctx: Context, log_format: str | None, metrics_address: str | None) -> No
         level=logging.DEBUG if verbose >= 2 else logging.INFO,
         secrets=secrets,
     )
-    logging.getLogger("intake.adapters.logins").setLevel(logging.NOTSET)  # the journal wants it
     from intake.service import daemon
 
     metrics = None

@@ -153,7 +153,7 @@ def test_errors_are_one_line(
         main(["--config", str(config), "poll"])
     assert info.value.code == 1
     err = capsys.readouterr().err
-    assert "refused the credentials of nobody: [AUTHENTICATIONFAILED]" in err
+    assert "login failed for nobody at 127.0.0.1: [AUTHENTICATIONFAILED]" in err
     assert "wrong-password" not in err and err.count("\n") == 1
 
 
