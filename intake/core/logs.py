@@ -254,9 +254,9 @@ def configure(
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
-    # The scheduler announces every job run, and Alembic every plugin, at INFO: only their
-    # warnings are news.
-    for noisy in ("apscheduler", "alembic"):
+    # The scheduler announces every job run, Alembic every plugin and imapclient every closed
+    # connection at INFO: only their warnings are news (a refused login is one line, ours).
+    for noisy in ("apscheduler", "alembic", "imapclient"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
     return handler
 

@@ -4,6 +4,7 @@ and the token source against the local token endpoint."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -51,9 +52,9 @@ def token_file(tmp_path: Path, oauth_provider: OAuthProvider) -> Path:
 
 
 @pytest.fixture
-def oauth_smtp(oauth_provider: OAuthProvider) -> SmtpServer:
+def oauth_smtp(oauth_provider: OAuthProvider) -> Iterator[SmtpServer]:
     with SmtpServer(oauth=oauth_provider.access.get) as server:
-        yield server  # type: ignore[misc]
+        yield server
 
 
 def test_xoauth2_sends_and_refreshes_after_a_refusal(
