@@ -214,6 +214,7 @@ class SmtpServer:
         certificate: Certificate | None = None,
         users: Mapping[str, str] | None = None,
         oauth: Callable[[str], str | None] | None = None,
+        exclude: tuple[str, ...] = (),
     ) -> None:
         if security != "none" and certificate is None:
             raise ValueError(f"security={security!r} needs a certificate")
@@ -225,6 +226,7 @@ class SmtpServer:
         #: token -> the user it belongs to (None when invalid): turns on XOAUTH2/OAUTHBEARER.
         self.oauth = oauth
         self.auth_attempts = 0  # every AUTH the server answered, good or bad
+        self.exclude = exclude  # AUTH mechanisms not to offer ("XOAUTH2", "LOGIN", ...)
         self._mechanisms: list[str] = []
         self._lock = threading.Condition()
         self._messages: list[Received] = []
@@ -281,6 +283,8 @@ class SmtpServer:
             # AUTH; over STARTTLS we keep the requirement, which proves the client upgrades first.
             kwargs["auth_require_tls"] = self.security == "starttls"
         # A Controller's event loop is closed when it stops, so each start needs a new one.
+        if self.exclude:
+            kwargs["auth_exclude_mechanism"] = list(self.exclude)
         handler = _OAuthHandler(self) if self.oauth else _Handler(self)
         controller = _Controller(self, handler, **kwargs)
         controller.start()

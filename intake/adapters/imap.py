@@ -325,6 +325,9 @@ class ImapMailbox:
             return self._sent
         listing = self._call(lambda c: c.list_folders())
         found = _flagged(listing, b"\\Sent")
+        if found is None and {"SPECIAL-USE", "LIST-EXTENDED"} <= self.capabilities():
+            # RFC 6154: a server need only show the attributes when asked for them.
+            found = _flagged(self._call(_list_special_use), b"\\Sent")
         if found is None and self.has("XLIST"):
             found = _flagged(self._call(lambda c: c.xlist_folders()), b"\\Sent")
         if found is None:
@@ -460,6 +463,15 @@ def check(box: ImapMailbox) -> CheckReport:
 
 def _fetch(client: IMAPClient, *, uids: list[int], items: list[str]) -> dict[int, Any]:
     result: dict[int, Any] = client.fetch(uids, items)
+    return result
+
+
+def _list_special_use(client: IMAPClient) -> list[tuple[Any, Any, Any]]:
+    """``LIST "" "*" RETURN (SPECIAL-USE)``, which imapclient has no call for."""
+    typ, data = client._imap._simple_command("LIST", '""', '"*"', "RETURN", "(SPECIAL-USE)")
+    client._checkok("list", typ, data)
+    typ, data = client._imap._untagged_response(typ, data, "LIST")
+    result: list[tuple[Any, Any, Any]] = client._proc_folder_list(data)
     return result
 
 

@@ -177,6 +177,18 @@ def test_check_creates_the_processed_folder_and_finds_sent(
     assert "投稿/已录用" in listing(dovecot, account)
 
 
+def test_the_sent_folder_by_its_special_use(
+    tmp_path: Path, app_factory: AppFactory, dovecot: Dovecot, imap_account: tuple[str, str]
+) -> None:
+    with LoggingProxy(dovecot.port) as proxy:
+        app = make(tmp_path, app_factory, dovecot, imap_account, **plain(dovecot, proxy.port))
+        with app.mailbox(app.settings.mailboxes[0]) as conn:
+            asked = imap._list_special_use(conn.client)  # RFC 6154's way of asking
+            assert conn.sent_folder() == "Sent" == imap._flagged(asked, b"\\Sent")
+        sent = proxy.sent()
+    assert b'LIST "" "*" RETURN (SPECIAL-USE)' in sent
+
+
 def test_status_is_not_healthy_while_every_move_fails(
     tmp_path: Path, app_factory: AppFactory, dovecot: Dovecot, caplog: pytest.LogCaptureFixture
 ) -> None:

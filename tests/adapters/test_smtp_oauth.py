@@ -80,6 +80,17 @@ def test_xoauth2_sends_and_refreshes_after_a_refusal(
         assert token not in caplog.text
 
 
+def test_oauthbearer_where_xoauth2_is_not_offered(
+    oauth_provider: OAuthProvider, token_file: Path
+) -> None:
+    with SmtpServer(oauth=oauth_provider.access.get, exclude=("XOAUTH2",)) as server:
+        cfg = config(server, oauth_provider, token_file)
+        with SmtpSender(cfg, tokens=TokenSource(cfg)) as smtp:
+            smtp.send(RAW, USER, ["a@qq.com"])
+        assert [m.login for m in server.wait_for(1)] == [USER]
+        assert server.mechanisms == ["OAUTHBEARER"]
+
+
 def test_a_revoked_grant_is_a_refused_login_that_waits(
     oauth_smtp: SmtpServer, oauth_provider: OAuthProvider, token_file: Path
 ) -> None:
