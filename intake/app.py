@@ -4,7 +4,9 @@ settings and hands them to the use cases. The CLI and the daemon both start here
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -16,8 +18,8 @@ from intake import store
 from intake.adapters.blobstore import LocalBlobStore
 from intake.core import config as config_mod
 from intake.core.clock import utcnow
-from intake.core.config import MailboxConfig, Settings
-from intake.core.errors import ConfigError
+from intake.core.config import Credentials, MailboxConfig, Settings
+from intake.core.errors import ConfigError, LoginRefused, TemporaryDeliveryError
 from intake.core.mail import Kind
 
 # Use cases and adapters are imported where they are built, not here: every CLI command starts
@@ -26,6 +28,9 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
     from intake.adapters.imap import ImapMailbox
+    from intake.adapters.logins import Logins, Refusal
+    from intake.adapters.oauth import TokenSource
+    from intake.adapters.smtp import SmtpSender
     from intake.conversations.copyright import Maintenance
     from intake.ingest.pipeline import Ingested, IngestHook, Ingestor, PollResult, Progress
     from intake.replies.delivery import Delivery, OutboxSender
@@ -41,7 +46,13 @@ class App:
 
     settings: Settings
     clock: Callable[[], datetime] = utcnow
+    #: Times the login back-off (tests inject a fake one).
+    monotonic: Callable[[], float] = time.monotonic
+    #: Log refused logins (the daemon's journal); a CLI command prints its one-line error.
+    log_refusals: bool = True
     _hooks: list[IngestHook] | None = field(default=None, repr=False)
+    _tokens: dict[tuple[str, str, str], TokenSource] = field(default_factory=dict, repr=False)
+    _opened: SmtpSender | None = field(default=None, repr=False)
 
     @cached_property
     def engine(self) -> Engine:
@@ -115,10 +126,51 @@ class App:
         """DKIM verification with the real DNS lookup, bounded by copyright.dkim_timeout."""
         return _dkim_verifier(self.settings.copyright.dkim_timeout)
 
+    @cached_property
+    def logins(self) -> Logins:
+        """The login back-off of this process: one gate per account, IMAP and SMTP alike."""
+        from intake.adapters.logins import Logins
+
+        logins = Logins(
+            self.settings.daemon.reconnect_max_seconds,
+            monotonic=self.monotonic,
+            listener=self._record_login,
+        )
+        logins.log_refusals = self.log_refusals
+        return logins
+
+    def _record_login(self, refusal: Refusal | None, account: str, service: str) -> None:
+        from intake.service import health
+
+        health.record_login(self.sessions, account, service, refusal, self.clock())
+
+    def tokens(self, creds: Credentials) -> TokenSource | None:
+        """The OAuth2 token source of an account (shared by its IMAP and SMTP logins)."""
+        if creds.auth != "oauth2":
+            return None
+        from intake.adapters.oauth import TokenSource
+
+        key = (creds.account, creds.oauth_token_url, creds.oauth_client_id)
+        if key not in self._tokens:
+            self._tokens[key] = TokenSource(creds, where=getattr(creds, "name", "smtp"))
+        return self._tokens[key]
+
     def mailbox(self, config: MailboxConfig) -> ImapMailbox:
         from intake.adapters.imap import ImapMailbox
 
-        return ImapMailbox(config, config_mod.resolve_password(config))
+        tokens = self.tokens(config)
+        password = "" if tokens else config_mod.resolve_password(config)
+        return ImapMailbox(config, password, tokens=tokens, logins=self.logins)
+
+    def smtp_sender(self) -> SmtpSender:
+        from intake.adapters.smtp import SmtpSender
+
+        smtp = self.settings.smtp
+        if smtp is None:
+            raise ConfigError("smtp: not configured: replies cannot be sent")
+        tokens = self.tokens(smtp)
+        password = "" if tokens or not smtp.username else config_mod.resolve_password(smtp)
+        return SmtpSender(smtp, password, tokens=tokens, logins=self.logins)
 
     def poll_mailbox(
         self,
@@ -131,35 +183,88 @@ class App:
 
     @cached_property
     def _outbox_sender(self) -> OutboxSender:
-        from intake.adapters.smtp import SmtpSender
         from intake.replies.delivery import OutboxSender
 
-        smtp = self.settings.smtp
-        if smtp is None:
-            raise ConfigError("smtp: not configured: replies cannot be sent")
-        password = config_mod.resolve_password(smtp)
         # Copies of sent replies go to the first mailbox's Sent folder ("" turns that off).
         box = self.settings.mailboxes[0] if self.settings.mailboxes else None
         return OutboxSender(
             self.settings,
             self.sessions,
             self.clock,
-            transport=lambda: SmtpSender(smtp, password),
+            transport=self._transport,
             mailbox=(lambda: self.mailbox(box)) if box is not None else None,
             sent_folder=box.sent_folder if box is not None else "",
         )
 
+    def _transport(self) -> AbstractContextManager[SmtpSender]:
+        opened, self._opened = self._opened, None
+        if opened is not None:
+            return _Opened(opened)  # logged in already by deliver_outbox
+        return self.smtp_sender()
+
     def outbox_sender(self) -> OutboxSender:
         """The outbox sender of this process (one claim identity per App)."""
+        if self.settings.smtp is None:
+            raise ConfigError("smtp: not configured: replies cannot be sent")
         return self._outbox_sender
 
-    def deliver_outbox(self) -> Delivery:
-        """Send the replies that are due (the daemon's outbox job and its wake-ups)."""
-        if self.settings.smtp is None:
-            from intake.replies.delivery import Delivery
+    def deliver_outbox(self, *, strict: bool = False) -> Delivery:
+        """Send the replies that are due (the daemon's outbox job, its wake-ups, ``intake send``).
 
+        SMTP is logged in to before any reply is claimed, and only when one is due: a refused
+        login leaves every reply untouched (no attempt spent on a configuration problem), and
+        while the SMTP account or the mailbox that keeps the Sent copies waits after a refusal,
+        nothing is tried at all. ``strict`` (the CLI) raises the refusal instead.
+        """
+        from intake.replies.delivery import Delivery
+
+        smtp = self.settings.smtp
+        if smtp is None:
+            if strict:
+                raise ConfigError("smtp: not configured: replies cannot be sent")
             return Delivery()  # nothing can be sent; `intake check` says why
-        return self.outbox_sender().deliver()
+        sender = self.outbox_sender()
+        accounts = [smtp.account] if smtp.username else []
+        box = self.settings.mailboxes[0] if self.settings.mailboxes else None
+        if box is not None and box.sent_folder:
+            accounts.append(box.account)
+        if not strict and any(self.logins.wait(a) > 0 for a in accounts):
+            return Delivery()
+        due, uncopied = self._outbox_work()
+        if not due and not uncopied:
+            return Delivery()
+        if due:
+            opened = self.smtp_sender()
+            try:
+                opened.__enter__()
+            except LoginRefused:
+                if strict:
+                    raise
+                return Delivery()  # logged once by the login gate; the replies wait
+            except TemporaryDeliveryError:
+                pass  # the sender meets the same error and schedules the retries
+            else:
+                self._opened = opened
+        try:
+            return sender.deliver()
+        finally:
+            leftover, self._opened = self._opened, None
+            if leftover is not None:
+                leftover.close()
+
+    def _outbox_work(self) -> tuple[bool, bool]:
+        """Whether a reply is due now, and whether a copy waits for the Sent folder."""
+        from datetime import timedelta
+
+        from intake.store import health as health_store
+        from intake.store import outbox as outbox_store
+
+        # "Due before" is strict: a reply queued at this very instant counts too.
+        soon = self.clock() + timedelta(microseconds=1)
+        with self.sessions() as session, session.begin():
+            due = health_store.outbox_due_before(session, soon) > 0
+            uncopied = bool(outbox_store.uncopied(session, 1))
+        return due, uncopied
 
     def run_maintenance(self) -> dict[str, int]:
         """Periodic housekeeping (the daemon's maintenance job): task name -> items handled.
@@ -190,6 +295,19 @@ class App:
         with self.sessions() as session, session.begin():
             letters = self.automatic_letters
             return run_copyright_maintenance(session, letters, self.settings, self.clock())
+
+
+class _Opened:
+    """An SMTP session that is already logged in, handed to the outbox sender as is."""
+
+    def __init__(self, sender: SmtpSender) -> None:
+        self._sender = sender
+
+    def __enter__(self) -> SmtpSender:
+        return self._sender
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._sender.close()
 
 
 @dataclass(frozen=True, slots=True)

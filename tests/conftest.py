@@ -14,6 +14,7 @@ import pytest
 from intake.app import App
 from intake.core.config import Settings
 from tests.helpers import make_app
+from tests.oauthserver import OAuthProvider
 from tests.servers import Dovecot, Postgres, ServerUnavailable, find_cpython_email_data
 from tests.smtpserver import smtp_server  # noqa: F401 - the fixture, for every test module
 
@@ -26,10 +27,47 @@ def unavailable(reason: str) -> NoReturn:
 
 
 @pytest.fixture(scope="session")
-def dovecot() -> Iterator[Dovecot]:
+def oauth_provider() -> Iterator[OAuthProvider]:
+    """A local OAuth2 provider: token, device and introspection endpoints."""
+    with OAuthProvider() as provider:
+        yield provider
+
+
+@pytest.fixture(scope="session")
+def dovecot(oauth_provider: OAuthProvider) -> Iterator[Dovecot]:
+    """Dovecot as a full-featured provider plays it: ID (logged), IDLE, MOVE, UIDPLUS,
+    SPECIAL-USE, and XOAUTH2 tokens checked with ``oauth_provider``."""
     with contextlib.ExitStack() as stack:
         try:
-            server = stack.enter_context(Dovecot())
+            server = stack.enter_context(
+                Dovecot(
+                    oauth_introspection_url=oauth_provider.introspection_url,
+                    oauth_mechanisms="xoauth2",
+                )
+            )
+        except ServerUnavailable as exc:
+            unavailable(f"Dovecot: {exc}")
+        yield server
+
+
+#: What the restricted Dovecot advertises after login: IMAP4rev1 alone, the way a minimal
+#: provider (or one that drops the connection on anything else) must be treated.
+RESTRICTED_CAPABILITY = "IMAP4rev1"
+
+
+@pytest.fixture(scope="session")
+def dovecot_restricted(oauth_provider: OAuthProvider) -> Iterator[Dovecot]:
+    """A second Dovecot that advertises no IDLE, MOVE, UIDPLUS, SPECIAL-USE, ID or NAMESPACE,
+    and OAuth2 only as OAUTHBEARER."""
+    with contextlib.ExitStack() as stack:
+        try:
+            server = stack.enter_context(
+                Dovecot(
+                    capability=RESTRICTED_CAPABILITY,
+                    oauth_introspection_url=oauth_provider.introspection_url,
+                    oauth_mechanisms="oauthbearer",
+                )
+            )
         except ServerUnavailable as exc:
             unavailable(f"Dovecot: {exc}")
         yield server

@@ -118,8 +118,11 @@ ssl = yes
 ssl_cert = <{dir}/cert.pem
 ssl_key = <{dir}/key.pem
 ssl_dh = </usr/share/dovecot/dh.pem
-auth_mechanisms = plain login
+auth_mechanisms = {mechanisms}
 disable_plaintext_auth = no
+# The fields of each client's ID command go to the log (tests check what intake sends).
+imap_id_log = *
+{capability}
 first_valid_uid = 1
 default_internal_user = {internal_user}
 default_internal_group = {internal_group}
@@ -143,6 +146,7 @@ passdb {{
   driver = passwd-file
   args = scheme=PLAIN {dir}/users/%u
 }}
+{oauth_passdb}
 userdb {{
   driver = passwd-file
   args = {dir}/users/%u
@@ -191,7 +195,19 @@ class Dovecot(_Server):
 
     host = HOST
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        *,
+        capability: str = "",
+        oauth_introspection_url: str = "",
+        oauth_mechanisms: str = "xoauth2 oauthbearer",
+    ) -> None:
+        """``capability`` replaces the advertised CAPABILITY list (``imap_capability``);
+        ``oauth_introspection_url`` turns on XOAUTH2 and OAUTHBEARER, checked by POSTing each
+        token to that URL (Dovecot's oauth2 passdb, RFC 7662 introspection)."""
+        self._capability = capability
+        self._oauth_url = oauth_introspection_url
+        self._oauth_mechanisms = oauth_mechanisms
         binary = _which("dovecot")
         if binary is None:
             raise ServerUnavailable("dovecot is not installed (apt-get install dovecot-imapd)")
@@ -231,8 +247,29 @@ class Dovecot(_Server):
             internal_user = login_user = pwd.getpwuid(os.geteuid()).pw_name
             internal_group = grp.getgrgid(os.getegid()).gr_name
             login_chroot = anvil_chroot = "  chroot =\n"
+        oauth_passdb = ""
+        mechanisms = "plain login"
+        if self._oauth_url:
+            mechanisms += f" {self._oauth_mechanisms}"
+            args = self.dir / "oauth2.conf.ext"
+            args.write_text(
+                f"introspection_url = {self._oauth_url}\n"
+                "introspection_mode = post\n"
+                "username_attribute = email\n"
+                "active_attribute = active\n"
+                "active_value = true\n",
+                encoding="utf-8",
+            )
+            args.chmod(0o644)
+            oauth_passdb = (
+                f"passdb {{\n  driver = oauth2\n  mechanisms = {self._oauth_mechanisms}\n"
+                f"  args = {args}\n}}"
+            )
         self._conf.write_text(
             _DOVECOT_CONF.format(
+                mechanisms=mechanisms,
+                capability=f"imap_capability = {self._capability}" if self._capability else "",
+                oauth_passdb=oauth_passdb,
                 instance=f"intake-test-{self.dir.name}",
                 dir=self.dir,
                 host=self.host,
@@ -370,6 +407,16 @@ class Dovecot(_Server):
         if found is None:
             raise ServerUnavailable(f"APPEND answered without APPENDUID: {answer!r}")
         return int(found.group(2))
+
+    def log_text(self) -> str:
+        """Everything this instance has logged so far."""
+        return self.log_file.read_text(encoding="utf-8", errors="replace")
+
+    def folders(self, user: str) -> list[str]:
+        """The user's folder names as stored on disk: maildir's modified UTF-7, e.g.
+        ``.&XfJT0ZAB-`` for 已处理 (what crosses the wire)."""
+        home = self.dir / "mail" / user
+        return sorted(p.name[1:] for p in home.iterdir() if p.name.startswith(".") and p.is_dir())
 
     def uids(self, user: str, password: str, folder: str) -> list[int]:
         """Every UID in ``folder``, ascending."""

@@ -4,13 +4,15 @@ message and fails on cue (4xx/5xx replies, a dropped connection, down and up aga
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
+import json
 import socket
 import ssl
 import subprocess
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -159,6 +161,44 @@ class _Handler:
         return "250 OK"
 
 
+class _OAuthHandler(_Handler):
+    """Also AUTH XOAUTH2 and OAUTHBEARER, with tokens checked by the server's ``oauth``."""
+
+    async def auth_XOAUTH2(self, server: SMTP, args: list[str]) -> AuthResult:  # noqa: N802
+        return await self._bearer(server, args)
+
+    async def auth_OAUTHBEARER(self, server: SMTP, args: list[str]) -> AuthResult:  # noqa: N802
+        return await self._bearer(server, args)
+
+    async def _bearer(self, server: SMTP, args: list[str]) -> AuthResult:
+        self._owner._auth_tried()
+        if len(args) > 1:
+            blob = base64.b64decode(args[1])
+        else:
+            answer = await server.challenge_auth("")
+            if not isinstance(answer, bytes):
+                return AuthResult(success=False, handled=True)
+            blob = answer
+        fields = dict(
+            part.split("=", 1)
+            for part in blob.decode("utf-8", "replace").split("\x01")
+            if "=" in part
+        )
+        user = fields.get("user", "")
+        if not user and blob.startswith(b"n,a="):  # OAUTHBEARER's GS2 header names the user
+            user = blob[4:].split(b",", 1)[0].decode()
+        token = fields.get("auth", "").removeprefix("Bearer ")
+        owner = self._owner
+        assert owner.oauth is not None
+        if user and owner.oauth(token) == user:
+            owner._mechanisms.append(args[0])
+            return AuthResult(success=True, auth_data=LoginPassword(user.encode(), b""))
+        # The mechanisms' failure dance: an error as a challenge, an empty line, then 535.
+        error = json.dumps({"status": "401", "schemes": "bearer", "scope": "mail"})
+        await server.challenge_auth(error)
+        return AuthResult(success=False, handled=False)
+
+
 class SmtpServer:
     """An aiosmtpd server on 127.0.0.1 in a thread; ``with SmtpServer() as server:``.
 
@@ -173,6 +213,8 @@ class SmtpServer:
         security: Security = "none",
         certificate: Certificate | None = None,
         users: Mapping[str, str] | None = None,
+        oauth: Callable[[str], str | None] | None = None,
+        exclude: tuple[str, ...] = (),
     ) -> None:
         if security != "none" and certificate is None:
             raise ValueError(f"security={security!r} needs a certificate")
@@ -181,6 +223,11 @@ class SmtpServer:
         self.security = security
         self.certificate = certificate
         self.users = dict(users or {})
+        #: token -> the user it belongs to (None when invalid): turns on XOAUTH2/OAUTHBEARER.
+        self.oauth = oauth
+        self.auth_attempts = 0  # every AUTH the server answered, good or bad
+        self.exclude = exclude  # AUTH mechanisms not to offer ("XOAUTH2", "LOGIN", ...)
+        self._mechanisms: list[str] = []
         self._lock = threading.Condition()
         self._messages: list[Received] = []
         self._failures: list[_Failure] = []
@@ -230,13 +277,16 @@ class SmtpServer:
             context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             context.load_cert_chain(self.certificate.cert_file, self.certificate.key_file)
             kwargs["tls_context" if self.security == "starttls" else "ssl_context"] = context
-        if self.users:
+        if self.users or self.oauth:
             kwargs["authenticator"] = self._authenticate
             # aiosmtpd only counts STARTTLS as encryption, so under implicit TLS it would refuse
             # AUTH; over STARTTLS we keep the requirement, which proves the client upgrades first.
             kwargs["auth_require_tls"] = self.security == "starttls"
         # A Controller's event loop is closed when it stops, so each start needs a new one.
-        controller = _Controller(self, _Handler(self), **kwargs)
+        if self.exclude:
+            kwargs["auth_exclude_mechanism"] = list(self.exclude)
+        handler = _OAuthHandler(self) if self.oauth else _Handler(self)
+        controller = _Controller(self, handler, **kwargs)
         controller.start()
         self._controller = controller
 
@@ -304,9 +354,20 @@ class SmtpServer:
         with self._lock:
             return next(self._counter)
 
+    @property
+    def mechanisms(self) -> list[str]:
+        """The OAuth mechanisms of the logins that worked, in order."""
+        with self._lock:
+            return list(self._mechanisms)
+
+    def _auth_tried(self) -> None:
+        with self._lock:
+            self.auth_attempts += 1
+
     def _authenticate(
         self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, auth_data: Any
     ) -> AuthResult:
+        self._auth_tried()
         ok = isinstance(auth_data, LoginPassword) and self.users.get(
             auth_data.login.decode("utf-8", "replace")
         ) == auth_data.password.decode("utf-8", "replace")

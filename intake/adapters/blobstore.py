@@ -2,7 +2,11 @@
 
 A blob lives at ``<root>/<kind>/<aa>/<bb>/<sha256>``. Writes go to a temporary file in the
 same directory, are fsynced, then renamed into place, so a crash never leaves a partial blob
-under its final name. Files are 0600; the same content is written once.
+under its final name. The same content is written once.
+
+Files are 0640 and directories 0750 (before the umask): the service user owns them and its
+group (``intake``) reads them, so editors in that group can run ``show --raw`` and ``export``
+(docs/operations.md, "Permissions"); nobody else can.
 """
 
 from __future__ import annotations
@@ -16,6 +20,9 @@ from types import TracebackType
 from typing import Protocol
 
 from intake.core.errors import StorageError
+
+#: Readable by the group: see the module's docstring.
+FILE_MODE = 0o640
 
 
 class BlobStore(Protocol):
@@ -49,14 +56,14 @@ class LocalBlobStore:
         if final.exists() and final.stat().st_size == len(data):
             return digest, rel
         try:
-            final.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            final.parent.mkdir(parents=True, exist_ok=True, mode=0o750)
             fd, tmp = tempfile.mkstemp(dir=final.parent, prefix=".tmp-")
             try:
                 with os.fdopen(fd, "wb") as fh:
                     fh.write(data)
                     fh.flush()
                     os.fsync(fh.fileno())
-                os.chmod(tmp, 0o600)
+                os.chmod(tmp, FILE_MODE)
                 os.replace(tmp, final)
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)

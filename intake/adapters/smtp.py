@@ -11,6 +11,11 @@ Failures become :class:`~intake.core.errors.TemporaryDeliveryError` or
 * MAIL FROM, RCPT TO and DATA answers: 4xx temporary, 5xx permanent, except 530 ("authentication
   required", again configuration) which is temporary.
 * timeouts, refused or dropped connections and other socket errors are temporary.
+* a 5xx answer to AUTH is :class:`~intake.core.errors.SmtpLoginRefused` (a temporary error too):
+  the credentials are wrong, and every login of the account waits (:mod:`intake.adapters.logins`).
+
+AUTH is PLAIN or LOGIN with a password (QQ's and NetEase's authorization code), or XOAUTH2 /
+OAUTHBEARER with an OAuth2 access token, whichever the server offers: one mechanism, once.
 """
 
 from __future__ import annotations
@@ -23,8 +28,17 @@ from collections.abc import Sequence
 from types import TracebackType
 from typing import Self
 
+from intake.adapters.logins import Logins, server_words
+from intake.adapters.oauth import TokenSource, oauthbearer, xoauth2
 from intake.core.config import SmtpConfig
-from intake.core.errors import DeliveryError, PermanentDeliveryError, TemporaryDeliveryError
+from intake.core.errors import (
+    DeliveryError,
+    OAuthError,
+    PermanentDeliveryError,
+    SmtpLoginRefused,
+    TemporaryDeliveryError,
+)
+from intake.core.providers import provider
 
 log = logging.getLogger(__name__)
 
@@ -42,17 +56,23 @@ class SmtpSender:
     """
 
     def __init__(
-        self, config: SmtpConfig, password: str, *, local_hostname: str | None = None
+        self,
+        config: SmtpConfig,
+        password: str = "",
+        *,
+        local_hostname: str | None = None,
+        tokens: TokenSource | None = None,
+        logins: Logins | None = None,
     ) -> None:
         self._config = config
-        self._password = password
+        self._login = _Login(password, tokens, logins)
         self._local_hostname = local_hostname
         self._conn: smtplib.SMTP | None = None
         self._broken: TemporaryDeliveryError | None = None
 
     def __enter__(self) -> Self:
         self._broken = None
-        self._conn = _open(self._config, self._password, self._local_hostname)
+        self._conn = _open(self._config, self._login, self._local_hostname)
         return self
 
     def __exit__(
@@ -106,7 +126,7 @@ class SmtpSender:
             )
         log.info("SMTP: reconnecting to %s", self._where())
         try:
-            self._conn = _open(self._config, self._password, self._local_hostname)
+            self._conn = _open(self._config, self._login, self._local_hostname)
         except TemporaryDeliveryError as exc:
             self._broken = exc
             raise
@@ -131,14 +151,40 @@ class SmtpSender:
         return PermanentDeliveryError(message, code=items[0][1][0])
 
 
-def check_login(config: SmtpConfig, password: str, *, local_hostname: str | None = None) -> None:
+class _Login:
+    """How this sender logs in: a password, or OAuth2 tokens; and the account's back-off."""
+
+    def __init__(self, password: str, tokens: TokenSource | None, logins: Logins | None) -> None:
+        self.password = password
+        self.tokens = tokens
+        self.logins = logins
+
+    def secret(self) -> str:
+        if self.tokens is not None:
+            try:
+                return self.tokens.refresh_token()
+            except Exception:  # noqa: BLE001 - unreadable now: the login says why
+                return ""
+        return self.password
+
+
+def check_login(
+    config: SmtpConfig,
+    password: str = "",
+    *,
+    local_hostname: str | None = None,
+    tokens: TokenSource | None = None,
+    logins: Logins | None = None,
+) -> None:
     """Connect, negotiate TLS and log in as ``intake check`` does; raise a DeliveryError if not."""
-    _quit(_open(config, password, local_hostname))
+    _quit(_open(config, _Login(password, tokens, logins), local_hostname))
 
 
-def _open(config: SmtpConfig, password: str, local_hostname: str | None) -> smtplib.SMTP:
+def _open(config: SmtpConfig, login: _Login, local_hostname: str | None) -> smtplib.SMTP:
     where = f"{config.host}:{config.port}"
     stage = "connect"
+    if config.username and login.logins is not None:
+        login.logins.before_login(config.account, "smtp", login.secret())
     try:
         context = None
         if config.security != "none":
@@ -167,12 +213,7 @@ def _open(config: SmtpConfig, password: str, local_hostname: str | None) -> smtp
                 conn.ehlo()
             if config.username:
                 stage = "AUTH"
-                if not (config.username.isascii() and password.isascii()):
-                    # smtplib encodes AUTH PLAIN/LOGIN as ASCII and would fail obscurely.
-                    raise TemporaryDeliveryError(
-                        f"SMTP AUTH at {where}: smtp.username and the password must be ASCII"
-                    )
-                _login(conn, config.username, password, where)
+                _authenticate(conn, config, login, where)
         except BaseException:
             conn.close()
             raise
@@ -183,19 +224,93 @@ def _open(config: SmtpConfig, password: str, local_hostname: str | None) -> smtp
     return conn
 
 
-def _login(conn: smtplib.SMTP, username: str, password: str, where: str) -> None:
+def _authenticate(conn: smtplib.SMTP, config: SmtpConfig, login: _Login, where: str) -> None:
     # One attempt with one mechanism: smtplib's login() would try every mechanism in turn,
     # and several failed logins per connection get accounts locked at QQ Mail or 163.
     offered = conn.esmtp_features.get("auth", "").upper().split()
-    mechanism = next((m for m in ("PLAIN", "LOGIN") if m in offered), None)
-    if mechanism is None:
+    tls_hint = "" if offered else " (is TLS required first? see smtp.security)"
+    if login.tokens is None:
+        if not (config.username.isascii() and login.password.isascii()):
+            # smtplib encodes AUTH PLAIN/LOGIN as ASCII and would fail obscurely.
+            raise TemporaryDeliveryError(
+                f"SMTP AUTH at {where}: smtp.username and the password must be ASCII"
+            )
+        mechanism = next((m for m in ("PLAIN", "LOGIN") if m in offered), None)
+        if mechanism is None:
+            raise TemporaryDeliveryError(
+                f"SMTP AUTH at {where}: the server offers no AUTH PLAIN or LOGIN{tls_hint}"
+            )
+        conn.user, conn.password = config.username, login.password
+        authobject = conn.auth_plain if mechanism == "PLAIN" else conn.auth_login
+        try:
+            conn.auth(mechanism, authobject)
+        except smtplib.SMTPAuthenticationError as exc:
+            raise _refused(exc, config, login, where) from None
+        _succeeded(config, login)
+        return
+    sasl = next((m for m in ("XOAUTH2", "OAUTHBEARER") if m in offered), None)
+    if sasl is None:
         raise TemporaryDeliveryError(
-            f"SMTP AUTH at {where}: the server offers no AUTH PLAIN or LOGIN"
-            + ("" if offered else " (is TLS required first? see smtp.security)")
+            f"SMTP AUTH at {where}: the server offers neither XOAUTH2 nor OAUTHBEARER{tls_hint}"
         )
-    conn.user, conn.password = username, password
-    authobject = conn.auth_plain if mechanism == "PLAIN" else conn.auth_login
-    conn.auth(mechanism, authobject)
+    for attempt in (1, 2):
+        try:
+            token = login.tokens.token()
+        except OAuthError as exc:
+            if exc.refused:
+                raise _refusal(config, login, str(exc)) from None
+            raise TemporaryDeliveryError(f"SMTP AUTH at {where}: {exc}") from None
+        message = (
+            xoauth2(config.username, token)
+            if sasl == "XOAUTH2"
+            else oauthbearer(config.username, token, config.host, config.port)
+        )
+
+        def answer(challenge: bytes | None = None, message: str = message) -> str:
+            # After a failure the server sends its error as a challenge; an empty line ends it.
+            return message if challenge is None else ""
+
+        try:
+            conn.auth(sasl, answer, initial_response_ok=True)
+        except smtplib.SMTPAuthenticationError as exc:
+            login.tokens.invalidate()
+            if attempt == 2 or not 500 <= exc.smtp_code < 600:
+                raise _refused(exc, config, login, where) from None
+            continue
+        _succeeded(config, login)
+        return
+
+
+def _succeeded(config: SmtpConfig, login: _Login) -> None:
+    if login.logins is not None:
+        login.logins.succeeded(config.account, "smtp")
+
+
+def _refused(
+    exc: smtplib.SMTPAuthenticationError, config: SmtpConfig, login: _Login, where: str
+) -> DeliveryError:
+    words = f"{exc.smtp_code} {server_words(exc.smtp_error)}"
+    if not 500 <= exc.smtp_code < 600:  # 454: the server could not check just now
+        return TemporaryDeliveryError(f"SMTP AUTH at {where}: {words}", code=exc.smtp_code)
+    error = _refusal(config, login, words)
+    error.code = exc.smtp_code
+    return error
+
+
+def _refusal(config: SmtpConfig, login: _Login, words: str) -> SmtpLoginRefused:
+    hint = provider(config.provider).password_hint if config.auth == "password" else ""
+    if login.logins is not None:
+        refused = login.logins.refused(
+            config.account, "smtp", config.host, words, login.secret(), hint=hint
+        )
+        assert isinstance(refused, SmtpLoginRefused)
+        return refused
+    error = SmtpLoginRefused(
+        f"SMTP AUTH at {config.host} refused the credentials of {config.username}: {words}"
+        + (f" ({hint})" if hint else "")
+    )
+    error.account, error.service, error.server_text = config.account, "smtp", words
+    return error
 
 
 def _quit(conn: smtplib.SMTP) -> None:
@@ -209,8 +324,7 @@ def _quit(conn: smtplib.SMTP) -> None:
 
 
 def _text(value: bytes | str) -> str:
-    text = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
-    return " ".join(text.split())
+    return server_words(value)
 
 
 def _translate(exc: BaseException, stage: str, where: str) -> DeliveryError:

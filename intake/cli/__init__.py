@@ -31,7 +31,8 @@ class Context:
     @property
     def app(self) -> App:
         if self._app is None:
-            self._app = App(config_mod.load(self.config_path))
+            # A refused login is the command's own one-line error; `run` logs it instead.
+            self._app = App(config_mod.load(self.config_path), log_refusals=False)
         return self._app
 
     def close(self) -> None:
@@ -174,6 +175,7 @@ def actor_name(explicit: str | None) -> str:
 # terminal. A command missing from its line still works (every module is imported to find it);
 # a group that several modules add to (``db``) is named on each of their lines.
 COMMAND_MODULES: dict[str, tuple[str, ...]] = {
+    "intake.cli.auth_cmds": ("auth",),
     "intake.cli.claim_cmds": ("claim", "claims", "reclassify"),
     "intake.cli.consent_cmds": ("consent", "not-duplicate", "remind", "versions"),
     "intake.cli.export_cmds": ("export",),
@@ -212,5 +214,5 @@ COMMAND_ROLES: dict[str, tuple[str, ...]] = {
         "poll", "messages", "quarantine", "reprocess", "outbox", "send", "suppress",
         "suppressions", "unsuppress",
     ),
-    "Administration": ("check", "db", "run", "status"),
+    "Administration": ("check", "auth", "db", "run", "status"),
 }  # fmt: skip

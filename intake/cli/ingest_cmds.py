@@ -10,9 +10,11 @@ from typing import TYPE_CHECKING
 import click
 
 from intake import store
+from intake.app import App
 from intake.cli import Context, cli, pass_ctx
 from intake.cli.output import echo_text, emit_json, emit_table, iso, short
 from intake.core import config as config_mod
+from intake.core.config import MailboxConfig
 from intake.core.errors import IntakeError, MailboxError
 from intake.core.mail import Kind
 from intake.store import messages as message_store
@@ -34,14 +36,39 @@ def db_upgrade(ctx: Context) -> None:
     app = ctx.app
     store.upgrade(app.engine)
     click.echo(f"database at revision {store.current_revision(app.engine)}")
+    _share_sqlite_file(app.settings.database.url)
+
+
+def _share_sqlite_file(url: str) -> None:
+    """Make an SQLite database read-write for the service's group, whatever the umask.
+
+    Editors in group ``intake`` write to it (accept, note, ...); SQLite gives its -wal and
+    -shm files the database file's mode, so this one chmod covers them too.
+    """
+    import os
+    import stat
+
+    path = config_mod.sqlite_path(url)
+    if not path or path == ":memory:":
+        return
+    try:
+        st = os.stat(path)
+        if st.st_uid == os.geteuid() and stat.S_IMODE(st.st_mode) & 0o660 != 0o660:
+            os.chmod(path, (stat.S_IMODE(st.st_mode) | 0o660) & ~0o007)
+    except OSError as exc:
+        click.echo(f"intake: note: cannot make {path} group-writable: {exc.strerror}", err=True)
 
 
 @cli.command()
 @pass_ctx
 def check(ctx: Context) -> None:
-    """Check the configuration, the database and IMAP/SMTP logins (one line each)."""
+    """Check the configuration, the database and IMAP/SMTP logins (one line each).
+
+    Creates the processed folder when the server lacks it, and names the Sent folder found.
+    """
     app = ctx.app
     settings = app.settings
+    config_mod.check_credentials(settings)
     failed = False
     click.echo(f"config: ok ({len(settings.mailboxes)} mailbox(es))")
     try:
@@ -52,26 +79,42 @@ def check(ctx: Context) -> None:
         echo_text(f"database: FAILED: {exc}", multiline=False)
     for box in settings.mailboxes:
         try:
-            from intake.adapters.imap import check_login
-
-            info = check_login(box, config_mod.resolve_password(box))
-            click.echo(f"imap {box.name}: ok ({info.exists} messages in {info.name})")
+            click.echo(f"imap {box.name}: ok ({_imap_check(app, box)})")
         except IntakeError as exc:
             failed = True
             echo_text(f"imap {box.name}: FAILED: {exc}", multiline=False)
     if settings.smtp is None:
         click.echo("smtp: not configured (replies stay in the outbox)")
     else:
-        from intake.adapters.smtp import check_login as smtp_check
-
         try:
-            smtp_check(settings.smtp, config_mod.resolve_password(settings.smtp))
-            click.echo(f"smtp: ok ({settings.smtp.host}:{settings.smtp.port})")
+            with app.smtp_sender():
+                pass
+            how = " with OAuth2" if settings.smtp.auth == "oauth2" else ""
+            click.echo(f"smtp: ok ({settings.smtp.host}:{settings.smtp.port}{how})")
         except IntakeError as exc:
             failed = True
             echo_text(f"smtp: FAILED: {exc}", multiline=False)
     if failed:
         sys.exit(1)
+
+
+def _imap_check(app: App, box: MailboxConfig) -> str:
+    from intake.adapters import imap
+
+    with app.mailbox(box) as conn:
+        report = imap.check(conn)
+    caps = report.capabilities
+    parts = [f"{report.folder.exists} messages in {report.folder.name}"]
+    if box.processed_folder:
+        verb = "created" if report.processed_created else "found"
+        parts.append(f"{verb} folder {box.processed_folder}")
+    if box.sent_folder:
+        parts.append(f"Sent folder {report.sent_folder}")
+    parts.append("ID sent" if report.identified else "no ID")
+    parts.append("IDLE" if "IDLE" in caps else "no IDLE: polling")
+    moves = "MOVE" if "MOVE" in caps else "COPY+EXPUNGE"
+    parts.append(moves if box.processed_folder else "flagging")
+    return "; ".join(parts)
 
 
 @cli.command()
@@ -81,6 +124,7 @@ def check(ctx: Context) -> None:
 def poll(ctx: Context, as_json: bool, only: str | None) -> None:
     """One pass over every mailbox: ingest new mail, then exit."""
     app = ctx.app
+    config_mod.check_credentials(app.settings)
     app.ready()
     boxes = [app.settings.mailbox(only)] if only else app.settings.mailboxes
     from intake.ingest.pipeline import PollResult

@@ -14,6 +14,7 @@ from intake import store
 from intake.cli import Context, cli, pass_ctx
 from intake.cli.ingest_cmds import db
 from intake.cli.output import echo_text, emit_fields, emit_json, emit_table, iso
+from intake.core import config as config_mod
 from intake.core import logs
 
 # The daemon (APScheduler, IMAP, the whole pipeline) loads for `intake run` alone.
@@ -28,15 +29,26 @@ if TYPE_CHECKING:
     default=None,
     help="Log lines as text or JSON objects (default: daemon.log_format).",
 )
+@click.option(
+    "--metrics-address",
+    metavar="HOST:PORT",
+    default=None,
+    help="Serve Prometheus metrics at http://HOST:PORT/metrics (default: daemon.metrics_address).",
+)
 @pass_ctx
-def run(ctx: Context, log_format: str | None) -> None:
+def run(ctx: Context, log_format: str | None, metrics_address: str | None) -> None:
     """Run the background service until SIGTERM or SIGINT (for systemd: Type=notify).
 
     Polls every mailbox, listens with IMAP IDLE, sends the outbox and runs maintenance.
     Several copies may run against one database: a lease lets one poll each mailbox.
     """
     app = ctx.app
+    app.log_refusals = True  # the journal gets one line per refused login
     settings = app.settings
+    config_mod.check_credentials(settings)
+    address = metrics_address if metrics_address is not None else settings.daemon.metrics_address
+    if address:
+        config_mod.parse_address(address, "--metrics-address")
     verbose = click.get_current_context().find_root().params.get("verbose") or 0
     chosen = log_format or settings.daemon.log_format
     secrets = logs.secrets_of(settings)
@@ -48,7 +60,18 @@ def run(ctx: Context, log_format: str | None) -> None:
     )
     from intake.service import daemon
 
-    result = daemon.serve(app)
+    metrics = None
+    if address:
+        from intake.service.metrics import Metrics
+
+        metrics = Metrics(app.sessions, settings, app.clock)
+        app.logins.listen(metrics.login_event)
+        metrics.serve(address)
+    try:
+        result = daemon.serve(app, observer=metrics)
+    finally:
+        if metrics is not None:
+            metrics.close()
     if result.forced:
         # A job is stuck in I/O past the grace period; interpreter exit would wait for its
         # thread. Everything committed is safe, and the rest is redone by the next daemon.
@@ -98,8 +121,21 @@ def _as_json(report: service.Status) -> dict[str, object]:
                 "lease_holder": m.lease_holder,
                 "lease_expires_at": iso(m.lease_expires_at),
                 "problem": m.problem,
+                "unmoved": m.unmoved,
             }
             for m in report.mailboxes
+        ],
+        "logins": [
+            {
+                "account": login.account,
+                "service": login.service,
+                "host": login.host,
+                "failures": login.failures,
+                "last_error": login.last_error,
+                "failed_at": iso(login.failed_at),
+                "retry_at": iso(login.retry_at),
+            }
+            for login in report.logins
         ],
         "backlog": report.backlog,
         "outbox": {

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
 from intake.core.errors import ConfigError
+from intake.core.providers import PROVIDERS, ProviderName, provider
 
 CONFIG_ENV = "INTAKE_CONFIG"
 DEFAULT_CONFIG_PATHS = (Path("/etc/intake/intake.toml"),)
@@ -53,11 +54,14 @@ class Secret:
 
 
 Security = Literal["tls", "starttls", "none"]
+AuthMethod = Literal["password", "oauth2"]
+#: ``sent_folder`` value: find the Sent folder by its special use (RFC 6154, XLIST) or name.
+AUTO_FOLDER = "auto"
 
 
 @dataclass(frozen=True)
 class DatabaseConfig:
-    url: str = "sqlite:///var/lib/intake/intake.db"
+    url: str = "sqlite:////var/lib/intake/intake.db"
     echo: bool = False
 
 
@@ -66,35 +70,63 @@ class StorageConfig:
     path: str = "/var/lib/intake/store"
 
 
-@dataclass(frozen=True)
-class MailboxConfig:
-    name: str
-    host: str
-    username: str
-    port: int = 993
-    security: Security = "tls"
+@dataclass(frozen=True, kw_only=True)
+class Credentials:
+    """How one account logs in: a password (or authorization code), or OAuth2 tokens.
+
+    Shared by ``[[mailboxes]]`` and ``[smtp]``. Nothing here is read from the environment or
+    a file while loading: only the commands that talk to the mail servers do that
+    (:func:`check_credentials`), so staff commands never need the secrets.
+    """
+
+    username: str = ""
+    auth: AuthMethod = "password"
     password: Secret | None = None
     password_env: str = ""
     password_file: str = ""
+    oauth_token_url: str = ""
+    oauth_device_url: str = ""
+    oauth_authorize_url: str = ""
+    oauth_client_id: str = ""
+    oauth_client_secret: Secret | None = None
+    oauth_client_secret_env: str = ""
+    oauth_client_secret_file: str = ""
+    oauth_refresh_token: Secret | None = None
+    oauth_refresh_token_env: str = ""
+    oauth_refresh_token_file: str = ""
+    oauth_scope: str = ""
+
+    @property
+    def account(self) -> str:
+        """The login, lower-cased: logins of one account back off together."""
+        return self.username.strip().lower()
+
+
+@dataclass(frozen=True, kw_only=True)
+class MailboxConfig(Credentials):
+    name: str
+    username: str
+    provider: ProviderName = "custom"
+    host: str = ""
+    port: int = 993
+    security: Security = "tls"
+    imap_id: bool = True  # send IMAP ID (RFC 2971) after login when the server offers it
     folder: str = "INBOX"
     processed_folder: str = "Processed"
-    sent_folder: str = "Sent"  # "" turns off the copy of sent replies
+    sent_folder: str = AUTO_FOLDER  # "" turns off the copy of sent replies
     ca_file: str = ""
     timeout: float = 60.0
     batch_size: int = 250
     idle: bool = True
 
 
-@dataclass(frozen=True)
-class SmtpConfig:
-    host: str
+@dataclass(frozen=True, kw_only=True)
+class SmtpConfig(Credentials):
     from_address: str
+    provider: ProviderName = "custom"
+    host: str = ""
     port: int = 465
     security: Security = "tls"
-    username: str = ""
-    password: Secret | None = None
-    password_env: str = ""
-    password_file: str = ""
     ca_file: str = ""
     timeout: float = 60.0
     batch_size: int = 50
@@ -222,6 +254,7 @@ class DaemonConfig:
     idle_timeout: float = 25 * 60.0  # re-issue IDLE before the 29-minute limit
     reconnect_max_seconds: float = 300.0
     log_format: Literal["text", "json"] = "text"
+    metrics_address: str = ""  # HOST:PORT for Prometheus metrics ("" = off)
     retain_ignored_days: int = 0  # 0 keeps raw mail of ignored kinds forever
 
 
@@ -284,14 +317,100 @@ def load(
 def from_mapping(
     data: Mapping[str, Any], env: Mapping[str, str] | None = None, base_dir: Path | None = None
 ) -> Settings:
-    """Build and validate settings from already-parsed TOML data."""
+    """Build and validate settings from already-parsed TOML data.
+
+    Secrets are not read here (see :func:`check_credentials`): a staff command that never
+    talks to a mail server works without them.
+    """
     env = os.environ if env is None else env
     data = dict(data)
+    url_key = "database.url"
     if env.get("INTAKE_DATABASE_URL"):
         data["database"] = {**data.get("database", {}), "url": env["INTAKE_DATABASE_URL"]}
+        url_key = "INTAKE_DATABASE_URL"
+    data = _with_providers(data)
     settings: Settings = _build(Settings, data, "")
     _check(settings, env)
+    _check_paths(settings, url_key)
     return settings
+
+
+#: The keys that say how an account logs in; [smtp] takes them from its mailbox when it
+#: sets none of them.
+CREDENTIAL_KEYS = tuple(f.name for f in fields(Credentials))
+
+
+def _with_providers(data: dict[str, Any]) -> dict[str, Any]:
+    """Fill each table's missing keys from its provider's row; keys the file sets win."""
+    boxes = data.get("mailboxes")
+    if isinstance(boxes, list):
+        boxes = [_preset_mailbox(box, i) for i, box in enumerate(boxes)]
+        data["mailboxes"] = boxes
+    smtp = data.get("smtp")
+    if isinstance(smtp, Mapping) and isinstance(boxes, list):
+        data["smtp"] = _preset_smtp(dict(smtp), [b for b in boxes if isinstance(b, Mapping)])
+    return data
+
+
+def _provider_of(table: Mapping[str, Any], where: str) -> str:
+    name = table.get("provider", "custom")
+    if name not in PROVIDERS:
+        choices = " | ".join(PROVIDERS)
+        raise ConfigError(f"{where}.provider: expected one of {choices}, got {name!r}")
+    return str(name)
+
+
+def _preset_mailbox(box: Any, index: int) -> Any:
+    if not isinstance(box, Mapping) or "provider" not in box:
+        return box
+    row = provider(_provider_of(box, f"mailboxes[{index}]"))
+    filled: dict[str, Any] = {
+        "host": row.imap_host,
+        "port": row.imap_port,
+        "security": row.imap_security,
+        "auth": row.auth,
+    }
+    if row.oauth is not None:
+        filled.update(_oauth_defaults(row.oauth))
+    return {**{k: v for k, v in filled.items() if v}, **box}
+
+
+def _oauth_defaults(preset: Any) -> dict[str, Any]:
+    return {
+        "oauth_token_url": preset.token_url,
+        "oauth_device_url": preset.device_url,
+        "oauth_authorize_url": preset.authorize_url,
+        "oauth_scope": preset.scope,
+    }
+
+
+def _preset_smtp(smtp: dict[str, Any], boxes: list[Mapping[str, Any]]) -> dict[str, Any]:
+    """[smtp] of a provider: its server, and the login of the mailbox that sends."""
+    wanted = str(smtp.get("username", "")).strip().lower()
+    source = next(
+        (b for b in boxes if str(b.get("username", "")).strip().lower() == wanted and wanted),
+        boxes[0] if boxes and not wanted else None,
+    )
+    # The server comes from the sending mailbox's provider (the first mailbox, whose Sent
+    # folder gets the copies, unless smtp.username names another).
+    server = source if source is not None else (boxes[0] if boxes else None)
+    name = smtp.get("provider") or (server.get("provider") if server is not None else None)
+    if not name:
+        return smtp  # a custom SMTP server: nothing is assumed
+    row = provider(_provider_of({"provider": name}, "smtp"))
+    filled: dict[str, Any] = {
+        "provider": name,
+        "host": row.smtp_host,
+        "port": row.smtp_port,
+        "security": row.smtp_security,
+    }
+    if source is not None and not any(k in smtp for k in CREDENTIAL_KEYS if k != "username"):
+        # The same account logs in to both sides (QQ's authorization code, one OAuth grant).
+        filled.update({k: source[k] for k in CREDENTIAL_KEYS if k in source})
+    elif row.oauth is not None:
+        filled["auth"] = row.auth
+        filled.update(_oauth_defaults(row.oauth))
+    return {**{k: v for k, v in filled.items() if v != ""}, **smtp}
 
 
 def _build(cls: type[Any], table: Any, where: str) -> Any:
@@ -370,20 +489,31 @@ def _check(settings: Settings, env: Mapping[str, str]) -> None:
         if box.name in names:
             raise ConfigError(f"{where}.name: duplicate mailbox name {box.name!r}")
         names.add(box.name)
+        if not box.host:
+            raise ConfigError(f"{where}.host: missing required key (or set provider)")
         if not 0 < box.port < 65536:
             raise ConfigError(f"{where}.port: must be between 1 and 65535")
         if box.batch_size < 1:
             raise ConfigError(f"{where}.batch_size: must be at least 1")
-        _check_password(box, where, env, required=True)
-        _check_file(box.ca_file, f"{where}.ca_file")
+        if not box.username:
+            raise ConfigError(f"{where}.username: must not be empty")
+        _check_login(box, where, required=True)
     if settings.smtp is not None:
         smtp = settings.smtp
+        if not smtp.host:
+            raise ConfigError("smtp.host: missing required key (or set provider)")
         if not 0 < smtp.port < 65536:
             raise ConfigError("smtp.port: must be between 1 and 65535")
         if "@" not in smtp.from_addr:
             raise ConfigError(f"smtp.from_address: not an email address: {smtp.from_address!r}")
-        _check_password(smtp, "smtp", env, required=bool(smtp.username))
-        _check_file(smtp.ca_file, "smtp.ca_file")
+        _check_login(smtp, "smtp", required=bool(smtp.username))
+        row = provider(smtp.provider)
+        if row.from_must_be_login and smtp.username and "@" in smtp.username:
+            if smtp.from_addr.lower() != smtp.account:
+                raise ConfigError(
+                    f"smtp.from_address: {row.label} refuses to send From {smtp.from_addr} "
+                    f"when logged in as {smtp.username}; use that address"
+                )
     if settings.ingest.max_message_bytes < 1024:
         raise ConfigError("ingest.max_message_bytes: must be at least 1024")
     if settings.extract.worker_memory_bytes < 256 * 1024 * 1024:
@@ -399,6 +529,8 @@ def _check(settings: Settings, env: Mapping[str, str]) -> None:
     _check_desk(settings.desk)
     if settings.daemon.poll_interval <= 0:
         raise ConfigError("daemon.poll_interval: must be positive")
+    if settings.daemon.metrics_address:
+        parse_address(settings.daemon.metrics_address, "daemon.metrics_address")
     try:
         zoneinfo.ZoneInfo(settings.replies.timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
@@ -434,33 +566,103 @@ def _check_desk(desk: DeskConfig) -> None:
         raise ConfigError(f"desk.digest_time: expected HH:MM, got {desk.digest_time!r}")
 
 
-class _HasPassword(typing.Protocol):
-    @property
-    def password(self) -> Secret | None: ...
-    @property
-    def password_env(self) -> str: ...
-    @property
-    def password_file(self) -> str: ...
-
-
-def _check_password(obj: _HasPassword, where: str, env: Mapping[str, str], required: bool) -> None:
-    given = [obj.password is not None, bool(obj.password_env), bool(obj.password_file)]
-    if sum(given) > 1:
+def _check_paths(settings: Settings, url_key: str) -> None:
+    """Paths must not depend on the directory a command happens to start in."""
+    path = sqlite_path(settings.database.url)
+    if path is not None and path not in ("", ":memory:") and not Path(path).is_absolute():
         raise ConfigError(
-            f"{where}.password: give only one of password, password_env, password_file"
+            f"{url_key}: the SQLite path {path!r} is relative, so each command would open a "
+            f"different file depending on where it starts; write sqlite:////{path.lstrip('/')} "
+            "(four slashes) for an absolute path"
         )
-    if sum(given) == 0:
-        if required:
+    if not Path(settings.storage.path).is_absolute():
+        raise ConfigError(
+            f"storage.path: {settings.storage.path!r} is relative; give an absolute path"
+        )
+
+
+def sqlite_path(url: str) -> str | None:
+    """The file path of an SQLite URL ("" or ":memory:" for memory), None for other databases."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme.split("+", 1)[0] != "sqlite":
+        return None
+    path = rest.split("?", 1)[0]
+    # sqlite:///relative.db and sqlite:////absolute.db: the third slash ends the empty host.
+    return path[1:] if path.startswith("/") else path
+
+
+def parse_address(value: str, where: str) -> tuple[str, int]:
+    """``HOST:PORT`` (``[::1]:PORT`` for IPv6) as a (host, port) pair."""
+    host, sep, port = value.rpartition(":")
+    host = host.strip("[]")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError(f"{where}: expected HOST:PORT (e.g. 127.0.0.1:9464), got {value!r}")
+    return host, int(port)
+
+
+def _sources(obj: Credentials, key: str) -> list[str]:
+    """Which of KEY, KEY_env, KEY_file the table sets."""
+    given = []
+    if getattr(obj, key) is not None:
+        given.append(key)
+    for suffix in ("_env", "_file"):
+        if getattr(obj, key + suffix):
+            given.append(key + suffix)
+    return given
+
+
+def _check_login(obj: Credentials, where: str, required: bool) -> None:
+    """The shape of a login: sources that exclude each other, what OAuth2 needs."""
+    for key in ("password", "oauth_client_secret", "oauth_refresh_token"):
+        if len(_sources(obj, key)) > 1:
+            raise ConfigError(f"{where}.{key}: give only one of {key}, {key}_env, {key}_file")
+    if obj.auth == "password":
+        if required and not _sources(obj, "password"):
             raise ConfigError(
                 f"{where}.password: no password source: set password, password_env or password_file"
             )
         return
-    if obj.password_env and obj.password_env not in env:
+    if _sources(obj, "password"):
+        raise ConfigError(f'{where}.password: not used with auth = "oauth2"; remove it')
+    if not obj.username:
+        raise ConfigError(f"{where}.username: OAuth2 needs the account's address")
+    if not obj.oauth_client_id:
         raise ConfigError(
-            f"{where}.password_env: environment variable {obj.password_env} is not set"
+            f'{where}.oauth_client_id: auth = "oauth2" needs the client id of your app '
+            "registration (Microsoft Entra or Google Cloud)"
         )
-    if obj.password_file:
-        _check_file(obj.password_file, f"{where}.password_file")
+    if not obj.oauth_token_url:
+        raise ConfigError(f"{where}.oauth_token_url: missing (or set provider)")
+
+
+def check_credentials(settings: Settings, env: Mapping[str, str] | None = None) -> None:
+    """Make sure every secret and file the mail servers need can be read now.
+
+    Called by the commands that log in to a mail server (``check``, ``poll``, ``send``,
+    ``run``, ``auth``) before they start, so ``intake run`` stops at once with the key at
+    fault; other commands never read these.
+    """
+    env = os.environ if env is None else env
+    logins: list[tuple[str, Credentials, bool, str]] = [
+        (f"mailboxes[{i}]", box, True, box.ca_file) for i, box in enumerate(settings.mailboxes)
+    ]
+    if settings.smtp is not None:
+        smtp = settings.smtp
+        logins.append(("smtp", smtp, bool(smtp.username), smtp.ca_file))
+    for where, obj, required, ca_file in logins:
+        if required:
+            if obj.auth == "password":
+                resolve_secret(obj, "password", env, where)
+            else:
+                resolve_secret(obj, "oauth_client_secret", env, where)
+                if not resolve_secret(obj, "oauth_refresh_token", env, where):
+                    name = getattr(obj, "name", "")
+                    raise ConfigError(
+                        f"{where}.oauth_refresh_token: no refresh token yet: run "
+                        f"`intake auth login {name or 'MAILBOX'}` (it writes "
+                        "oauth_refresh_token_file)"
+                    )
+        _check_file(ca_file, f"{where}.ca_file")
 
 
 def _check_file(path: str, where: str) -> None:
@@ -473,21 +675,32 @@ def _check_file(path: str, where: str) -> None:
         raise ConfigError(f"{where}: cannot read {path}: {exc.strerror}") from None
 
 
-def resolve_password(obj: _HasPassword, env: Mapping[str, str] | None = None) -> str:
-    """The password from whichever source is configured ("" when there is none)."""
+def resolve_secret(
+    obj: Credentials, key: str, env: Mapping[str, str] | None = None, where: str = ""
+) -> str:
+    """The value of secret ``key`` from KEY, KEY_env or KEY_file ("" when none is set)."""
     env = os.environ if env is None else env
-    if obj.password is not None:
-        return obj.password.reveal()
-    if obj.password_env:
-        return env.get(obj.password_env, "")
-    if obj.password_file:
+    where = where or getattr(obj, "name", "") or "smtp"
+    value: Secret | None = getattr(obj, key)
+    if value is not None:
+        return value.reveal()
+    variable: str = getattr(obj, f"{key}_env")
+    if variable:
+        if variable not in env:
+            raise ConfigError(f"{where}.{key}_env: environment variable {variable} is not set")
+        return env[variable]
+    path: str = getattr(obj, f"{key}_file")
+    if path:
         try:
-            return Path(obj.password_file).read_text(encoding="utf-8").strip()
+            return Path(path).read_text(encoding="utf-8").strip()
         except OSError as exc:
-            raise ConfigError(
-                f"password_file: cannot read {obj.password_file}: {exc.strerror}"
-            ) from None
+            raise ConfigError(f"{where}.{key}_file: cannot read {path}: {exc.strerror}") from None
     return ""
+
+
+def resolve_password(obj: Credentials, env: Mapping[str, str] | None = None) -> str:
+    """The password from whichever source is configured ("" when there is none)."""
+    return resolve_secret(obj, "password", env)
 
 
 def reply_secret(settings: Settings, env: Mapping[str, str] | None = None) -> bytes:
@@ -507,7 +720,8 @@ def reply_secret(settings: Settings, env: Mapping[str, str] | None = None) -> by
         raise ConfigError(f"replies.secret_file: cannot read {path}: {exc.strerror}") from None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        # 0640: staff in the service's group queue letters, which carry signed Message-IDs.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
     except FileExistsError:  # another process made it first: use theirs
         return path.read_bytes().strip()
     except OSError as exc:

@@ -12,10 +12,15 @@ Every error intake raises on purpose derives from :class:`IntakeError`::
     ├── ExtractionError          a document attachment yielded no text (recorded, never fatal)
     ├── MailboxError             IMAP trouble
     │   ├── MailboxUnavailable   cannot connect / log in / select (retry later)
+    │   │   └── MailboxLoginRefused  the server refused the credentials (also a LoginRefused)
     │   └── MailboxProtocolError the server answered something we cannot use
-    └── DeliveryError            SMTP trouble
-        ├── TemporaryDeliveryError   4xx, timeouts, dropped connections: retry with backoff
-        └── PermanentDeliveryError   5xx: do not retry, mark the reply failed
+    ├── DeliveryError            SMTP trouble
+    │   ├── TemporaryDeliveryError   4xx, timeouts, dropped connections: retry with backoff
+    │   │   └── SmtpLoginRefused     the server refused the credentials (also a LoginRefused)
+    │   └── PermanentDeliveryError   5xx: do not retry, mark the reply failed
+    ├── OAuthError               a token endpoint gave no access token (refused or down)
+    └── LoginRefused             an account's credentials were refused: a configuration problem;
+                                 every login of the account waits ``retry_in`` seconds
 
 Adapters translate their library's exceptions into these at their boundary, so the use
 cases and the CLI never see an ``imaplib``, ``smtplib`` or SQLAlchemy exception type.
@@ -83,3 +88,39 @@ class TemporaryDeliveryError(DeliveryError):
 
 class PermanentDeliveryError(DeliveryError):
     """A 5xx answer: the message will never be accepted as it is."""
+
+
+class LoginRefused(IntakeError):
+    """A mail server refused an account's credentials (or we are waiting after it did).
+
+    A configuration problem, not an outage: every login of the account (poll, IDLE, Sent
+    folder, SMTP) waits ``retry_in`` seconds. ``fresh`` is True for the refusal itself and
+    False for a login that was not even tried because the account is waiting.
+    """
+
+    account: str = ""
+    service: str = ""  # "imap" or "smtp"
+    server_text: str = ""  # the server's own words
+    retry_in: float = 0.0
+    fresh: bool = True
+
+
+class MailboxLoginRefused(LoginRefused, MailboxUnavailable):
+    """IMAP LOGIN or AUTHENTICATE was refused."""
+
+
+class SmtpLoginRefused(LoginRefused, TemporaryDeliveryError):
+    """SMTP AUTH was refused."""
+
+
+class OAuthError(IntakeError):
+    """An OAuth2 token endpoint could not give us an access token.
+
+    ``refused`` is True when the provider rejected the grant itself (``invalid_grant``,
+    ``invalid_client``: a revoked refresh token, a wrong client secret): a configuration
+    problem, handled like refused credentials. False for an outage: retry later.
+    """
+
+    def __init__(self, message: str, *, refused: bool = False) -> None:
+        super().__init__(message)
+        self.refused = refused

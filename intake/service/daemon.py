@@ -16,6 +16,7 @@ import random
 import signal
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,8 +29,9 @@ from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.orm import Session, sessionmaker
 
+from intake.core import logs
 from intake.core.config import MailboxConfig, Settings
-from intake.core.errors import MailboxError
+from intake.core.errors import LoginRefused, MailboxError
 from intake.ingest.pipeline import PollResult, Progress
 from intake.service import health as service
 
@@ -61,6 +63,25 @@ class IdleConnection(Protocol):
     def has(self, capability: str) -> bool: ...
     def select(self, folder: str) -> Any: ...
     def idle_wait(self, timeout: float) -> bool: ...
+
+
+class Observer(Protocol):
+    """What the daemon reports as it goes (``intake.service.metrics.Metrics``)."""
+
+    def poll_done(self, mailbox: str, seconds: float, ok: bool) -> None: ...
+    def idle_connected(self, mailbox: str, connected: bool) -> None: ...
+    def delivered(self, sent: int, retried: int, failed: int) -> None: ...
+
+
+class _NoObserver:
+    def poll_done(self, mailbox: str, seconds: float, ok: bool) -> None:
+        pass
+
+    def idle_connected(self, mailbox: str, connected: bool) -> None:
+        pass
+
+    def delivered(self, sent: int, retried: int, failed: int) -> None:
+        pass
 
 
 class ServiceApp(Protocol):
@@ -224,8 +245,12 @@ class Daemon:
         holder: str | None = None,
         notifier: Notifier | None = None,
         rng: random.Random | None = None,
+        observer: Observer | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.app = app
+        self.observer: Observer = observer or _NoObserver()
+        self._monotonic = monotonic
         self.settings = app.settings
         self.config = app.settings.daemon
         self.notifier = notifier or Notifier(None)
@@ -450,14 +475,34 @@ class Daemon:
         def should_stop() -> bool:
             return self._stop.is_set() or not self.leases.holds(lease)
 
+        started = self._monotonic()
         try:
-            result = self.app.poll_mailbox(box, should_stop=should_stop)
+            with logs.bind(mailbox=box.name):
+                result = self.app.poll_mailbox(box, should_stop=should_stop)
+        except LoginRefused as exc:
+            # A configuration problem: the login gate has logged the refusal once; a login
+            # not even tried (the account waits) is not news.
+            self.observer.poll_done(box.name, self._monotonic() - started, False)
+            if exc.fresh:
+                refused = _one_line(exc)
+                self._quietly(
+                    "record the poll error",
+                    lambda: service.record_poll_error(
+                        self.app.sessions, box.name, box.folder, refused, self.app.clock()
+                    ),
+                )
+            self._reschedule(_poll_lane(box.name), max(exc.retry_in, 0.2))
+            return
         except Exception as exc:  # noqa: BLE001 - logged with context, retried with backoff
+            self.observer.poll_done(box.name, self._monotonic() - started, False)
             delay = backoff.failed()
+            fields = logs.fields(mailbox=box.name, event="poll_failed")
             if isinstance(exc, MailboxError):
-                log.warning("mailbox %s: %s; retrying in %.1f s", box.name, _one_line(exc), delay)
+                log.warning("%s; retrying in %.1f s", _about(box, exc), delay, extra=fields)
             else:
-                log.exception("mailbox %s: poll failed; retrying in %.1f s", box.name, delay)
+                log.exception(
+                    "mailbox %s: poll failed; retrying in %.1f s", box.name, delay, extra=fields
+                )
             error = _one_line(exc)
             self._quietly(
                 "record the poll error",
@@ -467,6 +512,7 @@ class Daemon:
             )
             self._reschedule(_poll_lane(box.name), delay)
             return
+        self.observer.poll_done(box.name, self._monotonic() - started, True)
         failures = backoff.succeeded()
         if failures:
             log.info("mailbox %s: polling works again after %d failure(s)", box.name, failures)
@@ -506,6 +552,7 @@ class Daemon:
                 )
                 return
             counts = [getattr(result, name, 0) for name in ("sent", "retried", "failed")]
+            self.observer.delivered(*counts)
             if any(counts):
                 # The sender logs each reply; this line sums up the run.
                 log.debug("outbox: %d sent, %d to retry, %d failed", *counts)
@@ -616,16 +663,25 @@ class IdleListener(threading.Thread):
         owner, box = self.owner, self.box
         while not owner.stopping:
             try:
-                if not self._listen():
+                with logs.bind(mailbox=box.name):
+                    if not self._listen():
+                        return
+            except LoginRefused as exc:
+                # Logged once by the login gate; IDLE waits with every other login.
+                owner.observer.idle_connected(box.name, False)
+                if owner.stopping:
                     return
+                owner._set_idle_state(box, "reconnecting")
+                owner.sleep(max(exc.retry_in, 0.2))
             except Exception as exc:  # noqa: BLE001 - reconnect whatever went wrong
+                owner.observer.idle_connected(box.name, False)
                 if owner.stopping:
                     return
                 delay = self.backoff.failed()
                 if isinstance(exc, MailboxError):
                     log.warning(
-                        "mailbox %s: IDLE: %s; reconnecting in %.1f s",
-                        box.name, _one_line(exc), delay,
+                        "%s; IDLE reconnecting in %.1f s", _about(box, exc), delay,
+                        extra=logs.fields(mailbox=box.name, event="idle_failed"),
                     )  # fmt: skip
                 else:
                     log.exception(
@@ -642,9 +698,11 @@ class IdleListener(threading.Thread):
                 log.info("mailbox %s: the server has no IDLE; polling every %g s",
                          box.name, owner.config.poll_interval)  # fmt: skip
                 owner._set_idle_state(box, "unsupported")
+                owner.observer.idle_connected(box.name, False)
                 return False
             conn.select(box.folder)
             owner._set_idle_state(box, "idling")
+            owner.observer.idle_connected(box.name, True)
             if self.backoff.succeeded():
                 log.info("mailbox %s: IDLE reconnected", box.name)
             elif not self._listened:
@@ -662,9 +720,11 @@ class IdleListener(threading.Thread):
 # --------------------------------------------------------------------------- entry
 
 
-def serve(app: ServiceApp, *, notifier: Notifier | None = None) -> ServeResult:
+def serve(
+    app: ServiceApp, *, notifier: Notifier | None = None, observer: Observer | None = None
+) -> ServeResult:
     """Run the service in the foreground until SIGTERM or SIGINT (``intake run``)."""
-    daemon = Daemon(app, notifier=notifier or Notifier.from_env())
+    daemon = Daemon(app, notifier=notifier or Notifier.from_env(), observer=observer)
     with _stop_on_signals(daemon):
         return daemon.run()
 
@@ -694,6 +754,13 @@ def _poll_lane(mailbox: str) -> str:
     return f"poll:{mailbox}"
 
 
+def _about(box: MailboxConfig, exc: BaseException) -> str:
+    """The error's text, starting with "mailbox NAME:" once (adapters already say it)."""
+    text = _one_line(exc)
+    prefix = f"mailbox {box.name}:"
+    return text if text.startswith(prefix) else f"{prefix} {text}"
+
+
 def _one_line(exc: BaseException) -> str:
     text = " ".join(str(exc).split())
     return text or type(exc).__name__
@@ -705,6 +772,7 @@ __all__ = [
     "IdleListener",
     "Lane",
     "Notifier",
+    "Observer",
     "ServeResult",
     "ServiceApp",
     "serve",

@@ -15,12 +15,14 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake.adapters.blobstore import BlobStore
+from intake.adapters.logins import Refusal
 from intake.core.clock import as_utc
 from intake.core.config import Settings
 from intake.core.mail import PURGEABLE_KINDS, Kind
 from intake.store import claims as claim_store
 from intake.store import health as health_store
 from intake.store import leases as lease_store
+from intake.store import logins as login_store
 from intake.store import messages as message_store
 
 log = logging.getLogger(__name__)
@@ -143,6 +145,31 @@ def record_poll_error(
         row.last_error_at = now
 
 
+def record_login(
+    sessions: sessionmaker[Session],
+    account: str,
+    service: str,
+    refusal: Refusal | None,
+    now: datetime,
+) -> None:
+    """Remember a refused login (or the success after one) for ``intake status``."""
+    with sessions() as session, session.begin():
+        if refusal is None:
+            login_store.record_success(session, account, service, now)
+            return
+        error = refusal.server_text + (f" ({refusal.hint})" if refusal.hint else "")
+        login_store.record_refusal(
+            session,
+            account,
+            service,
+            host=refusal.host,
+            error=error,
+            failures=refusal.failures,
+            now=now,
+            retry_at=now + timedelta(seconds=refusal.retry_in),
+        )
+
+
 # --------------------------------------------------------------------------- status
 
 
@@ -159,6 +186,20 @@ class MailboxHealth:
     lease_holder: str | None
     lease_expires_at: datetime | None
     problem: str  # "" when healthy
+    unmoved: int = 0  # recorded, but still in the folder after 3 poll intervals
+
+
+@dataclass(frozen=True, slots=True)
+class LoginHealth:
+    """An account whose credentials a server refused, until a login works again."""
+
+    account: str
+    service: str
+    host: str
+    failures: int
+    last_error: str
+    failed_at: datetime | None
+    retry_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +238,7 @@ class Status:
     backlog: int
     leases: tuple[LeaseInfo, ...]
     problems: tuple[str, ...] = field(default_factory=tuple)
+    logins: tuple[LoginHealth, ...] = ()
 
     @property
     def healthy(self) -> bool:
@@ -209,7 +251,9 @@ def status(sessions: sessionmaker[Session], settings: Settings, now: datetime) -
     Healthy means: every configured mailbox had a successful poll within
     ``HEALTHY_POLL_INTERVALS`` x ``daemon.poll_interval``; no reply gave up (state failed)
     in the last day; no due reply has waited longer than 3 x ``daemon.outbox_interval``
-    plus five minutes (when SMTP is configured).
+    plus five minutes (when SMTP is configured); no mail recorded more than 3 poll intervals
+    ago still waits to be moved to the processed folder; no account's credentials stand
+    refused.
     """
     daemon = settings.daemon
     window = timedelta(seconds=daemon.poll_interval * HEALTHY_POLL_INTERVALS)
@@ -227,6 +271,20 @@ def status(sessions: sessionmaker[Session], settings: Settings, now: datetime) -
             for lease in lease_store.all_leases(session)
         ]
         by_lease = {lease.name: lease for lease in leases}
+        unmoved = health_store.unmoved_before(session, now - window)
+        logins = tuple(
+            LoginHealth(
+                account=row.account,
+                service=row.service,
+                host=row.host,
+                failures=row.failures,
+                last_error=row.last_error,
+                failed_at=_aware(row.failed_at),
+                retry_at=_aware(row.retry_at),
+            )
+            for row in login_store.all_logins(session)
+            if row.failures
+        )
         mailboxes: list[MailboxHealth] = []
         for box in settings.mailboxes:
             row = states.get((box.name, box.folder))
@@ -238,6 +296,11 @@ def status(sessions: sessionmaker[Session], settings: Settings, now: datetime) -
                 problem = f"no successful poll for {_age(now - last_success)}"
             else:
                 problem = ""
+            stuck = unmoved.get((box.name, box.folder), 0)
+            if stuck:
+                where = box.processed_folder or "the processed flag"
+                problem += "; " if problem else ""
+                problem += f"{stuck} message(s) recorded but not moved to {where}"
             if problem and row is not None and row.last_error:
                 problem += f" (last error: {row.last_error})"
             mailboxes.append(
@@ -253,6 +316,7 @@ def status(sessions: sessionmaker[Session], settings: Settings, now: datetime) -
                     lease_holder=lease.holder if lease and not lease.expired else None,
                     lease_expires_at=lease.expires_at if lease and not lease.expired else None,
                     problem=problem,
+                    unmoved=stuck,
                 )
             )
         outbox = OutboxHealth(
@@ -262,7 +326,13 @@ def status(sessions: sessionmaker[Session], settings: Settings, now: datetime) -
         )
         quarantined = message_store.count_by_kind(session).get(Kind.QUARANTINED.value, 0)
         overdue = claim_store.overdue_claims_count(session, now)
-    problems = [f"mailbox {m.name}: {m.problem}" for m in mailboxes if m.problem]
+    problems = [
+        f"{login.service} login {login.account} at {login.host}: refused {login.failures} "
+        f"time(s), last at {_clock(login.failed_at)}: {login.last_error}"
+        + (f"; next try {_clock(login.retry_at)}" if login.retry_at else "")
+        for login in logins
+    ]
+    problems += [f"mailbox {m.name}: {m.problem}" for m in mailboxes if m.problem]
     if outbox.failed_last_day:
         problems.append(f"outbox: {outbox.failed_last_day} repl(ies) failed in the last day")
     if outbox.stuck and settings.smtp is not None:
@@ -276,7 +346,12 @@ def status(sessions: sessionmaker[Session], settings: Settings, now: datetime) -
         backlog=sum(m.backlog for m in mailboxes),
         leases=tuple(leases),
         problems=tuple(problems),
+        logins=logins,
     )
+
+
+def _clock(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value else "?"
 
 
 def _aware(value: datetime | None) -> datetime | None:

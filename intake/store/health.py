@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from intake.store.models import Consent, Message, Outbox
+from intake.store.models import Consent, Location, MailboxState, Message, Outbox
 
 #: Claim statuses that need no more work (``resolved_*`` is matched by prefix).
 DONE_OUTBOX_STATES = ("sent", "failed")
@@ -60,3 +60,21 @@ def raw_paths_in_use(session: Session, paths: Sequence[str]) -> set[str]:
     used = set(session.scalars(select(Message.raw_path).where(Message.raw_path.in_(list(paths)))))
     used |= set(session.scalars(select(Consent.raw_path).where(Consent.raw_path.in_(list(paths)))))
     return used
+
+
+def unmoved_before(session: Session, before: datetime) -> dict[tuple[str, str], int]:
+    """Per (mailbox, folder): messages recorded before ``before`` and still not moved to the
+    processed folder under the folder's current UIDVALIDITY (oversize mail stays on purpose)."""
+    rows = session.execute(
+        select(Location.mailbox, Location.folder, func.count())
+        .join(Message, Message.id == Location.message_pk)
+        .join(
+            MailboxState,
+            (MailboxState.mailbox == Location.mailbox)
+            & (MailboxState.folder == Location.folder)
+            & (MailboxState.uidvalidity == Location.uidvalidity),
+        )
+        .where(Location.moved_at.is_(None), Location.seen_at < before, Message.kind != "oversize")
+        .group_by(Location.mailbox, Location.folder)
+    )
+    return {(mailbox, folder): int(n) for mailbox, folder, n in rows}

@@ -98,6 +98,21 @@ class MailboxState(Base):
     backlog: Mapped[int]
 
 
+class Login(Base):
+    """Per account and service: the last refusal of its credentials, and the last success."""
+
+    __table__ = schema.logins
+
+    account: Mapped[str]
+    service: Mapped[str]
+    host: Mapped[str]
+    failures: Mapped[int]
+    last_error: Mapped[str]
+    failed_at: Mapped[datetime | None]
+    retry_at: Mapped[datetime | None]
+    succeeded_at: Mapped[datetime | None]
+
+
 class Submission(Base):
     """A contribution: the unit staff review, decide and publish."""
 

@@ -174,6 +174,21 @@ mailbox_state = Table(
     _count("backlog"),
 )
 
+#: Per account and service (imap, smtp): the last time a server refused the credentials.
+#: Written by the daemon, read by ``intake status`` and the metrics.
+logins = Table(
+    "logins",
+    metadata,
+    Column("account", String(320), primary_key=True),
+    Column("service", String(10), primary_key=True),
+    _string("host", 255),
+    _count("failures"),
+    _text("last_error"),
+    _time("failed_at", nullable=True),
+    _time("retry_at", nullable=True),
+    _time("succeeded_at", nullable=True),
+)
+
 #: A contribution: the unit staff review, decide and publish.
 submissions = Table(
     "submissions",

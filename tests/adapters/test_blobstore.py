@@ -18,7 +18,7 @@ def test_put_get_roundtrip(tmp_path: Path) -> None:
     assert sha == hashlib.sha256(data).hexdigest()
     assert path == f"raw/{sha[:2]}/{sha[2:4]}/{sha}"
     assert store.get(path) == data
-    assert (tmp_path / path).stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / path).stat().st_mode & 0o777 == 0o640
     assert store.put("raw", data) == (sha, path)
     assert not list((tmp_path / path).parent.glob(".tmp-*"))
 

@@ -153,7 +153,8 @@ def test_errors_are_one_line(
         main(["--config", str(config), "poll"])
     assert info.value.code == 1
     err = capsys.readouterr().err
-    assert "login failed for nobody" in err and "wrong-password" not in err
+    assert "login failed for nobody at 127.0.0.1: [AUTHENTICATIONFAILED]" in err
+    assert "wrong-password" not in err and err.count("\n") == 1
 
 
 def test_real_subprocess_poll(

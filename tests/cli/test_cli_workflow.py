@@ -553,7 +553,7 @@ def test_real_process_refusal_is_one_line(env: Env) -> None:
     assert done.returncode == 2
 
 
-# ------------------------------------------------- with the real Replier (intake.replies.outbox)
+# -------------------------------------------------- with the real Replier (intake.replies.queue)
 
 
 def test_cli_accept_queues_the_accepted_reply(env: Env) -> None:

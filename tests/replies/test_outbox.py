@@ -320,7 +320,7 @@ def test_daily_cap_per_recipient(app: App, clock: Clock) -> None:
 
 
 def test_same_piece_within_grace_gets_no_second_ack(app: App, clock: Clock) -> None:
-    # The grace rule alone: with duplicate detection (intake.conversations.hooks) a piece sent
+    # The grace rule alone: with duplicate detection (intake.submissions.duplicates) a piece sent
     # again after the grace period gets the "duplicate" notice instead
     # (tests/conversations/test_conversations.py).
     app._hooks = [acks(app)]

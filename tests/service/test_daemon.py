@@ -165,6 +165,12 @@ def test_redaction_of_secrets_and_password_patterns() -> None:
     assert "login with *** failed" in text
     # "ok" is too short to mask: it would blank out ordinary words.
     assert "postgresql+psycopg://intake:***@db/intake password=*** ok" in text
+    # Masks take the secret, never the words beside it.
+    log.warning("mailbox m: login failed for tougao2 at imap.qq.com: NO [b'AUTHENTICATIONFAILED']")
+    log.warning("smtp.password: give only one of password, password_env; secret: none given")
+    text = stream.getvalue()
+    assert "login failed for tougao2 at imap.qq.com: NO [b'AUTHENTICATIONFAILED']" in text
+    assert "smtp.password: give only one of password, password_env; secret: none given" in text
 
 
 def test_json_log_lines(tmp_path: Path) -> None:
@@ -386,7 +392,8 @@ def test_failing_jobs_keep_running(
         wait_until(lambda: app.maintenance >= 3, 5, "maintenance running again after raising")
     text = caplog.text
     assert "mailbox a: poll failed" in text and "RuntimeError: bug in a parser" in text
-    assert "mailbox a: mailbox a: refused; retrying in" in text
+    assert "mailbox a: refused; retrying in" in text
+    assert "mailbox a: mailbox a:" not in text  # the adapter's text names it already
     assert "polling works again after 2 failure(s)" in text
     assert "maintenance failed" in text
     with app.sessions() as session, session.begin():
