@@ -22,6 +22,7 @@ from imapclient.exceptions import IMAPClientError, LoginError
 from intake.core.config import MailboxConfig
 from intake.core.errors import MailboxProtocolError, MailboxUnavailable
 from intake.core.mail import FolderInfo, MessageRef, MessageSize, RawMail
+from intake.core.ports import MailSource, SentMailbox
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +32,9 @@ PROCESSED_KEYWORD = "$IntakeProcessed"
 T = TypeVar("T")
 
 
-class ImapMailbox:
-    """One logged-in connection to one configured mailbox.
+class ImapMailbox(MailSource, SentMailbox):
+    """One logged-in connection to one configured mailbox: the mail source ingest reads and the
+    Sent folder the outbox files copies in.
 
     Use as a context manager: connects and logs in on enter, logs out on exit.
     """

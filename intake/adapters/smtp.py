@@ -25,6 +25,7 @@ from typing import Self
 
 from intake.core.config import SmtpConfig
 from intake.core.errors import DeliveryError, PermanentDeliveryError, TemporaryDeliveryError
+from intake.core.ports import Transport
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,7 @@ _SESSION_STAGES = frozenset({"connect", "EHLO", "STARTTLS", "AUTH"})
 _AUTH_REQUIRED = 530
 
 
-class SmtpSender:
+class SmtpSender(Transport):
     """Delivers a batch of messages over one SMTP connection; use it as a context manager.
 
     Entering connects (and raises a temporary error when the server cannot be used). When a

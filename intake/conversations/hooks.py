@@ -17,15 +17,14 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from sqlalchemy.orm import Session
 
-from intake.adapters.blobstore import BlobStore
 from intake.conversations import consent
 from intake.core.config import Settings
 from intake.core.errors import StorageError, UsageError
 from intake.core.mail import Address, Kind
+from intake.core.ports import BlobReader
 from intake.documents import extract
 from intake.ingest.pipeline import Ingested, content_hash
 from intake.replies import render as replies
@@ -53,10 +52,6 @@ _EXCERPT = 200
 
 #: Verifies the DKIM signature of raw message bytes: "none", "pass", "fail" or "error: …".
 DkimVerifier = Callable[[bytes], str]
-
-
-class BlobReader(Protocol):
-    def get(self, path: str) -> bytes: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +96,7 @@ class Conversations:
         settings: Settings,
         *,
         replier: ReplyQueue | None,
-        blobs: BlobReader | BlobStore,
+        blobs: BlobReader,
         dkim: DkimVerifier,
         reply_secret: bytes = b"",
     ) -> None:

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from intake.adapters.blobstore import BlobStore, WriteAhead
+from intake.adapters.blobstore import WriteAhead
 from intake.core.config import MailboxConfig, Settings, own_addresses
 from intake.core.errors import MailboxError, StorageError, UsageError
 from intake.core.mail import (
@@ -38,6 +38,7 @@ from intake.core.mail import (
     RawMail,
     Verdict,
 )
+from intake.core.ports import BlobStore, MailSource
 from intake.documents import captions, extract
 from intake.ingest import classify, parsing
 from intake.ingest import threads as threading
@@ -58,17 +59,6 @@ SYSTEM_ACTOR = "intake"
 BATCH_BYTES = 32 * 1024 * 1024
 GENUINE_KINDS = frozenset({Kind.SUBMISSION, Kind.REPLY, Kind.CLAIM})
 DOCUMENT_KINDS = frozenset({"document"})
-
-
-class MailSource(Protocol):
-    """The IMAP operations ingest needs (``intake.adapters.imap.ImapMailbox`` in production)."""
-
-    def select(self, folder: str) -> FolderInfo: ...
-    def uids(self, criteria: Sequence[str] = ...) -> list[int]: ...
-    def sizes(self, uids: Sequence[int]) -> list[MessageSize]: ...
-    def fetch(self, uids: Sequence[int]) -> Iterator[RawMail]: ...
-    def fetch_header(self, uid: int) -> bytes: ...
-    def mark_processed(self, uids: Sequence[int], dest: str) -> str: ...
 
 
 class Outcome(StrEnum):
@@ -1048,7 +1038,6 @@ __all__ = [
     "IngestHook",
     "Ingested",
     "Ingestor",
-    "MailSource",
     "Outcome",
     "PollResult",
     "StoredAttachment",

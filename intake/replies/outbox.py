@@ -27,11 +27,10 @@ import random
 import secrets
 import socket
 import zoneinfo
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -47,6 +46,7 @@ from intake.core.errors import (
     UsageError,
 )
 from intake.core.mail import Address, Kind, OutgoingMail, ParsedMail
+from intake.core.ports import SentMailbox, Transport
 from intake.ingest import classify
 from intake.ingest.pipeline import Ingested, StoredAttachment
 from intake.replies.render import TEMPLATES, Renderer, build_message, make_message_id
@@ -474,21 +474,9 @@ class Replier:
 # =========================================================================== delivery
 
 
-class Transport(Protocol):
-    """Sends one message (``intake.adapters.smtp.SmtpSender`` inside its ``with`` block)."""
-
-    def send(self, raw: bytes, mail_from: str, rcpt_to: Sequence[str]) -> None: ...
-
-
-class SentMailbox(Protocol):
-    """The IMAP operations the Sent copy needs (``intake.adapters.imap.ImapMailbox``)."""
-
-    def ensure_folder(self, folder: str) -> None: ...
-    def append(self, folder: str, raw: bytes, flags: Sequence[str] = ...) -> None: ...
-    def find_message_id(self, folder: str, message_id: str) -> bool: ...
-
-
+#: Opens an SMTP session (``intake.adapters.smtp.SmtpSender``); the ``with`` block is one batch.
 TransportFactory = Callable[[], AbstractContextManager[Transport]]
+#: Opens an IMAP session for the Sent folder (``intake.adapters.imap.ImapMailbox``).
 MailboxFactory = Callable[[], AbstractContextManager[SentMailbox]]
 
 

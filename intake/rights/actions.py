@@ -8,7 +8,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Literal
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -16,6 +16,7 @@ from intake.core.clock import as_utc
 from intake.core.config import Settings
 from intake.core.errors import IntakeError, UsageError
 from intake.core.mail import Address, Kind, ParsedMail
+from intake.core.ports import BlobReader
 from intake.ingest import parsing
 from intake.ingest.pipeline import SYSTEM_ACTOR, Ingested, submission_row
 from intake.rights import scoring as claims
@@ -38,12 +39,6 @@ IdKind = Literal["message", "submission", "claim"]
 TO_CLAIM_KINDS = frozenset({Kind.SUBMISSION, Kind.SPAM, Kind.LIST, Kind.AUTOREPLY})
 #: Submission statuses an editor has decided for: such a submission is an article, not a claim.
 DECIDED_SUBMISSION = frozenset({workflow.Status.ACCEPTED, workflow.Status.PUBLISHED})
-
-
-class RawSource(Protocol):
-    """Where raw mail is read back from (``intake.adapters.blobstore.LocalBlobStore``)."""
-
-    def get(self, path: str) -> bytes: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +81,7 @@ class Rights:
         sessions: sessionmaker[Session],
         replier: ReplyQueue | None,
         clock: Callable[[], datetime],
-        blobs: RawSource | None = None,
+        blobs: BlobReader | None = None,
     ) -> None:
         self.settings = settings
         self.sessions = sessions

@@ -22,9 +22,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from intake.adapters.blobstore import BlobStore
 from intake.core.clock import as_utc
 from intake.core.errors import UsageError
+from intake.core.ports import BlobReader
 from intake.store import submissions as submission_store
 from intake.store.exports import LedgerRow, ledger_rows
 from intake.text.names import safe_name
@@ -71,7 +71,7 @@ class ExportedSubmission:
 
 def export_submission(
     sessions: sessionmaker[Session],
-    blobs: BlobStore,
+    blobs: BlobReader,
     submission_id: int,
     directory: Path,
     *,
