@@ -26,7 +26,9 @@ if TYPE_CHECKING:
 
     from intake.adapters.imap import ImapMailbox
     from intake.conversations.hooks import Conversations, Maintenance
-    from intake.ingest.pipeline import IngestHook, Ingestor, PollResult, Progress
+    from intake.core.events import IngestHook
+    from intake.ingest.pipeline import Ingestor
+    from intake.ingest.results import PollResult, Progress
     from intake.replies.outbox import Delivery, OutboxSender, Replier
 
 log = logging.getLogger(__name__)

@@ -23,10 +23,10 @@ from sqlalchemy.orm import Session
 from intake.conversations import consent
 from intake.core.config import Settings
 from intake.core.errors import StorageError, UsageError
+from intake.core.events import Ingested
 from intake.core.mail import Address, Kind
 from intake.core.ports import BlobReader
 from intake.documents import extract
-from intake.ingest.pipeline import Ingested, content_hash
 from intake.replies import render as replies
 from intake.store import consent as consent_store
 from intake.store import conversations as conversation_store
@@ -37,6 +37,7 @@ from intake.submissions import fingerprints as dedupe
 from intake.submissions.editorial import ReplyQueue
 from intake.text import quotes
 from intake.workflow import submission as workflow
+from intake.workflow.opening import content_hash
 from intake.workflow.submission import CopyrightStatus, Role, Status
 
 log = logging.getLogger(__name__)

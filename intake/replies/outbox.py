@@ -45,10 +45,10 @@ from intake.core.errors import (
     TemporaryDeliveryError,
     UsageError,
 )
+from intake.core.events import Ingested, StoredAttachment
 from intake.core.mail import Address, Kind, OutgoingMail, ParsedMail
 from intake.core.ports import SentMailbox, Transport
 from intake.ingest import classify
-from intake.ingest.pipeline import Ingested, StoredAttachment
 from intake.replies.render import TEMPLATES, Renderer, build_message, make_message_id
 from intake.store import outbox as outbox_store
 from intake.store import submissions as submission_store

@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from intake.core.clock import as_utc
 from intake.core.config import Settings
 from intake.core.errors import IntakeError, UsageError
+from intake.core.events import SYSTEM_ACTOR, Ingested
 from intake.core.mail import Address, Kind, ParsedMail
 from intake.core.ports import BlobReader
 from intake.ingest import parsing
-from intake.ingest.pipeline import SYSTEM_ACTOR, Ingested, submission_row
 from intake.rights import scoring as claims
 from intake.store import claims as claim_store
 from intake.store import editorial as editorial_store
@@ -28,6 +28,7 @@ from intake.submissions.editorial import Editor, Reply, ReplyQueue, reply_of, wi
 from intake.workflow import claim as claimflow
 from intake.workflow import submission as workflow
 from intake.workflow.claim import ClaimStatus, Outcome, Role
+from intake.workflow.opening import submission_row
 
 log = logging.getLogger(__name__)
 

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from intake.core.config import MailboxConfig, Settings
 from intake.core.errors import MailboxError
-from intake.ingest.pipeline import PollResult, Progress
+from intake.ingest.results import PollResult, Progress
 from intake.service import health as service
 
 log = logging.getLogger(__name__)

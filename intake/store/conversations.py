@@ -11,9 +11,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from intake.core.clock import as_utc
+from intake.core.events import ThreadMatch
 from intake.ingest import threads as threading
 from intake.store.models import Attachment, Outbox, Submission, Suppression, Version
-from intake.store.submissions import ThreadMatch
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,8 +27,9 @@ from intake.core.errors import (
     TemporaryDeliveryError,
     UsageError,
 )
+from intake.core.events import Ingested, IngestHook
 from intake.core.mail import Address, MessageRef, OversizeMail, RawMail
-from intake.ingest.pipeline import Ingested, IngestHook, Outcome
+from intake.ingest.pipeline import Outcome
 from intake.replies import outbox
 from intake.replies.outbox import OutboxSender, backoff_delay
 from intake.store import outbox as outbox_store

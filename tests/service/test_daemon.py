@@ -672,7 +672,7 @@ def test_run_ingests_and_acknowledges_mail_as_it_arrives_and_stops_on_sigterm(
     code, took = daemon.stop(signal.SIGTERM)
     assert code == 0 and took < 10, daemon.log()
     log = daemon.log()
-    assert log.count("INFO intake.ingest.pipeline: message") == 2
+    assert log.count("INFO intake.ingest.record: message") == 2
     assert log.count("ack sent to") == 2
     assert account[1] not in log  # the IMAP password never reaches the log
     state = db.state()
@@ -848,7 +848,7 @@ def test_two_daemons_on_one_postgres_database_ingest_and_acknowledge_once(
     time.sleep(1.0)  # time for a second copy to show up, if there were one
     assert sorted(db.message_ids()) == sorted(ids)
     assert db.count(Location) == len(ids)
-    ingested = {d: d.log().count("intake.ingest.pipeline: message") for d in (first, second)}
+    ingested = {d: d.log().count("intake.ingest.record: message") for d in (first, second)}
     active = max(ingested, key=ingested.__getitem__)
     standby = second if active is first else first
     assert ingested[standby] == 0 and ingested[active] == len(ids)
