@@ -1,12 +1,10 @@
 """In-memory implementations of every port in :mod:`intake.core.ports`, shipped beside the real
-adapters (as httpx ships ``MockTransport``) so the use cases can be tested fast and without
-servers.
+adapters (as httpx ships ``MockTransport``) so use cases are tested fast, without servers.
 
-Each behaves like the real thing where intake depends on it (the contract tests in
-``tests/adapters/`` run the same suite against both), and can be told to fail on cue,
-deterministically: a mailbox whose next MOVE raises, an SMTP server answering 451 to the next
-DATA, a blob store whose disk is full. Thread-safe, since the daemon and ``WriteAhead`` call
-ports from several threads.
+Each behaves like the real thing where intake depends on it (``tests/adapters/`` runs one
+contract suite against both) and fails on cue, deterministically: a mailbox whose next MOVE
+raises, an SMTP server answering 451 to the next DATA, a blob store whose disk is full.
+Thread-safe: the daemon and ``WriteAhead`` call ports from several threads.
 """
 
 from __future__ import annotations
@@ -159,14 +157,8 @@ class MemoryMailbox(MailSource, SentMailbox):
             self._server.down = value
             self._server.changed()
 
-    def capabilities(self) -> frozenset[str]:
-        return self._server.capabilities
-
     def has(self, capability: str) -> bool:
         return capability.upper() in self._server.capabilities
-
-    def noop(self) -> None:
-        self._call("noop")
 
     # ------------------------------------------------------------------ MailSource
 
@@ -512,7 +504,6 @@ class MemoryBlobStore(BlobStore):
         self._blobs: dict[str, bytes] = {}
         self._broken = ""
         self._broken_kinds: frozenset[str] = frozenset()
-        self.writes = 0  # puts that stored something (a repeated put of the same bytes does not)
 
     def put(self, kind: str, data: bytes) -> tuple[str, str]:
         if kind not in self.KINDS:
@@ -522,9 +513,7 @@ class MemoryBlobStore(BlobStore):
         with self._lock:
             if self._broken and kind in self._broken_kinds:
                 raise StorageError(f"cannot store blob {rel}: {self._broken}")
-            if rel not in self._blobs:
-                self._blobs[rel] = bytes(data)
-                self.writes += 1
+            self._blobs.setdefault(rel, bytes(data))
         return digest, rel
 
     def get(self, path: str) -> bytes:
@@ -557,7 +546,7 @@ class MemoryBlobStore(BlobStore):
             self._broken = ""
 
 
-# =========================================================================== DNS
+# =========================================================================== DNS, clock
 
 
 class StaticResolver(Resolver):
@@ -587,9 +576,6 @@ def _dns_name(name: str | bytes) -> str:
     return text.rstrip(".").lower()
 
 
-# =========================================================================== clock
-
-
 class ManualClock:
     """A clock that stands still until told to move: ``clock()``, ``clock.advance(hours=2)``."""
 
@@ -611,19 +597,3 @@ class ManualClock:
         with self._lock:
             self._now += step
             return self._now
-
-    def set(self, when: datetime) -> None:
-        if when.tzinfo is None:
-            raise ValueError("ManualClock needs an aware datetime")
-        with self._lock:
-            self._now = when
-
-
-__all__ = [
-    "Delivered",
-    "ManualClock",
-    "MemoryBlobStore",
-    "MemoryMailbox",
-    "MemoryTransport",
-    "StaticResolver",
-]
