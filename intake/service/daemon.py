@@ -257,6 +257,11 @@ class Daemon:
     def stopping(self) -> bool:
         return self._stop.is_set()
 
+    @property
+    def standing_by(self) -> dict[str, str]:
+        """Mailbox -> the daemon polling it, for each mailbox this one waits to take over."""
+        return dict(self._standby)
+
     def stop(self) -> None:
         """Ask ``run`` to return; safe from a signal handler and from any thread."""
         self._stop.set()

@@ -617,10 +617,10 @@ def test_concurrent_claims_never_overlap_nor_wait(
         thread.start()
         if db_url.startswith("postgresql"):
             # SKIP LOCKED: the other sender takes the rest at once, without waiting for us.
-            thread.join(10)
+            thread.join(60)
             assert not thread.is_alive()
         # SQLite: the other sender waits for our write lock (BEGIN IMMEDIATE) until we commit.
-    thread.join(10)
+    thread.join(60)
     assert [c.id for c in mine] == [1, 2]
     assert [c.id for c in theirs] == [3, 4]
     other.close()
