@@ -698,7 +698,8 @@ def test_sigterm_during_a_large_ingest_stops_after_the_message_in_hand(
     inside the ingest every time. That message commits and moves, the rest stays on the
     server, and the service exits cleanly (not forced: within its grace period)."""
     ids = append_many(dovecot, account, 200, "term")
-    settings = settings_for(tmp_path, sqlite_url, dovecot, account,
+    # No IDLE listener: its connection would outlive the service in this process.
+    settings = settings_for(tmp_path, sqlite_url, dovecot, account, mailbox={"idle": False},
                             daemon={"poll_interval": NEVER, "outbox_interval": NEVER})  # fmt: skip
     app = app_factory(settings)
     notifier = RecordingNotifier()
