@@ -54,6 +54,7 @@ class _Folder:
     uidvalidity: int
     uidnext: int = 1
     messages: dict[int, _Stored] = field(default_factory=dict)
+    changes: int = 0  # arrivals and removals, which IDLE in this folder reports
 
 
 class _Server:
@@ -67,7 +68,6 @@ class _Server:
         self.capabilities = frozenset(c.upper() for c in capabilities)
         self.pending: dict[str, deque[Callable[[], None]]] = {}  # operation -> actions
         self.calls: list[tuple[str, tuple[object, ...]]] = []
-        self.changes = 0  # bumped by every arrival or removal, for idle_wait
         self.down = False
         for name in folders:
             self.create(name)
@@ -88,14 +88,13 @@ class _Server:
                 raise MailboxProtocolError(f"[TRYCREATE] mailbox {name} does not exist")
             uid = folder.uidnext
             folder.uidnext += 1
-            # INTERNALDATE has whole seconds.
-            when = internaldate or self.clock().replace(microsecond=0)
+            when = internaldate or self.clock().replace(microsecond=0)  # whole seconds, as IMAP
             folder.messages[uid] = _Stored(bytes(raw), set(flags), when)
-            self.changed()
+            self.changed(folder)
             return uid
 
-    def changed(self) -> None:
-        self.changes += 1
+    def changed(self, folder: _Folder) -> None:
+        folder.changes += 1
         self.lock.notify_all()
 
 
@@ -155,7 +154,7 @@ class MemoryMailbox(MailSource, SentMailbox):
     def down(self, value: bool) -> None:
         with self._server.lock:
             self._server.down = value
-            self._server.changed()
+            self._server.lock.notify_all()
 
     def has(self, capability: str) -> bool:
         return capability.upper() in self._server.capabilities
@@ -169,7 +168,7 @@ class MemoryMailbox(MailSource, SentMailbox):
             if found is None:
                 raise MailboxUnavailable(f"mailbox {self.name}: folder {folder} does not exist")
             self._selected = FolderInfo(folder, found.uidvalidity, len(found.messages))
-            self._seen_changes = self._server.changes
+            self._seen_changes = found.changes
             return self._selected
 
     def uids(self, criteria: Sequence[str] = ("ALL",)) -> list[int]:
@@ -238,7 +237,7 @@ class MemoryMailbox(MailSource, SentMailbox):
                     stored = source.messages.pop(uid, None)
                     if stored is not None:
                         self._server.store(dest, stored.raw, stored.flags, stored.internaldate)
-                self._server.changed()
+                self._server.changed(source)
                 return "move" if "MOVE" in caps else "copy"
             for uid in uids:
                 if uid in source.messages:
@@ -263,14 +262,16 @@ class MemoryMailbox(MailSource, SentMailbox):
     # ------------------------------------------------------------------ IDLE
 
     def idle_wait(self, timeout: float) -> bool:
-        """Wait up to ``timeout`` seconds for a change in the mailbox; True if one came."""
+        """Wait up to ``timeout`` seconds for mail arriving in or leaving the selected folder;
+        True if some did."""
         self._call("idle_wait")
         server = self._server
         with server.lock:
+            folder = self._folder()
             changed = server.lock.wait_for(
-                lambda: server.changes != self._seen_changes or server.down, timeout
+                lambda: folder.changes != self._seen_changes or server.down, timeout
             )
-            self._seen_changes = server.changes
+            self._seen_changes = folder.changes
             if server.down:
                 raise MailboxUnavailable(f"mailbox {self.name}: IDLE failed: connection lost")
             return bool(changed)
@@ -308,8 +309,9 @@ class MemoryMailbox(MailSource, SentMailbox):
     def expunge(self, folder: str, uid: int) -> None:
         """Someone else deleted a message."""
         with self._server.lock:
-            del self._server.folders[folder].messages[uid]
-            self._server.changed()
+            found = self._server.folders[folder]
+            del found.messages[uid]
+            self._server.changed(found)
 
     def fail_next(self, operation: str, error: BaseException, times: int = 1) -> None:
         """The next ``times`` calls of ``operation`` ("mark_processed", "fetch", "select",
@@ -415,12 +417,7 @@ class MemoryTransport(Transport):
         self._connection = self._connect()
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self._connection = None
 
     # ------------------------------------------------------------------ Transport

@@ -277,6 +277,8 @@ def test_memory_idle_wakes_on_new_mail_and_fails_when_down() -> None:
     listener = box.connection()
     listener.select("INBOX")
     assert not listener.idle_wait(0)  # nothing new: returns at the timeout
+    box.deliver(mail(2), "Processed")
+    assert not listener.idle_wait(0)  # IDLE reports the selected folder only
     box.deliver(mail(1))
     assert listener.idle_wait(60)  # already arrived: returns at once
     box.down = True
