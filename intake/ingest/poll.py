@@ -3,7 +3,8 @@
 1. SELECT; a UIDVALIDITY change is logged and becomes a full rescan (content hashes keep it
    from recording anything twice).
 2. ``UID SEARCH ALL`` (never UNSEEN). UIDs recorded but not moved (a crash between commit and
-   move) are moved now, without being ingested again.
+   move) are moved now, without being ingested again; recorded UIDs no longer in the folder
+   (a crash between the move and noting it) are noted as moved.
 3. RFC822.SIZE: mail over ``max_message_bytes`` is recorded from its header and left.
 4. The rest is fetched in batches (count and bytes bounded); each batch's raw bytes are written
    ahead on one thread and, on a large backlog, parsed ahead in one worker process, while this
@@ -77,13 +78,16 @@ class Poller:
         uids = box.uids()
         with self.sessions() as session, session.begin():
             known = message_store.known_uids(session, config.name, folder.name, folder.uidvalidity)
+        unmoved = {uid for uid, k in known.items() if not k.moved and k.kind != Kind.OVERSIZE}
         # Committed earlier but not moved (a crash between commit and move): move them now.
-        leftover = [
-            uid
-            for uid in uids
-            if uid in known and not known[uid].moved and known[uid].kind != Kind.OVERSIZE
-        ]
-        self._mark(box, config, folder, leftover)
+        self._mark(box, config, folder, [uid for uid in uids if uid in unmoved])
+        # Moved, but the process died before it could note that (or someone else took them
+        # out of the folder): there is nothing left to move; note it.
+        gone = sorted(unmoved.difference(uids))
+        if gone:
+            log.info("mailbox %s: %d recorded messages already left %s", config.name,
+                     len(gone), folder.name)  # fmt: skip
+            self._note_moved(config, folder, gone)
         new_uids = [uid for uid in uids if uid not in known]
         self._set_backlog(config, folder, len(new_uids))
         if not new_uids:
@@ -174,11 +178,14 @@ class Poller:
             # tries again. Nothing is lost and nothing is recorded twice.
             log.warning("mailbox %s: could not move %d messages: %s", config.name, len(uids), exc)
             return
+        self._note_moved(config, folder, uids)
+        log.debug("mailbox %s: %s %d processed messages", config.name, how, len(uids))
+
+    def _note_moved(self, config: MailboxConfig, folder: FolderInfo, uids: list[int]) -> None:
         with self.sessions() as session, session.begin():
             message_store.mark_moved(
                 session, config.name, folder.name, folder.uidvalidity, uids, self.clock()
             )
-        log.debug("mailbox %s: %s %d processed messages", config.name, how, len(uids))
 
     def _set_backlog(self, config: MailboxConfig, folder: FolderInfo, backlog: int) -> None:
         with self.sessions() as session, session.begin():

@@ -219,6 +219,21 @@ def test_crash_between_commit_and_move_leaves_no_duplicate(env: Env) -> None:
     assert len(operations(env.box, "fetch")) == 1
 
 
+def test_crash_between_the_move_and_noting_it_is_noted_by_the_next_poll(env: Env) -> None:
+    env.box.deliver(submission())
+    env.box.fail_next("mark_processed", KeyboardInterrupt("killed"))
+    with pytest.raises(KeyboardInterrupt):
+        env.poll()
+    # As if the MOVE had gone through and the process died before recording it.
+    with env.box.connection() as other:
+        other.select("INBOX")
+        other.mark_processed([1], "Processed")
+    assert env.count(Location, Location.moved_at.is_(None)) == 1
+    assert env.poll() == result()
+    assert env.count(Location, Location.moved_at.is_(None)) == 0
+    assert len(operations(env.box, "fetch")) == 1 and env.count(Message) == 1
+
+
 def test_a_failed_move_is_retried_by_the_next_poll(env: Env) -> None:
     env.box.deliver(submission())
     env.box.fail_next("mark_processed", MailboxUnavailable("mailbox submissions: connection lost"))
