@@ -34,10 +34,10 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import func, insert, select  # noqa: E402
 
 from intake import store  # noqa: E402
-from intake.ingest.pipeline import content_hash  # noqa: E402
 from intake.store.models import Fingerprint, Message, Submission  # noqa: E402
 from intake.submissions.duplicates import find_original  # noqa: E402
 from intake.text import fingerprints as dedupe  # noqa: E402
+from intake.workflow.opening import content_hash  # noqa: E402
 
 CHUNK = 2000
 NOW = datetime.now(UTC).replace(microsecond=0)

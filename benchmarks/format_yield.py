@@ -15,8 +15,8 @@ from collections import defaultdict
 from pathlib import Path
 
 from intake.core.config import ExtractConfig
+from intake.documents.articles import choose
 from intake.documents.extract import extract
-from intake.submissions.articles import choose
 
 COVER_NOTE = "编辑老师您好：稿件见附件，请查收。谢谢！"
 

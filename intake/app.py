@@ -32,7 +32,9 @@ if TYPE_CHECKING:
     from intake.adapters.oauth import TokenSource
     from intake.adapters.smtp import SmtpSender
     from intake.conversations.copyright import Maintenance
-    from intake.ingest.pipeline import Ingested, IngestHook, Ingestor, PollResult, Progress
+    from intake.core.events import Ingested, IngestHook
+    from intake.ingest.pipeline import Ingestor
+    from intake.ingest.results import PollResult, Progress
     from intake.replies.delivery import Delivery, OutboxSender
     from intake.replies.letters import Letters
     from intake.replies.queue import Replier

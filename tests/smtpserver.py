@@ -338,8 +338,9 @@ class SmtpServer:
         with self._lock:
             return list(self._messages)
 
-    def wait_for(self, count: int, timeout: float = 5.0) -> list[Received]:
-        """Wait until ``count`` messages have arrived and return them all."""
+    def wait_for(self, count: int, timeout: float = 60.0) -> list[Received]:
+        """Wait until ``count`` messages have arrived and return them all (the timeout is a
+        safety net against hanging: intake sends synchronously, so they are usually there)."""
         with self._lock:
             if not self._lock.wait_for(lambda: len(self._messages) >= count, timeout):
                 raise TimeoutError(f"{len(self._messages)} of {count} messages after {timeout}s")

@@ -17,32 +17,16 @@ import tempfile
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
-from typing import Protocol
 
 from intake.core.errors import StorageError
+from intake.core.ports import BlobStore
 
 #: Readable by the group: see the module's docstring.
 FILE_MODE = 0o640
 
 
-class BlobStore(Protocol):
-    """Where raw messages and attachments are kept (a local folder today)."""
-
-    def put(self, kind: str, data: bytes) -> tuple[str, str]:
-        """Store ``data``; return ``(sha256, relative path)``. Idempotent."""
-        ...
-
-    def get(self, path: str) -> bytes:
-        """The bytes stored at a relative path returned by :meth:`put`."""
-        ...
-
-    def exists(self, path: str) -> bool: ...
-
-    def delete(self, path: str) -> None: ...
-
-
-class LocalBlobStore:
-    """A :class:`BlobStore` in a directory on the local file system."""
+class LocalBlobStore(BlobStore):
+    """The :class:`~intake.core.ports.BlobStore` in a directory on the local file system."""
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root)

@@ -1,7 +1,8 @@
 """Verify the DKIM signature of a stored message, for consent evidence; the only importer of dkimpy.
 
-The public key comes from DNS, so the lookup is injectable (``KeyLookup``): production passes
-dkimpy's resolver with a short timeout, tests pass the key. A lookup that fails (no DNS, a
+The public key comes from DNS, so the lookup is the :class:`~intake.core.ports.Resolver` port:
+production passes dkimpy's resolver with a short timeout (:func:`dns_lookup`), tests a
+``StaticResolver`` holding the test key. A lookup that fails (no DNS, a
 timeout, no key published) is ``error: <reason>``, never ``fail``: "fail" means the key was found
 and the signature does not match it. The result string fits ``consents.dkim`` (50 characters).
 """
@@ -10,14 +11,12 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import dkim
 
-#: ``lookup(name, timeout=...) -> TXT record bytes or None``, as dkimpy calls its ``dnsfunc``.
-KeyLookup = Callable[..., bytes | None]
+from intake.core.ports import Resolver
 
 DEFAULT_TIMEOUT = 3.0
 _SIGNATURE = re.compile(rb"^dkim-signature\s*:", re.IGNORECASE | re.MULTILINE)
@@ -42,18 +41,25 @@ class DkimResult:
         return self.status
 
 
-def dns_lookup(timeout: float = DEFAULT_TIMEOUT) -> KeyLookup:
+def dns_lookup(timeout: float = DEFAULT_TIMEOUT) -> Resolver:
     """dkimpy's own resolver (dnspython), with ``timeout`` seconds for the whole lookup."""
+    return _DnsResolver(timeout)
 
-    def lookup(name: bytes, timeout: float = timeout) -> bytes | None:
-        result: Any = dkim.dnsplug.get_txt(name, timeout=timeout)
+
+class _DnsResolver(Resolver):
+    """The DNS as dkimpy reaches it; ``timeout`` when the caller gives none."""
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+
+    def __call__(self, name: bytes, timeout: float | None = None) -> bytes | None:
+        seconds = self.timeout if timeout is None else timeout
+        result: Any = dkim.dnsplug.get_txt(name, timeout=seconds)
         return result if isinstance(result, bytes) or result is None else None
-
-    return lookup
 
 
 def verify(
-    raw: bytes, lookup: KeyLookup | None = None, *, timeout: float = DEFAULT_TIMEOUT
+    raw: bytes, lookup: Resolver | None = None, *, timeout: float = DEFAULT_TIMEOUT
 ) -> DkimResult:
     """Check the topmost DKIM signature of ``raw`` (the message exactly as received)."""
     header_end = raw.find(b"\r\n\r\n")
@@ -82,7 +88,7 @@ def verify(
 class _Tracked:
     """Wraps a lookup to remember why it failed: dkimpy turns that into a plain False."""
 
-    def __init__(self, lookup: KeyLookup) -> None:
+    def __init__(self, lookup: Resolver) -> None:
         self.lookup = lookup
         self.problem = ""
 

@@ -41,6 +41,7 @@ from intake.core.errors import (
     OAuthError,
 )
 from intake.core.mail import FolderInfo, MessageRef, MessageSize, RawMail
+from intake.core.ports import MailSource, SentMailbox
 from intake.core.providers import COMMON_SENT_NAMES, provider
 
 log = logging.getLogger(__name__)
@@ -53,8 +54,9 @@ CLIENT_NAME = "intake"
 T = TypeVar("T")
 
 
-class ImapMailbox:
-    """One logged-in connection to one configured mailbox.
+class ImapMailbox(MailSource, SentMailbox):
+    """One logged-in connection to one configured mailbox: the mail source ingest reads and the
+    Sent folder the outbox files copies in.
 
     Use as a context manager: connects, logs in and identifies itself on enter, logs out on
     exit. ``password`` is the password or authorization code; with ``auth = "oauth2"`` the

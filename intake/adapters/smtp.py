@@ -38,6 +38,7 @@ from intake.core.errors import (
     SmtpLoginRefused,
     TemporaryDeliveryError,
 )
+from intake.core.ports import Transport
 from intake.core.providers import provider
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,7 @@ _SESSION_STAGES = frozenset({"connect", "EHLO", "STARTTLS", "AUTH"})
 _AUTH_REQUIRED = 530
 
 
-class SmtpSender:
+class SmtpSender(Transport):
     """Delivers a batch of messages over one SMTP connection; use it as a context manager.
 
     Entering connects (and raises a temporary error when the server cannot be used). When a

@@ -56,7 +56,9 @@ def _reclassifier(ctx: Context, *, replies: bool) -> Reclassifier:
     app = ctx.app
     app.ready()
     letters = app.letters if replies else Letters(None)
-    return Reclassifier(app.settings, app.sessions, letters, app.clock, app.blobs)
+    from intake.ingest.parsing import parse
+
+    return Reclassifier(app.settings, app.sessions, letters, app.clock, app.blobs, parse)
 
 
 def _editor(text: str) -> str | None:

@@ -21,7 +21,7 @@ from intake.store import messages as message_store
 
 # Ingest (the parser) and the IMAP client load for the commands that use them.
 if TYPE_CHECKING:
-    from intake.ingest.pipeline import PollResult
+    from intake.ingest.results import PollResult
 
 
 @cli.group()
@@ -127,7 +127,7 @@ def poll(ctx: Context, as_json: bool, only: str | None) -> None:
     config_mod.check_credentials(app.settings)
     app.ready()
     boxes = [app.settings.mailbox(only)] if only else app.settings.mailboxes
-    from intake.ingest.pipeline import PollResult
+    from intake.ingest.results import PollResult
 
     total = PollResult()
     errors: list[str] = []

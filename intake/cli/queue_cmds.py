@@ -37,9 +37,8 @@ from intake.cli.output import (
 from intake.core.clock import as_utc
 from intake.core.errors import NotFound, UsageError
 from intake.store import queue as queue_store
-from intake.submissions import authors
-from intake.submissions.covernote import cover_note
-from intake.text import quotes
+from intake.text import authors, quotes
+from intake.text.covernote import cover_note
 from intake.text.mailbody import plain_text
 from intake.workflow.submission import (
     QUEUE_STATUSES,

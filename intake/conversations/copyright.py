@@ -13,12 +13,13 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from intake.conversations import consent
 from intake.core.config import Settings
 from intake.core.errors import StorageError, UsageError
-from intake.ingest.pipeline import Ingested
+from intake.core.events import Ingested
+from intake.core.ports import BlobReader
 from intake.replies.letters import Letter, Letters, recipient
 from intake.store import consent as consent_store
 from intake.store import submissions as submission_store
@@ -41,10 +42,6 @@ STAFF_DECISIONS = workflow.STAFF_DECISIONS
 
 #: Verifies the DKIM signature of raw message bytes: "none", "pass", "fail" or "error: …".
 DkimVerifier = Callable[[bytes], str]
-
-
-class BlobReader(Protocol):
-    def get(self, path: str) -> bytes: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,17 +7,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from intake.conversations.copyright import CopyrightAnswers
+from intake.core.events import Ingested
 from intake.core.mail import Kind
-from intake.documents import extract
-from intake.ingest.pipeline import Ingested, content_hash
+from intake.documents import articles, extract
 from intake.store import conversations as conversation_store
 from intake.store import dedupe as dedupe_store
 from intake.store import submissions as submission_store
 from intake.store.models import Submission
-from intake.submissions import articles
 from intake.text import fingerprints, quotes
 from intake.workflow import cases
 from intake.workflow.cases import SYSTEM_ACTOR
+from intake.workflow.opening import content_hash
 from intake.workflow.submission import Role, Status
 
 if TYPE_CHECKING:

@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from intake.core.config import Settings
+from intake.core.events import Ingested, StoredAttachment
 from intake.core.mail import Kind
-from intake.ingest.pipeline import Ingested, StoredAttachment
 from intake.replies.letters import Letter, Letters
 from intake.replies.queue import reply_target
 from intake.store import outbox as outbox_store

@@ -7,8 +7,8 @@ import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from intake.core.events import Ingested
 from intake.core.mail import Kind
-from intake.ingest.pipeline import Ingested
 from intake.replies import render
 from intake.store import conversations as conversation_store
 from intake.store import submissions as submission_store

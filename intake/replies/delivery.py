@@ -24,11 +24,10 @@ import os
 import random
 import secrets
 import socket
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -41,6 +40,7 @@ from intake.core.errors import (
     PermanentDeliveryError,
     TemporaryDeliveryError,
 )
+from intake.core.ports import SentMailbox, Transport
 from intake.store import outbox as outbox_store
 from intake.store import submissions as submission_store
 from intake.workflow.cases import SYSTEM_ACTOR
@@ -72,21 +72,9 @@ def backoff_delay(prior_attempts: int, base: float, cap: float, rand: Callable[[
 # =========================================================================== delivery
 
 
-class Transport(Protocol):
-    """Sends one message (``intake.adapters.smtp.SmtpSender`` inside its ``with`` block)."""
-
-    def send(self, raw: bytes, mail_from: str, rcpt_to: Sequence[str]) -> None: ...
-
-
-class SentMailbox(Protocol):
-    """The IMAP operations the Sent copy needs (``intake.adapters.imap.ImapMailbox``)."""
-
-    def ensure_folder(self, folder: str) -> None: ...
-    def append(self, folder: str, raw: bytes, flags: Sequence[str] = ...) -> None: ...
-    def find_message_id(self, folder: str, message_id: str) -> bool: ...
-
-
+#: Opens an SMTP session (``intake.adapters.smtp.SmtpSender``); the ``with`` block is one batch.
 TransportFactory = Callable[[], AbstractContextManager[Transport]]
+#: Opens an IMAP session for the Sent folder (``intake.adapters.imap.ImapMailbox``).
 MailboxFactory = Callable[[], AbstractContextManager[SentMailbox]]
 
 

@@ -22,8 +22,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake.core.config import DeskConfig, Settings
+from intake.core.events import Ingested
 from intake.core.mail import Address
-from intake.ingest.pipeline import Ingested
 from intake.replies.letters import Letter, Letters
 from intake.store import desk as desk_store
 from intake.store.desk import NewItem

@@ -16,12 +16,11 @@ from sqlalchemy.orm import Session
 from intake.core.clock import as_utc
 from intake.core.config import Settings, message_id_domain, own_addresses
 from intake.core.mail import Address, OutgoingMail, ParsedMail
-from intake.ingest import classify
 from intake.replies.render import TEMPLATES, Renderer, build_message, make_message_id
 from intake.store import outbox as outbox_store
 from intake.store import submissions as submission_store
 from intake.store.models import Claim, Message, Submission
-from intake.text.addresses import normalised_or_empty
+from intake.text.addresses import is_noreply_address, normalised_or_empty
 
 log = logging.getLogger(__name__)
 
@@ -166,7 +165,7 @@ class Replier:
             return f"no usable address {addr!r}"
         if normalised_or_empty(addr) in self._own:
             return f"{addr} is our own address"
-        if classify.is_noreply_address(addr):
+        if is_noreply_address(addr):
             return f"{addr} is a no-reply address"
         suppressed = outbox_store.active_suppression(session, addr, now)
         if suppressed is not None:

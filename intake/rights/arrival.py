@@ -6,13 +6,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from intake.core.config import Settings
+from intake.core.events import Ingested
 from intake.core.mail import Kind
-from intake.ingest.pipeline import Ingested
 from intake.replies.letters import Letters
 from intake.replies.queue import reply_target
-from intake.rights import scoring
 from intake.rights.opening import claim_letter, link_article, open_claim
 from intake.store import claims as claim_store
+from intake.text import claims
 from intake.workflow import cases
 from intake.workflow import claim as claimflow
 from intake.workflow.cases import SYSTEM_ACTOR
@@ -69,7 +69,7 @@ class ClaimArrivals:
         if files:
             note += f" ({files} attachment{'s' if files > 1 else ''})"
         texts = tuple(a.text for a in item.attachments if a.text.strip())
-        found = scoring.assess(parsed, self.settings.site.domains, texts)
+        found = claims.assess(parsed, self.settings.site.domains, texts)
         new_urls = [u for u in found.urls if u not in claim.urls]
         if new_urls:
             claim.urls = [*claim.urls, *new_urls]

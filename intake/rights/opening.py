@@ -11,9 +11,9 @@ from intake.core.clock import as_utc
 from intake.core.config import Settings
 from intake.core.mail import Address, ParsedMail
 from intake.replies.letters import Letter, recipient
-from intake.rights import scoring
 from intake.store import claims as claim_store
 from intake.store.models import Claim, Message
+from intake.text import claims
 from intake.workflow import cases
 from intake.workflow import claim as claimflow
 from intake.workflow.claim import ClaimStatus, Outcome
@@ -37,7 +37,7 @@ def open_claim(
     """A new ``received`` claim from ``message``, with its "received" event, linked to the
     published article it names if there is one."""
     site = settings.site
-    found = scoring.assess(parsed, site.domains, attachment_texts)
+    found = claims.assess(parsed, site.domains, attachment_texts)
     sender = parsed.sender
     claim = claim_store.add_claim(
         session,

@@ -8,14 +8,13 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Literal
 
 from intake.core.clock import as_utc
 from intake.core.config import Settings
 from intake.core.errors import IntakeError, UsageError
 from intake.core.mail import TO_CLAIM_KINDS, Address, Kind, ParsedMail
-from intake.ingest import parsing
-from intake.ingest.pipeline import submission_row
+from intake.core.ports import BlobReader
 from intake.replies.letters import Letter, Letters, recipient
 from intake.rights.opening import claim_letter, open_claim
 from intake.store import claims as claim_store
@@ -24,6 +23,7 @@ from intake.workflow import cases
 from intake.workflow import claim as claimflow
 from intake.workflow import submission as workflow
 from intake.workflow.claim import ClaimStatus
+from intake.workflow.opening import submission_row
 from intake.workflow.submission import Role, Status
 
 if TYPE_CHECKING:
@@ -36,12 +36,6 @@ IdKind = Literal["message", "submission", "claim"]
 
 #: Submission statuses an editor has decided for: such a submission is an article, not a claim.
 DECIDED_SUBMISSION = frozenset({Status.ACCEPTED, Status.PUBLISHED})
-
-
-class RawSource(Protocol):
-    """Where raw mail is read back from (the blob store)."""
-
-    def get(self, path: str) -> bytes: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,13 +60,16 @@ class Reclassifier:
         sessions: sessionmaker[Session],
         letters: Letters,
         clock: Callable[[], datetime],
-        blobs: RawSource | None = None,
+        blobs: BlobReader | None = None,
+        parse: Callable[[bytes], ParsedMail] | None = None,
     ) -> None:
         self.settings = settings
         self.sessions = sessions
         self.letters = letters
         self.clock = clock
         self.blobs = blobs
+        #: Reads a stored message again (``intake.ingest.parsing.parse``); None: as stored.
+        self.parse = parse
 
     def reclassify(
         self,
@@ -265,9 +262,9 @@ class Reclassifier:
 
     def _parsed(self, message: Message) -> ParsedMail:
         """The message as parsed from its raw bytes (links in HTML count), else as stored."""
-        if message.raw_path and self.blobs is not None:
+        if message.raw_path and self.blobs is not None and self.parse is not None:
             try:
-                return parsing.parse(self.blobs.get(message.raw_path))
+                return self.parse(self.blobs.get(message.raw_path))
             except IntakeError as exc:
                 log.warning("message %s: cannot re-read the raw mail: %s", message.id, exc)
         return ParsedMail(

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from intake.core import logs
 from intake.core.config import MailboxConfig, Settings
 from intake.core.errors import LoginRefused, MailboxError
-from intake.ingest.pipeline import PollResult, Progress
+from intake.ingest.results import PollResult, Progress
 from intake.service import health as service
 
 log = logging.getLogger(__name__)
@@ -286,6 +286,11 @@ class Daemon:
     @property
     def stopping(self) -> bool:
         return self._stop.is_set()
+
+    @property
+    def standing_by(self) -> dict[str, str]:
+        """Mailbox -> the daemon polling it, for each mailbox this one waits to take over."""
+        return dict(self._standby)
 
     def stop(self) -> None:
         """Ask ``run`` to return; safe from a signal handler and from any thread."""

@@ -14,11 +14,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from intake.adapters.blobstore import BlobStore
 from intake.adapters.logins import Refusal
 from intake.core.clock import as_utc
 from intake.core.config import Settings
 from intake.core.mail import PURGEABLE_KINDS, Kind
+from intake.core.ports import BlobStore
 from intake.store import claims as claim_store
 from intake.store import health as health_store
 from intake.store import leases as lease_store

@@ -11,9 +11,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from intake.core.clock import as_utc
-from intake.ingest import threads as threading
+from intake.core.events import ThreadMatch
 from intake.store.models import Attachment, Outbox, Submission, Suppression, Version
-from intake.store.submissions import ThreadMatch
+from intake.text import threads as threading
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +37,7 @@ def recent_from(session: Session, sender: str, since: datetime) -> list[RecentSu
 def thread_by_subject(
     session: Session, sender: str, subject: str, *, has_thread_headers: bool, now: datetime
 ) -> ThreadMatch | None:
-    """The last-resort rule (``intake.ingest.threads``): the newest submission from ``sender``
+    """The last-resort rule (``intake.text.threads``): the newest submission from ``sender``
     in the last 30 days whose subject, without reply prefixes, is this reply's subject."""
     if not sender or not threading.looks_like_reply(subject, has_thread_headers):
         return None

@@ -131,7 +131,7 @@ class Submission(Base):
     body_text: Mapped[str]
     article_text: Mapped[str]
     article_source: Mapped[str]  # "body" or file names
-    author: Mapped[dict[str, str]]  # the contributor's details (submissions.authors)
+    author: Mapped[dict[str, str]]  # the contributor's details (text.authors)
     char_count: Mapped[int]
     word_count: Mapped[int]
     content_hash: Mapped[str]

@@ -206,7 +206,7 @@ submissions = Table(
     _text("body_text"),
     _text("article_text"),
     _string("article_source", 500),  # "body" or file names
-    # The contributor's details (submissions.authors.FIELDS), read from the cover note or the
+    # The contributor's details (text.authors.FIELDS), read from the cover note or the
     # document's end; shown masked, exported in full in the ledger for payment.
     Column("author", JSON, nullable=False, default=dict),
     _count("char_count"),

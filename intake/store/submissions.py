@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from intake.core.errors import NotFound
+from intake.core.events import ThreadMatch
 from intake.store.models import Attachment, Event, Message, Outbox, Submission
 
 
@@ -57,15 +57,6 @@ def attachments_for(session: Session, submission_id: int) -> list[Attachment]:
             .order_by(Attachment.id)
         )
     )
-
-
-@dataclass(frozen=True, slots=True)
-class ThreadMatch:
-    """An earlier conversation an incoming message belongs to, and what matched."""
-
-    submission_id: int | None
-    claim_id: int | None
-    matched: str  # "message-id <id>", "ours <id>", "token #N"
 
 
 def find_thread_by_ids(session: Session, message_ids: Sequence[str]) -> ThreadMatch | None:

@@ -13,8 +13,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from intake.core.errors import UsageError
+from intake.core.events import Ingested
 from intake.core.mail import Kind
-from intake.ingest.pipeline import Ingested
 from intake.store import dedupe as dedupe_store
 from intake.store import submissions as submission_store
 from intake.store.models import Submission

@@ -22,14 +22,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from intake.adapters.blobstore import BlobStore
 from intake.core.clock import as_utc
 from intake.core.config import FeesConfig
 from intake.core.errors import UsageError
+from intake.core.ports import BlobReader
 from intake.store import submissions as submission_store
 from intake.store.exports import LedgerRow, ledger_rows
-from intake.submissions.authors import Author
 from intake.submissions.fees import fee
+from intake.text.authors import Author
 from intake.text.names import safe_name
 
 ARTICLE_FILE = "article.txt"
@@ -76,7 +76,7 @@ class ExportedSubmission:
 
 def export_submission(
     sessions: sessionmaker[Session],
-    blobs: BlobStore,
+    blobs: BlobReader,
     submission_id: int,
     directory: Path,
     *,

@@ -165,3 +165,29 @@ def _label(label: str, original: str) -> str:
     if not _LABEL.fullmatch(encoded):
         raise AddressError(f"invalid domain label {label!r} in {original!r}")
     return encoded
+
+
+# --------------------------------------------------------------------------- robots
+
+#: Local parts of robots that must never be answered (daemons, no-reply, bounce handlers,
+#: list robots, notification senders), whatever their sub-address or decoration.
+_NOREPLY_LOCAL = re.compile(
+    r"^(?:mailer[-_.]?daemon|mail[-_.]?daemon|postmaster|no[-_.]?reply|do[-_.]?not[-_.]?reply"
+    r"|bounces?|mailer|notifications?|listserv|majordomo|nobody|auto[-_.]?reply"
+    r"|auto[-_.]?responder)(?:[-_.+].*)?$"
+    r"|(?:^|[-_.+])no[-_.]?reply(?:$|[-_.+])|(?:^|[-_.+])do[-_.]?not[-_.]?reply(?:$|[-_.+])"
+    r"|^owner-|-(?:request|owner|bounces?)(?:\+.*)?$",
+)
+
+
+def is_noreply_address(addr: str) -> bool:
+    """Whether ``addr`` belongs to a robot that must never be answered (daemons, no-reply,
+    bounce, list-robot and notification senders)."""
+    return bool(_NOREPLY_LOCAL.search(local_part(addr)))
+
+
+def local_part(addr: str) -> str:
+    """The part before the last @, normalised where it is an address ("ＭＡＩＬＥＲ-ＤＡＥＭＯＮ@…"
+    is the daemon too); the whole string, lower-cased, when there is no @ (``<MAILER-DAEMON>``)."""
+    addr = normalised_or_empty(addr) or addr.strip().strip("<>").lower()
+    return addr.rpartition("@")[0] if "@" in addr else addr

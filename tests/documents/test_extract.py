@@ -17,8 +17,8 @@ import pytest
 from PIL import Image
 
 from intake.core.config import ExtractConfig
+from intake.documents.articles import choose_article
 from intake.documents.extract import Extracted, count_words, detect_format, extract
-from intake.submissions.articles import choose_article
 
 DOCS = Path(__file__).parents[1] / "data" / "docs"
 LIMITS = ExtractConfig()

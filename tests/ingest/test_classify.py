@@ -824,7 +824,7 @@ def test_a_submission_subject_weighs_against_a_claim() -> None:
 
 def test_a_lawyers_letter_is_still_read_for_a_claim() -> None:
     letter = (DATA / "lawyer-letter.txt").read_text(encoding="utf-8")
-    from intake.rights.scoring import letter_like
+    from intake.text.claims import letter_like
 
     assert letter_like(letter)
     assert not letter_like(BOOK_ZH) and not letter_like(BOOK_EN)

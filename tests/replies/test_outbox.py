@@ -27,8 +27,9 @@ from intake.core.errors import (
     TemporaryDeliveryError,
     UsageError,
 )
+from intake.core.events import Ingested, IngestHook
 from intake.core.mail import Address, MessageRef, OversizeMail, RawMail
-from intake.ingest.pipeline import Ingested, IngestHook, Outcome
+from intake.ingest.pipeline import Outcome
 from intake.replies import staff as outbox
 from intake.replies.acknowledge import Acknowledgments
 from intake.replies.delivery import Delivery, OutboxSender, backoff_delay
@@ -629,10 +630,10 @@ def test_concurrent_claims_never_overlap_nor_wait(
         thread.start()
         if db_url.startswith("postgresql"):
             # SKIP LOCKED: the other sender takes the rest at once, without waiting for us.
-            thread.join(10)
+            thread.join(60)
             assert not thread.is_alive()
         # SQLite: the other sender waits for our write lock (BEGIN IMMEDIATE) until we commit.
-    thread.join(10)
+    thread.join(60)
     assert [c.id for c in mine] == [1, 2]
     assert [c.id for c in theirs] == [3, 4]
     other.close()

@@ -22,13 +22,13 @@ from intake.app import App
 from intake.core.errors import TransitionRefused, UsageError
 from intake.core.mail import MessageRef, RawMail
 from intake.ingest import parsing
-from intake.rights import scoring as claim_rules
 from intake.rights.actions import Rights
 from intake.rights.reclassify import Reclassifier
 from intake.store import claims as claim_store
 from intake.store import queue as queue_store
 from intake.store import submissions as submission_store
 from intake.store.models import Claim, Message, Outbox, Submission
+from intake.text import claims as claim_rules
 from intake.workflow.claim import Outcome
 from tests.cli.test_cli_queue import add_submission
 from tests.data.claims.make_claims import text_pdf
@@ -106,7 +106,9 @@ def rights(app: App) -> Rights:
 
 
 def reclassifier(app: App) -> Reclassifier:
-    return Reclassifier(app.settings, app.sessions, app.letters, app.clock, app.blobs)
+    return Reclassifier(
+        app.settings, app.sessions, app.letters, app.clock, app.blobs, parsing.parse
+    )
 
 
 def publish(app: App, title: str, url: str) -> int:

@@ -7,8 +7,9 @@ rules/ are); :mod:`.chain` holds their order, :mod:`.policy` whether we may answ
 from __future__ import annotations
 
 from intake.ingest.classify.chain import RULES, classify
-from intake.ingest.classify.policy import auto_reply_allowed, is_noreply_address
+from intake.ingest.classify.policy import auto_reply_allowed
 from intake.ingest.classify.rule import ClassifyContext, Hit, Rule
+from intake.text.addresses import is_noreply_address
 
 __all__ = [
     "RULES",

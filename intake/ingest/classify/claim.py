@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from intake.core.mail import Kind, ParsedMail
 from intake.ingest.classify.rule import ClassifyContext, Hit, Rule
-from intake.rights.scoring import assess
+from intake.text.claims import assess
 
 
 def check(mail: ParsedMail, ctx: ClassifyContext) -> Hit | None:

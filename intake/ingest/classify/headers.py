@@ -8,6 +8,7 @@ from email.utils import getaddresses
 
 from intake.core.mail import ParsedMail
 from intake.ingest.classify.rule import ClassifyContext
+from intake.text.addresses import local_part as local_part
 from intake.text.addresses import normalised_or_empty
 
 #: Local parts of the mail system's own senders (RFC 5321 postmaster, sendmail's daemon).
@@ -29,14 +30,6 @@ def present(mail: ParsedMail, *names: str) -> str:
             found = " ".join(found.split())
             return f"{name}: {found}" if found else name
     return ""
-
-
-def local_part(addr: str) -> str:
-    """The part before the last @, lower-cased; the whole string when there is no @
-    (Return-Path: <MAILER-DAEMON>)."""
-    # Normalised where it is an address, so "ＭＡＩＬＥＲ-ＤＡＥＭＯＮ@…" is the daemon too.
-    addr = normalised_or_empty(addr) or addr.strip().strip("<>").lower()
-    return addr.rpartition("@")[0] if "@" in addr else addr
 
 
 def own(ctx: ClassifyContext) -> frozenset[str]:

@@ -5,27 +5,14 @@ from __future__ import annotations
 import re
 
 from intake.core.mail import NO_AUTOREPLY_KINDS, ParsedMail, Verdict
-from intake.ingest.classify.headers import list_header, local_part, own, value
+from intake.ingest.classify.headers import list_header, own, value
 from intake.ingest.classify.rule import ClassifyContext
 from intake.ingest.classify.signals import auto_reply_signal
-from intake.text.addresses import normalised_or_empty
+from intake.text.addresses import is_noreply_address, normalised_or_empty
 
-_NOREPLY_LOCAL = re.compile(
-    r"^(?:mailer[-_.]?daemon|mail[-_.]?daemon|postmaster|no[-_.]?reply|do[-_.]?not[-_.]?reply"
-    r"|bounces?|mailer|notifications?|listserv|majordomo|nobody|auto[-_.]?reply"
-    r"|auto[-_.]?responder)(?:[-_.+].*)?$"
-    r"|(?:^|[-_.+])no[-_.]?reply(?:$|[-_.+])|(?:^|[-_.+])do[-_.]?not[-_.]?reply(?:$|[-_.+])"
-    r"|^owner-|-(?:request|owner|bounces?)(?:\+.*)?$",
-)
 _ADDR = re.compile(
     r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9\u0080-\uffff-]+(?:\.[A-Za-z0-9\u0080-\uffff-]+)+$"
 )
-
-
-def is_noreply_address(addr: str) -> bool:
-    """Whether ``addr`` belongs to a robot that must never be answered (daemons, no-reply,
-    bounce, list-robot and notification senders)."""
-    return bool(_NOREPLY_LOCAL.search(local_part(addr)))
 
 
 def auto_reply_allowed(

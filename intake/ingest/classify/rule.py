@@ -24,7 +24,7 @@ class ClassifyContext:
     site_domains: tuple[str, ...] = ()
     claim_threshold: float = 3.0
     #: Text of the attachments a claim may be read from: short, letter-like documents only
-    #: (:func:`intake.rights.scoring.letter_like`); a book's licence page is no complaint.
+    #: (:func:`intake.text.claims.letter_like`); a book's licence page is no complaint.
     claim_attachment_texts: tuple[str, ...] = ()
 
 

@@ -1,7 +1,7 @@
 """Which conversation a message continues, by its subject: the last-resort threading rule.
 
 Pure. Headers (In-Reply-To, References) and the subject token ``[投稿 #123]`` are tried first
-(``intake.ingest.pipeline``); when a client dropped both, a message whose subject says it is a reply
+(``intake.ingest.record``); when a client dropped both, a message whose subject says it is a reply
 ("Re:", "回复:", "答复:", "转发:", "Fwd:", "FW:", full-width colons too) and whose subject,
 without those prefixes, equals a recent submission's from the same sender continues it.
 """

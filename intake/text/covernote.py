@@ -1,6 +1,6 @@
 """The cover note: the body of a mail whose article came as a document, and a body's own words.
 
-Kept apart from :mod:`intake.submissions.articles` (which reads documents' word counts) so
+Kept apart from :mod:`intake.documents.articles` (which reads documents' word counts) so
 that ``intake show`` can print a cover note without loading the document readers.
 """
 

@@ -5,7 +5,7 @@ Contributors send the article either in the body or as a document, with a cover 
 attachment, or holds nothing but greetings, thanks and a signature, the documents are the
 article whatever their length; otherwise the longer text wins. The body is never lost: when
 the article came from a document, the body is its cover note
-(:func:`intake.submissions.covernote.cover_note`).
+(:func:`intake.text.covernote.cover_note`).
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from intake.documents.extract import count_words
-from intake.submissions import authors
-from intake.submissions.covernote import cover_note, own_words, without_quote
+from intake.text import authors
+from intake.text.covernote import cover_note, own_words, without_quote
 
 # --------------------------------------------------------------------------- phrase tables
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from intake.submissions.authors import FIELDS, Author, mask_number, masked, read
+from intake.text.authors import FIELDS, Author, mask_number, masked, read
 
 ROWS: list[dict[str, Any]] = tomllib.loads(
     (Path(__file__).parents[1] / "data" / "authors" / "layouts.toml").read_text(encoding="utf-8")

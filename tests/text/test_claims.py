@@ -1,4 +1,4 @@
-"""Tests for intake.rights.scoring: real claims in Chinese and English score over the default
+"""Tests for intake.text.claims: real claims in Chinese and English score over the default
 threshold, contributors who talk about copyright do not."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from intake.core.mail import Address, ParsedMail
-from intake.rights.scoring import ClaimAssessment, assess, site_urls, work_title
+from intake.text.claims import ClaimAssessment, assess, site_urls, work_title
 from tests.ingest.test_classify import DATA, SITE, load
 
 THRESHOLD = 3.0  # SiteConfig.claim_threshold's default

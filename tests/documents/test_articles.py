@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from intake.core.config import FeesConfig
-from intake.submissions.articles import choose, points_at_attachment, read
-from intake.submissions.covernote import cover_note
+from intake.documents.articles import choose, points_at_attachment, read
 from intake.submissions.fees import fee
+from intake.text.covernote import cover_note
 
 DOCS = Path(__file__).parents[1] / "data" / "docs"
 ESSAY = "\n".join((DOCS / "article-utf8.txt").read_text(encoding="utf-8").split("\n\n")).strip()

@@ -1,0 +1,122 @@
+"""The ports: what the use cases need from the world outside (mailbox, Sent folder, SMTP, blob
+store, DNS, clock), each a small Protocol.
+
+Production wires the real adapters (``intake.adapters.imap``, ``.smtp``, ``.blobstore``,
+``.dkim``); ``intake.adapters.memory`` ships an in-memory implementation of each for fast tests,
+and ``tests/adapters/test_*_contract.py`` runs one suite against both, so a fake cannot drift
+from the server it stands in for. A use case names the port, never the adapter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
+from typing import Protocol
+
+from intake.core.mail import FolderInfo, MessageSize, RawMail
+
+#: Aware UTC "now" (``intake.core.clock.utcnow`` in production, a manual clock in tests).
+Clock = Callable[[], datetime]
+
+
+class MailSource(Protocol):
+    """The IMAP operations ingest needs from a mailbox."""
+
+    def select(self, folder: str) -> FolderInfo:
+        """Open ``folder``; its UIDVALIDITY says whether UIDs remembered earlier still hold."""
+        ...
+
+    def uids(self, criteria: Sequence[str] = ...) -> list[int]:
+        """UIDs in the selected folder, ascending (``ALL`` by default; never relies on \\Seen)."""
+        ...
+
+    def sizes(self, uids: Sequence[int]) -> list[MessageSize]:
+        """RFC822.SIZE and INTERNALDATE of ``uids``, ascending; expunged UIDs are left out."""
+        ...
+
+    def fetch(self, uids: Sequence[int]) -> Iterator[RawMail]:
+        """The exact bytes of each message, in UID order, without setting \\Seen; a message
+        expunged meanwhile is skipped."""
+        ...
+
+    def fetch_header(self, uid: int) -> bytes:
+        """The header block of one message (for mail too large to fetch whole)."""
+        ...
+
+    def mark_processed(self, uids: Sequence[int], dest: str) -> str:
+        """Take ``uids`` out of the selected folder into ``dest`` (or flag them when ``dest`` is
+        "" or the server cannot move); returns how: "move", "copy", "flag" or "none"."""
+        ...
+
+
+class SentMailbox(Protocol):
+    """The IMAP operations the copy of a sent reply needs."""
+
+    def ensure_folder(self, folder: str) -> None:
+        """Create ``folder`` unless it exists."""
+        ...
+
+    def append(self, folder: str, raw: bytes, flags: Sequence[str] = ...) -> None:
+        """Store ``raw`` in ``folder`` with ``flags`` (``\\Seen`` by default)."""
+        ...
+
+    def find_message_id(self, folder: str, message_id: str) -> bool:
+        """Whether a message in ``folder`` has a Message-ID header containing ``message_id``
+        (IMAP's ``SEARCH HEADER``: a case-insensitive substring, so brackets are optional)."""
+        ...
+
+
+class Transport(Protocol):
+    """Sends one message over an open SMTP session.
+
+    Raises :class:`~intake.core.errors.TemporaryDeliveryError` (4xx, timeouts, dropped
+    connections: retry) or :class:`~intake.core.errors.PermanentDeliveryError` (5xx, unusable
+    envelope: do not), each with the server's ``code`` when there was one.
+    """
+
+    def send(self, raw: bytes, mail_from: str, rcpt_to: Sequence[str]) -> None: ...
+
+
+class BlobReader(Protocol):
+    """Where stored raw mail and attachments are read back from."""
+
+    def get(self, path: str) -> bytes:
+        """The bytes stored at a path :meth:`BlobStore.put` returned; StorageError if none."""
+        ...
+
+
+class BlobStore(BlobReader, Protocol):
+    """Content-addressed storage of raw messages ("raw") and attachments ("att")."""
+
+    def put(self, kind: str, data: bytes) -> tuple[str, str]:
+        """Store ``data`` durably; return ``(sha256, path)``. The same bytes give the same path;
+        an unknown ``kind`` or a failed write raises StorageError."""
+        ...
+
+    def exists(self, path: str) -> bool: ...
+
+    def delete(self, path: str) -> None:
+        """Remove the blob at ``path``; deleting a missing blob is not an error."""
+        ...
+
+
+class Resolver(Protocol):
+    """DNS TXT lookups for DKIM keys, in the shape dkimpy calls its ``dnsfunc``.
+
+    ``name`` is the query name (``b"selector._domainkey.example.com."``); the answer is the
+    TXT record's text, or None when nothing is published there. A lookup that cannot be made
+    (no network, a timeout) raises.
+    """
+
+    def __call__(self, name: bytes, timeout: float = ...) -> bytes | None: ...
+
+
+__all__ = [
+    "BlobReader",
+    "BlobStore",
+    "Clock",
+    "MailSource",
+    "Resolver",
+    "SentMailbox",
+    "Transport",
+]

@@ -1,0 +1,350 @@
+"""Recording one message: store its bytes, parse, check whether it is known, classify, decide,
+write its rows and run the ingest hooks, in one transaction. Never raises for bad mail: what
+cannot be recorded is quarantined (``ingest.quarantine``).
+
+Mailman's incoming runner in one class; the loop around it is ``ingest.poll``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from intake.core.config import Settings, own_addresses
+from intake.core.errors import StorageError
+from intake.core.events import Ingested, IngestHook, ThreadMatch
+from intake.core.mail import (
+    GENUINE_KINDS,
+    NO_AUTOREPLY_KINDS,
+    Kind,
+    MessageRef,
+    OversizeMail,
+    ParsedAttachment,
+    ParsedMail,
+    RawMail,
+    Verdict,
+)
+from intake.core.ports import BlobStore, Clock
+from intake.documents import extract
+from intake.ingest import classify, parsing, rows
+from intake.ingest.parseahead import Parsed
+from intake.ingest.quarantine import Quarantine
+from intake.ingest.results import Outcome
+from intake.ingest.rows import Arrival, Decision
+from intake.replies import render as replies
+from intake.store import claims as claim_store
+from intake.store import conversations as conversation_store
+from intake.store import messages as message_store
+from intake.store import submissions as submission_store
+from intake.text import threads as threading
+
+log = logging.getLogger(__name__)
+
+
+class Recorder:
+    """Turns one message into rows. Construct with everything it needs; no global state."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        sessions: sessionmaker[Session],
+        blobs: BlobStore,
+        quarantine: Quarantine,
+        *,
+        clock: Clock,
+        reply_secret: bytes,
+        hooks: Sequence[IngestHook] = (),
+        dkim: Callable[[bytes], str] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.sessions = sessions
+        self.blobs = blobs
+        self.quarantine = quarantine
+        self.clock = clock
+        self.reply_secret = reply_secret
+        self.hooks = tuple(hooks)
+        self.dkim = dkim
+        self._own = own_addresses(settings)
+
+    # ------------------------------------------------------------------ entry points
+
+    def ingest(
+        self,
+        raw: RawMail,
+        stored: Future[tuple[str, str]] | None = None,
+        parsed_ahead: Future[Parsed] | None = None,
+    ) -> Outcome:
+        """Store, parse, classify and record one message. Never raises for bad mail.
+
+        ``stored`` is the write of the raw bytes when the caller started it ahead
+        (:class:`~intake.adapters.blobstore.WriteAhead`); nothing is recorded until it has finished.
+        A :class:`~intake.core.errors.StorageError` from either write stops the poll: fine.
+        ``parsed_ahead`` is its parse in a worker process
+        (:class:`~intake.ingest.parseahead.ParseAhead`); if that failed it is parsed here.
+        """
+        if stored is None:
+            sha, raw_path = self.blobs.put("raw", raw.raw)
+        body_sha = hashlib.sha256(rows.body(raw.raw)).hexdigest() if raw.raw else ""
+        received_at = raw.internaldate or self.clock()
+        parsed = _parsed_ahead(parsed_ahead) if parsed_ahead is not None else None
+        if parsed is None:
+            parsed = parsing.parse_or_reason(raw.raw)
+        if stored is not None:
+            sha, raw_path = stored.result()
+        if isinstance(parsed, str):
+            return self.quarantine.hold(
+                raw.ref, raw.raw, sha, raw_path, body_sha, received_at, parsed
+            )
+        try:
+            arrival = Arrival(
+                raw.ref, len(raw.raw), sha, raw_path, body_sha, received_at, parsed, self.clock()
+            )
+            return self.record(arrival, raw=raw.raw)
+        except StorageError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - quarantine whatever went wrong, go on
+            log.exception("could not record %s", raw.ref)
+            reason = f"{type(exc).__name__}: {exc}"
+            return self.quarantine.hold(
+                raw.ref, raw.raw, sha, raw_path, body_sha, received_at, reason
+            )
+
+    def ingest_oversize(self, mail: OversizeMail) -> Outcome:
+        """Record a message over the size limit from its header; it stays on the server."""
+        sha = hashlib.sha256(mail.header).hexdigest()
+        received_at = mail.internaldate or self.clock()
+        try:
+            parsed = parsing.parse(mail.header.rstrip(b"\r\n") + b"\r\n\r\n")
+        except Exception as exc:  # noqa: BLE001
+            reason = f"oversize ({mail.size} bytes), header unparseable: {exc}"
+            return self.quarantine.hold(mail.ref, mail.header, sha, "", "", received_at, reason)
+        limit = self.settings.ingest.max_message_bytes
+        note = f"{mail.size} bytes is over the {limit}-byte limit; left on the server"
+        try:
+            arrival = Arrival(mail.ref, mail.size, sha, "", "", received_at, parsed, self.clock())
+            return self.record(arrival, raw=None, oversize_note=note)
+        except Exception as exc:  # noqa: BLE001
+            log.exception("could not record oversize %s", mail.ref)
+            return self.quarantine.hold(mail.ref, mail.header, sha, "", "", received_at, f"{exc}")
+
+    def record(self, arrival: Arrival, *, raw: bytes | None, oversize_note: str = "") -> Outcome:
+        """Record one parsed message whose bytes are stored; raises what it cannot handle."""
+        try:
+            item = self._record_once(arrival, oversize_note, raw)
+        except IntegrityError:
+            # Another poller recorded the same content or location between our reads and
+            # our write (PostgreSQL; SQLite's BEGIN IMMEDIATE serialises us).
+            with self.sessions() as session, session.begin():
+                ref = arrival.ref
+                if ref is not None and message_store.location(session, ref) is not None:
+                    return Outcome.DUPLICATE
+                duplicate = message_store.recorded(session, arrival.sha)
+                if duplicate is not None:
+                    _add_duplicate_location(session, duplicate.id, ref, arrival.now)
+                    return Outcome.DUPLICATE
+            raise
+        if item is None:
+            return Outcome.DUPLICATE
+        verdict = item.verdict
+        sender = arrival.parsed.sender
+        log.info(
+            "message %s %s: %s (%s) from %s",
+            item.message_pk,
+            arrival.ref or "reprocessed",
+            verdict.kind,
+            verdict.rule,
+            sender.addr if sender else "?",
+        )
+        return Outcome.NEW if verdict.kind in GENUINE_KINDS else Outcome.IGNORED
+
+    # ------------------------------------------------------------------ recording
+
+    def _record_once(
+        self, arrival: Arrival, oversize_note: str, raw: bytes | None
+    ) -> Ingested | None:
+        """Record one parsed message; ``None`` when its content was recorded before.
+
+        Most mail needs nothing slow, and is read, classified and written in one transaction
+        (photos and text files are read in-process, in microseconds). Genuine mail with an
+        attachment for the extraction worker (a document, an archive), or a signed reply whose
+        DKIM key is looked up in DNS, does that work between a short read transaction and the
+        write transaction, so the database's write lock is never held while a document is read.
+        """
+        parsed = arrival.parsed
+        with self.sessions() as session, session.begin():
+            if arrival.existing_pk is None and _seen_before(session, arrival):
+                return None
+            thread = self._find_thread(session, parsed)
+            verdict = classify.classify(parsed, self._context(thread))
+            slow = (
+                verdict.kind in GENUINE_KINDS
+                and not oversize_note
+                and self._slow_to_read(parsed.attachments)
+            ) or (verdict.kind is Kind.REPLY and self._wants_dkim(raw, parsed))
+            if not slow:
+                decision = self._decide(parsed, thread, verdict, oversize_note, raw)
+                return self._write_and_hook(session, arrival, thread, decision)
+        decision = self._decide(parsed, thread, verdict, oversize_note, raw)
+        with self.sessions() as session, session.begin():
+            return self._write_and_hook(session, arrival, thread, decision)
+
+    def _decide(
+        self,
+        parsed: ParsedMail,
+        thread: ThreadMatch | None,
+        verdict: Verdict,
+        oversize_note: str,
+        raw: bytes | None,
+    ) -> Decision:
+        """What the message is, after reading its documents and checking a reply's DKIM
+        signature. The attachments of genuine mail are stored here: outside any transaction
+        when the work is slow, inside the message's own transaction when it is not."""
+        documents: dict[int, extract.Extracted] = {}
+        if verdict.kind in GENUINE_KINDS and not oversize_note:
+            documents = self._extract(parsed.attachments)
+            texts = tuple(d.text for d in documents.values() if d.text)
+            if verdict.kind is Kind.SUBMISSION and texts:
+                verdict = classify.classify(parsed, self._context(thread, texts))
+        classified_as = verdict.kind
+        dkim = self._check_dkim(raw, parsed) if verdict.kind is Kind.REPLY else ""
+        allowed, allowed_reason = classify.auto_reply_allowed(
+            parsed, verdict, self._context(thread)
+        )
+        if oversize_note:
+            verdict = Verdict(
+                Kind.OVERSIZE,
+                "oversize",
+                f"{oversize_note}; otherwise {verdict.kind}: {verdict.reason}",
+            )
+            allowed = allowed and classified_as not in NO_AUTOREPLY_KINDS
+        blobs = (
+            tuple(self.blobs.put("att", a.payload) for a in parsed.attachments)
+            if verdict.kind in GENUINE_KINDS
+            else ()
+        )
+        return Decision(verdict, classified_as, documents, blobs, dkim, allowed, allowed_reason)
+
+    def _write_and_hook(
+        self, session: Session, arrival: Arrival, thread: ThreadMatch | None, decision: Decision
+    ) -> Ingested:
+        days = self.settings.replies.decision_days
+        item = rows.write(session, arrival, thread, decision, decision_days=days)
+        for hook in self.hooks:
+            hook(session, item)
+        return item
+
+    # ------------------------------------------------------------------ what it is
+
+    def _find_thread(self, session: Session, parsed: ParsedMail) -> ThreadMatch | None:
+        secret = self.reply_secret
+        ids = threading.canonical_ids(
+            parsed.thread_ids, lambda mid: replies.verify_message_id(secret, mid)
+        )
+        match = submission_store.find_thread_by_ids(session, ids)
+        if match is not None:
+            return match
+        for kind, number in replies.parse_tokens(parsed.subject):
+            if kind == "submission" and submission_store.submission_exists(session, number):
+                return ThreadMatch(number, None, f"token #{number}")
+            if kind == "claim" and claim_store.claim_exists(session, number):
+                return ThreadMatch(None, number, f"claim token #{number}")
+        # Last resort: same sender, same subject without "Re:" and the like, within 30 days.
+        return conversation_store.thread_by_subject(
+            session,
+            parsed.sender.addr if parsed.sender else "",
+            parsed.subject,
+            has_thread_headers=bool(parsed.thread_ids),
+            now=self.clock(),
+        )
+
+    def _context(
+        self, thread: ThreadMatch | None, attachment_texts: tuple[str, ...] = ()
+    ) -> classify.ClassifyContext:
+        secret = self.reply_secret
+        return classify.ClassifyContext(
+            own_addresses=self._own,
+            is_own_message_id=lambda mid: replies.verify_message_id(secret, mid),
+            thread_match=thread.matched if thread else "",
+            site_domains=tuple(self.settings.site.domains),
+            claim_threshold=self.settings.site.claim_threshold,
+            claim_attachment_texts=attachment_texts,
+        )
+
+    def _wants_dkim(self, raw: bytes | None, parsed: ParsedMail) -> bool:
+        return (
+            self.dkim is not None
+            and raw is not None
+            and parsed.header("DKIM-Signature") is not None
+        )
+
+    def _check_dkim(self, raw: bytes | None, parsed: ParsedMail) -> str:
+        """A reply's DKIM result (it may become consent evidence), outside any transaction:
+        the key lookup is a DNS query that must not hold the database's write lock."""
+        if self.dkim is None or raw is None or not self._wants_dkim(raw, parsed):
+            return ""
+        try:
+            return self.dkim(raw)[:50]
+        except Exception as exc:  # noqa: BLE001 - evidence is recorded either way
+            log.warning("DKIM check failed: %s", exc)
+            return f"error: {type(exc).__name__}"[:50]
+
+    def _extract(self, attachments: Sequence[ParsedAttachment]) -> dict[int, extract.Extracted]:
+        return {
+            i: extract.extract(
+                a.filename,
+                rows.content_type(a),
+                a.payload,
+                self.settings.extract,
+                memory_bytes=self.settings.extract.worker_memory_bytes,
+            )
+            for i, a in enumerate(attachments)
+        }
+
+    def _slow_to_read(self, attachments: Sequence[ParsedAttachment]) -> bool:
+        limits = self.settings.extract
+        return any(
+            extract.needs_worker(a.filename, rows.content_type(a), a.payload, limits)
+            for a in attachments
+        )
+
+
+def _seen_before(session: Session, arrival: Arrival) -> bool:
+    """Whether these bytes, or this message delivered again, are recorded already; if so,
+    the new server location is linked to the earlier message."""
+    # The server location is not looked up here: ``poll`` only hands in UIDs it did not
+    # know, and a second poller racing us trips the unique constraint on ``locations``.
+    earlier = message_store.recorded(
+        session, arrival.sha, arrival.parsed.message_id, arrival.body_sha
+    )
+    if earlier is None:
+        return False
+    if earlier.same_bytes:
+        _add_duplicate_location(session, earlier.id, arrival.ref, arrival.now)
+    else:
+        rows.write_redelivery(session, earlier, arrival)
+    return True
+
+
+def _add_duplicate_location(
+    session: Session, message_pk: int, ref: MessageRef | None, now: datetime
+) -> None:
+    if ref is not None and message_store.location(session, ref) is None:
+        message_store.add_location(session, message_pk, ref, now, duplicate=True)
+
+
+def _parsed_ahead(future: Future[Parsed]) -> Parsed | None:
+    """A parse worker's result; ``None`` (parse in-process) when the worker failed."""
+    try:
+        return future.result()
+    except Exception as exc:  # noqa: BLE001 - a dead worker costs speed, never a message
+        log.warning("parse worker failed (%s: %s); parsing in-process", type(exc).__name__, exc)
+        return None
+
+
+__all__ = ["Recorder"]
