@@ -6,6 +6,7 @@ configuration); no traceback. Every listing takes ``--json``.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import importlib
 import logging
@@ -98,10 +99,21 @@ class IntakeGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("intake: interrupted", err=True)
             ctx.exit(130)
+        except BrokenPipeError:
+            # The reader went away (`intake list | head`): what it wanted was written. Point
+            # stdout at /dev/null so the interpreter's final flush does not complain either.
+            _quiet_stdout()
+            ctx.exit(0)
         except Exception as exc:  # noqa: BLE001 - staff get one line; details with -vv
             logging.getLogger("intake").debug("unexpected error", exc_info=True)
             click.echo(f"intake: internal error: {type(exc).__name__}: {visible(exc)}", err=True)
             ctx.exit(1)
+
+
+def _quiet_stdout() -> None:
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
 
 
 def _import(modules: Iterable[str]) -> None:
@@ -181,7 +193,8 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "intake.cli.export_cmds": ("export",),
     "intake.cli.ingest_cmds": ("db", "check", "poll", "messages", "quarantine", "reprocess"),
     "intake.cli.outbox_cmds": ("outbox", "send", "suppress", "suppressions", "unsuppress"),
-    "intake.cli.queue_cmds": ("list", "show", "stats", "attachment"),
+    "intake.cli.queue_cmds": ("list", "stats"),
+    "intake.cli.show_cmds": ("show", "attachment"),
     "intake.cli.service_cmds": ("run", "status", "db"),  # db copy
     "intake.cli.workflow_cmds": (
         "accept",

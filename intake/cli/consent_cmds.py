@@ -1,5 +1,5 @@
 """CLI commands for conversations and consent: consent (show or record), remind, not-duplicate,
-versions. The consent and versions blocks of ``show --json`` are in :mod:`queue_cmds`."""
+versions. The consent and versions blocks of ``show --json`` are in :mod:`views`."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import click
 from intake import store
 from intake.cli import Context, actor_name, cli, pass_ctx
 from intake.cli.output import emit_fields, emit_json, emit_table, short
-from intake.cli.queue_cmds import consent_json, versions_json
+from intake.cli.views import consent_json, versions_json
 from intake.store import queue as queue_store
 from intake.workflow.submission import STAFF_DECISIONS
 

@@ -11,7 +11,7 @@ import click
 
 from intake.cli import Context, cli, pass_ctx
 from intake.cli.output import echo_text
-from intake.cli.queue_cmds import DATE, STATUSES
+from intake.cli.views import DATE, STATUSES
 from intake.core.errors import UsageError
 
 

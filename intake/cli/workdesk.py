@@ -12,13 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from intake import store
 from intake.cli.output import Part
-from intake.cli.queue_cmds import (
-    open_attachment,
-    save_attachment,
-    show_parts,
-    submission_detail,
-    submission_summary,
-)
+from intake.cli.show_cmds import open_attachment, save_attachment, show_parts
+from intake.cli.views import submission_detail, submission_summary
 from intake.core.errors import NotFound
 from intake.store import queue as queue_store
 from intake.workflow.submission import QUEUE_STATUSES, Action

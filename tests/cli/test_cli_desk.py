@@ -25,7 +25,8 @@ import pytest
 from sqlalchemy import select
 
 from intake.cli.output import display_width, plain_part, shown
-from intake.cli.queue_cmds import queue_table, show_parts, sparkline
+from intake.cli.queue_cmds import queue_table, sparkline
+from intake.cli.show_cmds import show_parts
 from intake.store.models import Attachment, Event, Message, Outbox, Submission
 from tests.cli.test_cli_queue import NOW, Env, add_submission, ids, make_env
 

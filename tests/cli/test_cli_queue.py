@@ -787,3 +787,20 @@ def test_schema_check_knows_the_head_without_alembic() -> None:
 
     alembic_head = ScriptDirectory.from_config(store.alembic_config("sqlite://")).get_current_head()
     assert store.head_revision() == alembic_head
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(sqlite_env: Env) -> None:
+    # `intake list | head -1`, made certain: the reading end is closed before intake writes.
+    with sqlite_env.app.sessions() as session, session.begin():
+        add_submission(session, subject="投稿：春天")
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "intake", "--config", str(sqlite_env.config), "list"],
+            stdout=write, capture_output=False, stderr=subprocess.PIPE, timeout=60,
+        )  # fmt: skip
+    finally:
+        os.close(write)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == b""

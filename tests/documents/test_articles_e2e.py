@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from intake import store
-from intake.cli.queue_cmds import submission_detail
+from intake.cli.views import submission_detail
 from intake.store.models import Claim, Message, Outbox
 from tests.documents.test_extraction_e2e import DOCS, File, by_subject, doc, qq_mail
 from tests.helpers import AppFactory, settings_for
