@@ -11,6 +11,7 @@ import click
 
 from intake.cli import Context, actor_name, cli, pass_ctx
 from intake.cli.output import (
+    change_json,
     echo_change,
     echo_text,
     emit_fields,
@@ -191,29 +192,9 @@ def claim_detail(session: Session, claim: Claim, now: datetime) -> dict[str, Any
     return data
 
 
-def change_data(change: Change) -> dict[str, Any]:
-    """The fields of a claim action's ``--json`` output."""
-    reply = change.reply
-    return {
-        "id": change.id,
-        "action": change.action,
-        "from": change.from_status,
-        "to": change.to_status,
-        "dry_run": change.dry_run,
-        "outbox_id": change.outbox_id,
-        "skipped": change.skipped,
-        "reply": (
-            {"template": reply.template, "to": reply.to, "subject": reply.subject,
-             "text": reply.text}
-            if reply is not None
-            else None
-        ),
-    }  # fmt: skip
-
-
 def report(change: Change, as_json: bool) -> None:
     if as_json:
-        emit_json(change_data(change))
+        emit_json(change_json(change))
         return
     echo_change(f"claim #{change.id}", change, "letter")
 

@@ -155,8 +155,12 @@ class _Reply(Protocol):
 
 
 class ActionResult(Protocol):
-    """What a staff action on a submission or a claim reports (editorial.Change, ClaimChange)."""
+    """What a staff action on a submission or a claim reports (``replies.letters.Change``)."""
 
+    @property
+    def id(self) -> int: ...
+    @property
+    def action(self) -> str: ...
     @property
     def from_status(self) -> str: ...
     @property
@@ -171,6 +175,31 @@ class ActionResult(Protocol):
     def outbox_id(self) -> int | None: ...
     @property
     def skipped(self) -> str: ...
+
+
+def change_json(change: ActionResult) -> dict[str, Any]:
+    """The fields of a staff action's ``--json`` output, on a submission or a claim (a
+    contract: see docs/cli.md)."""
+    reply = change.reply
+    return {
+        "id": change.id,
+        "action": change.action,
+        "from": change.from_status,
+        "to": change.to_status,
+        "dry_run": change.dry_run,
+        "outbox_id": change.outbox_id,
+        "skipped": change.skipped,
+        "reply": (
+            {
+                "template": reply.template,
+                "to": reply.to,
+                "subject": reply.subject,
+                "text": reply.text,
+            }
+            if reply is not None
+            else None
+        ),
+    }
 
 
 def echo_change(label: str, change: ActionResult, letter: str) -> None:

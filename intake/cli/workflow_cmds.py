@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from intake.cli import Context, actor_name, cli, pass_ctx
-from intake.cli.output import echo_change, emit_json, shown
+from intake.cli.output import change_json, echo_change, emit_json, shown
 from intake.core.errors import ConfigError, IntakeError, UsageError
 from intake.workflow.submission import ACTION_TEMPLATE, Action
 
@@ -63,7 +63,7 @@ def each(ids: Sequence[int], act: Callable[[int], Change], as_json: bool, done: 
                 click.echo(f"intake: #{submission_id}: {shown(str(exc))}", err=True)
             continue
         if as_json:
-            results.append(change_data(change))
+            results.append(change_json(change))
         else:
             report(change, False, done)
     if as_json:
@@ -78,34 +78,10 @@ def _ids(func: F) -> F:
     )
 
 
-def change_data(change: Change) -> dict[str, Any]:
-    """The fields of an action's ``--json`` output (see docs/cli.md)."""
-    reply = change.reply
-    return {
-        "id": change.id,
-        "action": change.action,
-        "from": change.from_status,
-        "to": change.to_status,
-        "dry_run": change.dry_run,
-        "outbox_id": change.outbox_id,
-        "skipped": change.skipped,
-        "reply": (
-            {
-                "template": reply.template,
-                "to": reply.to,
-                "subject": reply.subject,
-                "text": reply.text,
-            }
-            if reply is not None
-            else None
-        ),
-    }
-
-
 def report(change: Change, as_json: bool, done: str = "") -> None:
     """The change as JSON, else one line; ``done`` says what an action without a move did."""
     if as_json:
-        emit_json(change_data(change))
+        emit_json(change_json(change))
         return
     letter = "letter" if change.action == "reply" else "reply"
     echo_change(f"#{change.id}" + (f" {done};" if done else ""), change, letter)
