@@ -27,18 +27,21 @@ from __future__ import annotations
 import enum
 import logging
 from dataclasses import dataclass, replace
+from datetime import datetime
 from email.utils import getaddresses
 from typing import TYPE_CHECKING
 
-from intake.core.errors import StorageError
+from intake.core.errors import StorageError, UsageError
 from intake.core.events import DkimCheck, DkimVerifier, Ingested
 from intake.core.ports import BlobReader
 from intake.replies import render
 from intake.store import consent as consent_store
+from intake.store import submissions as submission_store
 from intake.store.consent import SentLetter
 from intake.store.models import Submission
 from intake.text import domains, threads
-from intake.text.addresses import normalised_or_empty, same
+from intake.text.addresses import AddressError, normalise, normalised_or_empty, same
+from intake.workflow import cases
 from intake.workflow.submission import RIGHTS_LETTERS
 
 if TYPE_CHECKING:
@@ -257,3 +260,57 @@ def _single_sender(item: Ingested) -> str:
     if values and len([a for _name, a in getaddresses(values) if "@" in a]) > 1:
         return ""
     return normalised_or_empty(parsed.sender.addr)
+
+
+# --------------------------------------------------------------------------- staff
+
+
+@dataclass(frozen=True, slots=True)
+class AddressChange:
+    """What ``intake contributor add-address|remove-address`` did."""
+
+    submission_id: int
+    address: str  # normalised
+    added: bool  # True: added; False: removed
+
+
+def add_address(
+    session: Session, submission_id: int, address: str, *, actor: str, now: datetime, note: str
+) -> AddressChange:
+    """Let replies from ``address`` count as the contributor's for a submission (a second
+    mailbox of theirs): recorded in its history with who said so."""
+    submission = submission_store.get_submission(session, submission_id, for_update=True)
+    found = _address(address)
+    if same(found, submission.sender):
+        raise UsageError(f"submission {submission_id}: {found} is the contributor's own address")
+    if any(a.address == found for a in consent_store.addresses_for(session, submission.id)):
+        raise UsageError(f"submission {submission_id}: {found} was added already")
+    consent_store.add_address(session, submission.id, found, actor=actor, note=note, at=now)
+    cases.record(
+        session, submission, "contributor", actor=actor, now=now,
+        note=f"{found} counts as the contributor's address" + (f": {note}" if note else ""),
+    )  # fmt: skip
+    return AddressChange(submission.id, found, True)
+
+
+def remove_address(
+    session: Session, submission_id: int, address: str, *, actor: str, now: datetime, note: str
+) -> AddressChange:
+    """Stop counting ``address`` as the contributor's for a submission."""
+    submission = submission_store.get_submission(session, submission_id, for_update=True)
+    found = _address(address)
+    if not consent_store.remove_address(session, submission.id, found):
+        raise UsageError(f"submission {submission_id}: {found} is not an added address")
+    cases.record(
+        session, submission, "contributor", actor=actor, now=now,
+        note=f"{found} no longer counts as the contributor's address"
+        + (f": {note}" if note else ""),
+    )  # fmt: skip
+    return AddressChange(submission.id, found, False)
+
+
+def _address(address: str) -> str:
+    try:
+        return normalise(address)
+    except AddressError as exc:
+        raise UsageError(str(exc)) from None
