@@ -199,9 +199,12 @@ class Binder:
         def ours(mid: str) -> bool:
             return render.verify_message_id(self.secret, mid)
 
-        ids = [m for m in threads.canonical_ids(item.parsed.thread_ids, ours) if ours(m)]
-        named = consent_store.letters_named(session, ids[:MAX_OUR_IDS])
-        found = [named[m] for m in ids[:MAX_OUR_IDS] if m in named]
+        # The letter a reply answers is its nearest ids (In-Reply-To, the end of References):
+        # ids stuffed beyond the first few hundred are not even checked.
+        nearest = item.parsed.thread_ids[: MAX_OUR_IDS * 4]
+        ids = [m for m in threads.canonical_ids(nearest, ours) if ours(m)][:MAX_OUR_IDS]
+        named = consent_store.letters_named(session, ids)
+        found = [named[m] for m in ids if m in named]
         mine = [letter for letter in found if letter.submission_id == submission_id]
         others = tuple(letter for letter in found if letter.submission_id != submission_id)
         return (mine[0] if mine else None), others
