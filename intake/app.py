@@ -32,7 +32,8 @@ if TYPE_CHECKING:
     from intake.adapters.oauth import TokenSource
     from intake.adapters.smtp import SmtpSender
     from intake.conversations.copyright import Maintenance
-    from intake.core.events import Ingested, IngestHook
+    from intake.core.events import DkimVerifier, Ingested, IngestHook
+    from intake.core.ports import Resolver
     from intake.ingest.pipeline import Ingestor
     from intake.ingest.results import PollResult, Progress
     from intake.replies.delivery import Delivery, OutboxSender
@@ -52,6 +53,8 @@ class App:
     monotonic: Callable[[], float] = time.monotonic
     #: Log refused logins (the daemon's journal); a CLI command prints its one-line error.
     log_refusals: bool = True
+    #: Where DKIM keys are looked up (None: the DNS; tests serve their own keys).
+    dkim_resolver: Resolver | None = None
     _hooks: list[IngestHook] | None = field(default=None, repr=False)
     _tokens: dict[tuple[str, str, str], TokenSource] = field(default_factory=dict, repr=False)
     _opened: SmtpSender | None = field(default=None, repr=False)
@@ -124,9 +127,10 @@ class App:
             dkim=self.dkim_verifier(),
         )
 
-    def dkim_verifier(self) -> Callable[[bytes], str]:
-        """DKIM verification with the real DNS lookup, bounded by copyright.dkim_timeout."""
-        return _dkim_verifier(self.settings.copyright.dkim_timeout)
+    def dkim_verifier(self) -> DkimVerifier:
+        """DKIM verification with the real DNS lookup (or ``dkim_resolver``), bounded by
+        copyright.dkim_timeout."""
+        return _dkim_verifier(self.settings.copyright.dkim_timeout, self.dkim_resolver)
 
     @cached_property
     def logins(self) -> Logins:
@@ -324,9 +328,10 @@ class KindHook:
             self.hook(session, item)
 
 
-def default_hooks(app: App, dkim: Callable[[bytes], str] | None = None) -> list[IngestHook]:
+def default_hooks(app: App, dkim: DkimVerifier | None = None) -> list[IngestHook]:
     """THE ingest hooks, in the order they run inside each message's transaction, each with the
     kinds of message it handles. ``dkim`` replaces the DNS-backed DKIM check (tests)."""
+    from intake.conversations.binding import Binder
     from intake.conversations.copyright import CopyrightAnswers
     from intake.conversations.filing import Conversations
     from intake.replies.acknowledge import Acknowledgments
@@ -336,15 +341,14 @@ def default_hooks(app: App, dkim: Callable[[bytes], str] | None = None) -> list[
     from intake.submissions.duplicates import Duplicates
 
     settings, letters = app.settings, app.automatic_letters
-    answers = CopyrightAnswers(
-        settings, letters=letters, blobs=app.blobs, dkim=dkim or app.dkim_verifier()
-    )
+    answers = CopyrightAnswers(settings, letters=letters)
+    binder = Binder(app.reply_secret, blobs=app.blobs, dkim=dkim or app.dkim_verifier())
     table: list[tuple[set[Kind], IngestHook]] = [
         # Duplicates first: the acknowledgment reads duplicate_of to send "duplicate" instead.
         ({Kind.SUBMISSION}, Duplicates(settings.dedupe.near_threshold).ingest_hook),
         ({Kind.SUBMISSION, Kind.OVERSIZE}, Acknowledgments(settings, letters).ingest_hook),
         ({Kind.CLAIM, Kind.REPLY}, ClaimArrivals(settings, letters).ingest_hook),
-        ({Kind.REPLY}, Conversations(answers).ingest_hook),
+        ({Kind.REPLY}, Conversations(answers, binder).ingest_hook),
         (
             {Kind.BOUNCE},
             Bounces(app.reply_secret, settings.replies.bounce_suppression_days).ingest_hook,
@@ -355,7 +359,12 @@ def default_hooks(app: App, dkim: Callable[[bytes], str] | None = None) -> list[
     return [KindHook(frozenset(kinds), hook) for kinds, hook in table]
 
 
-def _dkim_verifier(timeout: float) -> Callable[[bytes], str]:
+def _dkim_verifier(timeout: float, resolver: Resolver | None) -> DkimVerifier:
     from intake.adapters import dkim as dkimcheck
+    from intake.core.events import DkimCheck
 
-    return lambda raw: str(dkimcheck.verify(raw, timeout=timeout))
+    def verify(raw: bytes) -> DkimCheck:
+        found = dkimcheck.verify(raw, resolver, timeout=timeout)
+        return DkimCheck(str(found), found.passed)
+
+    return verify

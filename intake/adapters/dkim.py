@@ -1,5 +1,10 @@
 """Verify the DKIM signature of a stored message, for consent evidence; the only importer of dkimpy.
 
+Every signature is checked (the first few, top down), because the one that matters for consent
+is the one whose ``d=`` aligns with the From domain, and a mail service may sign on top of it
+(intake.text.domains decides alignment). The result is ``pass`` when some signature verifies,
+and names the domains of those that did; otherwise it is the topmost signature's outcome.
+
 The public key comes from DNS, so the lookup is the :class:`~intake.core.ports.Resolver` port:
 production passes dkimpy's resolver with a short timeout (:func:`dns_lookup`), tests a
 ``StaticResolver`` holding the test key. A lookup that fails (no DNS, a
@@ -21,6 +26,8 @@ from intake.core.ports import Resolver
 DEFAULT_TIMEOUT = 3.0
 _SIGNATURE = re.compile(rb"^dkim-signature\s*:", re.IGNORECASE | re.MULTILINE)
 _MAX = 50
+#: Signatures checked per message: each costs a DNS lookup, and mail is signed once or twice.
+MAX_SIGNATURES = 4
 
 # dkimpy logs every failed lookup at ERROR; the outcome is recorded on the consent instead.
 _quiet = logging.Logger("intake.adapters.dkim.dkimpy")
@@ -29,11 +36,14 @@ _quiet.addHandler(logging.NullHandler())
 
 @dataclass(frozen=True, slots=True)
 class DkimResult:
-    """The outcome for the first (topmost) DKIM-Signature: none, pass, fail or error."""
+    """The outcome: none, pass (some signature verifies; ``domain`` is the first of them),
+    else the topmost signature's fail or error. ``passed``: the ``d=`` of every signature
+    that verified, lower case, top down."""
 
     status: str
     domain: str = ""
     reason: str = ""
+    passed: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         if self.status == "error":
@@ -61,17 +71,27 @@ class _DnsResolver(Resolver):
 def verify(
     raw: bytes, lookup: Resolver | None = None, *, timeout: float = DEFAULT_TIMEOUT
 ) -> DkimResult:
-    """Check the topmost DKIM signature of ``raw`` (the message exactly as received)."""
+    """Check the DKIM signatures of ``raw`` (the message exactly as received)."""
     header_end = raw.find(b"\r\n\r\n")
     if header_end < 0:
         header_end = raw.find(b"\n\n")
     head = raw if header_end < 0 else raw[:header_end]
-    if not _SIGNATURE.search(head):
+    count = len(_SIGNATURE.findall(head))
+    if not count:
         return DkimResult("none")
-    tracked = _Tracked(lookup or dns_lookup(timeout))
+    resolver = lookup or dns_lookup(timeout)
+    results = [_verify_one(raw, i, resolver, timeout) for i in range(min(count, MAX_SIGNATURES))]
+    passed = tuple(r.domain.lower() for r in results if r.status == "pass")
+    first = next((r for r in results if r.status == "pass"), results[0])
+    return DkimResult(first.status, first.domain, first.reason, passed)
+
+
+def _verify_one(raw: bytes, index: int, resolver: Resolver, timeout: float) -> DkimResult:
+    """The outcome of the ``index``-th signature from the top."""
+    tracked = _Tracked(resolver)
     checker = dkim.DKIM(raw, logger=_quiet, timeout=timeout)
     try:
-        ok = bool(checker.verify(dnsfunc=tracked))
+        ok = bool(checker.verify(idx=index, dnsfunc=tracked))
     except dkim.ValidationError as exc:
         return DkimResult("fail", _domain(checker), _reason(exc))
     except dkim.DKIMException as exc:

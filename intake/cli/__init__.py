@@ -189,7 +189,7 @@ def actor_name(explicit: str | None) -> str:
 COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "intake.cli.auth_cmds": ("auth",),
     "intake.cli.claim_cmds": ("claim", "claims", "reclassify"),
-    "intake.cli.consent_cmds": ("consent", "not-duplicate", "remind", "versions"),
+    "intake.cli.consent_cmds": ("consent", "contributor", "not-duplicate", "remind", "versions"),
     "intake.cli.export_cmds": ("export",),
     "intake.cli.ingest_cmds": ("db", "check", "poll", "messages", "quarantine", "reprocess"),
     "intake.cli.outbox_cmds": ("outbox", "send", "suppress", "suppressions", "unsuppress"),
@@ -221,7 +221,8 @@ COMMAND_ROLES: dict[str, tuple[str, ...]] = {
         "versions", "stats", "export",
     ),
     "Rights (copyright and claims)": (
-        "request-copyright", "consent", "remind", "claims", "claim", "reclassify",
+        "request-copyright", "consent", "contributor", "remind", "claims", "claim",
+        "reclassify",
     ),
     "Mailboxes and replies": (
         "poll", "messages", "quarantine", "reprocess", "outbox", "send", "suppress",

@@ -30,6 +30,7 @@ from intake.cli.output import (
 
 # No ORM here (models, sessions): list, show and stats read Core tables through
 from intake.cli.views import (
+    pending_line,
     local,
     submission_detail,
 )
@@ -115,6 +116,9 @@ def show_parts(data: dict[str, Any], *, wide: bool = True) -> list[Part]:
     if data["duplicate_of"]:
         similarity = f" (similarity {data['similarity']:.2f})" if data["similarity"] else ""
         fields["duplicate of"] = f"#{data['duplicate_of']}{similarity}"
+    pending = (data.get("consent") or {}).get("pending")
+    if pending:
+        fields["consent pending"] = pending_line(data["id"], pending)
     if data["flagged"]:
         fields["flagged"] = f"{data['flagged']}  (intake flag clear {data['id']})"
     width = max(len(k) for k in fields)
@@ -243,17 +247,21 @@ def consent_sections(
     if evidence:
         if wide:
             rows = [
-                [_minute(e["at"]), e["decision"], e["actor"], e["phrase"], e["dkim"] or "-",
-                 e["terms_version"], short(e["message_id"] or e["note"], 40)]
+                [_minute(e["at"]), e["decision"], e.get("state") or "-", e["actor"], e["phrase"],
+                 e.get("authenticity") or "-", e["dkim"] or "-", e["terms_version"],
+                 short(e["message_id"] or e["note"], 40)]
                 for e in evidence
             ]  # fmt: skip
-            columns = ["at", "decision", "by", "phrase", "dkim", "terms", "message / note"]
+            columns = [
+                "at", "decision", "state", "by", "phrase", "bound", "dkim", "terms",
+                "message / note",
+            ]  # fmt: skip
         else:
             rows = [
-                [_minute(e["at"]), e["decision"], e["actor"], e["phrase"], e["dkim"] or "-"]
+                [_minute(e["at"]), e["decision"], e.get("state") or "-", e["actor"], e["phrase"]]
                 for e in evidence
             ]
-            columns = ["at", "decision", "by", "phrase", "dkim"]
+            columns = ["at", "decision", "state", "by", "phrase"]
         sections.append(("consent", columns, rows))
     return sections
 

@@ -198,29 +198,67 @@ def consent_json(
     """
     if submission is None:
         submission = queue_store.submission(conn, submission_id)
+    evidence = [
+        {
+            "id": c.id,
+            "decision": c.decision,
+            "state": c.state,
+            "at": _iso(c.at),
+            "actor": c.actor,
+            "note": c.note,
+            "terms_version": c.terms_version,
+            "phrase": c.phrase,
+            "clause": c.clause,
+            "authenticity": c.authenticity,
+            "answers_outbox_id": c.answers_outbox_id,
+            "message_pk": c.message_pk,
+            "message_id": c.message_id,
+            "in_reply_to": c.in_reply_to,
+            "sender": c.sender,
+            "sha256": c.sha256,
+            "raw_path": c.raw_path,
+            "auth_results": c.auth_results,
+            "dkim": c.dkim,
+            "reviewed_by": c.reviewed_by,
+            "reviewed_at": _iso(c.reviewed_at),
+        }
+        for c in queue_store.consents_for(conn, submission_id)
+    ]
+    pending = [e for e in evidence if e["state"] == "pending"]
     return {
         "status": submission.copyright_status,
         "terms_version": submission.terms_version,
         "requested_at": _iso(submission.copyright_requested_at),
-        "evidence": [
+        # The contributor's answer an editor has yet to confirm or reject (the newest).
+        "pending": pending[-1] if pending else None,
+        "evidence": evidence,
+    }
+
+
+def pending_line(submission_id: int, pending: dict[str, Any]) -> str:
+    """What ``show`` and ``consent`` say of a pending decision, with the commands for it."""
+    return (
+        f"{pending['decision']} from {pending['sender']} (consent #{pending['id']}, "
+        f"{pending['authenticity'] or 'unbound'}): intake consent confirm {submission_id} | "
+        f"reject {submission_id}"
+    )
+
+
+def contributor_json(conn: Connection, submission_id: int) -> dict[str, Any]:
+    """``intake contributor addresses ID --json``: the submission's sender and the addresses
+    staff added for its contributor."""
+    submission = queue_store.submission(conn, submission_id)
+    return {
+        "id": submission.id,
+        "sender": submission.sender,
+        "added": [
             {
-                "id": c.id,
-                "decision": c.decision,
-                "at": _iso(c.at),
-                "actor": c.actor,
-                "note": c.note,
-                "terms_version": c.terms_version,
-                "phrase": c.phrase,
-                "message_pk": c.message_pk,
-                "message_id": c.message_id,
-                "in_reply_to": c.in_reply_to,
-                "sender": c.sender,
-                "sha256": c.sha256,
-                "raw_path": c.raw_path,
-                "auth_results": c.auth_results,
-                "dkim": c.dkim,
+                "address": a.address,
+                "added_by": a.added_by,
+                "added_at": _iso(a.added_at),
+                "note": a.note,
             }
-            for c in queue_store.consents_for(conn, submission_id)
+            for a in queue_store.contributor_addresses(conn, submission_id)
         ],
     }
 

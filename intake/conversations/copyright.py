@@ -1,29 +1,38 @@
 """Copyright consent: a contributor's answer to our request read into a recorded decision with its
-evidence (and a receipt), the request's reminder and expiry, and the decisions staff record.
+evidence (and a receipt), the request's reminder and expiry, the decisions staff record, and
+the pending decisions they confirm or reject.
 
-Consent is evidence a newspaper publishes and pays on: every decision is a row in ``consents``
+Consent is evidence a newspaper publishes and pays on: every reading is a row in ``consents``
 with what it rests on (the message's sha256, Message-IDs, Authentication-Results, DKIM, the
-terms version, the phrase that decided), and every change of the rights goes through
+terms version, the phrase and the clause that decided, the letter it answered and how it was
+bound: :mod:`intake.conversations.binding`), and every change of the rights goes through
 :func:`intake.workflow.cases.move` with :data:`intake.workflow.submission.RIGHTS_TRANSITIONS`.
+
+Only an answer from the contributor that is bound to the current copyright request or its
+reminder decides anything. Bound by our Message-ID or by an aligned DKIM signature, it is
+applied; bound by the confirmation code alone (``token_only``), it is a pending decision an
+editor confirms or rejects (``intake consent confirm|reject ID``). Several answers: each
+applied answer decides while the request awaits one; a later pending answer replaces an
+earlier pending one; once the rights are settled a contrary answer is kept as evidence and
+flagged, never applied (docs/consent.md).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from intake.conversations import consent
+from intake.conversations.binding import Binding
 from intake.core.config import Settings
-from intake.core.errors import StorageError, UsageError
+from intake.core.errors import UsageError
 from intake.core.events import Ingested
-from intake.core.ports import BlobReader
 from intake.replies.letters import Letter, Letters, recipient
 from intake.store import consent as consent_store
 from intake.store import submissions as submission_store
-from intake.store.models import Submission
+from intake.store.models import Consent, Message, Submission
 from intake.workflow import cases
 from intake.workflow import submission as workflow
 from intake.workflow.cases import SYSTEM_ACTOR
@@ -39,9 +48,28 @@ AWAITING = frozenset({CopyrightStatus.REQUESTED, CopyrightStatus.REMINDED})
 #: What staff may record with ``intake consent ID ACTION`` (a workflow table, defined there so
 #: the CLI can offer the choices without importing this module).
 STAFF_DECISIONS = workflow.STAFF_DECISIONS
+#: The flag a pending decision raises starts so; confirming or rejecting takes it off.
+PENDING_FLAG = "consent pending:"
 
-#: Verifies the DKIM signature of raw message bytes: "none", "pass", "fail" or "error: …".
-DkimVerifier = Callable[[bytes], str]
+# ``consents.state``: what became of a reading.
+APPLIED = "applied"
+PENDING = consent_store.PENDING
+CONFIRMED = "confirmed"
+REJECTED = "rejected"
+SUPERSEDED = "superseded"
+NOT_APPLIED = "not_applied"
+
+_DECIDES = {
+    consent.Decision.GRANT: CopyrightStatus.GRANTED,
+    consent.Decision.REFUSE: CopyrightStatus.REFUSED,
+}
+#: An answer that says the opposite of settled rights (an editor may want to act on it).
+_CONTRADICTS: dict[str, consent.Decision] = {
+    CopyrightStatus.GRANTED: consent.Decision.REFUSE,
+    CopyrightStatus.WAIVED: consent.Decision.REFUSE,
+    CopyrightStatus.REFUSED: consent.Decision.GRANT,
+    CopyrightStatus.REVOKED: consent.Decision.GRANT,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,57 +86,79 @@ class Maintenance:
 
 @dataclass(frozen=True, slots=True)
 class ConsentChange:
-    """What ``intake consent`` recorded."""
+    """What ``intake consent`` (and ``consent confirm|reject``) recorded."""
 
     submission_id: int
     decision: str
     from_status: str
     to_status: str
     consent_id: int
+    state: str = APPLIED
+    outbox_id: int | None = None  # the receipt a confirmation queued
+    skipped: str = ""  # why no receipt was queued
 
 
 class CopyrightAnswers:
-    """Reads a reply to a submission as the answer to our copyright request, when one is
-    awaited, and records it; everything it uses is passed in."""
+    """Reads a contributor's reply bound to our copyright request and records it; everything
+    it uses is passed in."""
 
-    def __init__(
-        self,
-        settings: Settings,
-        *,
-        letters: Letters,
-        blobs: BlobReader,
-        dkim: DkimVerifier,
-    ) -> None:
+    def __init__(self, settings: Settings, *, letters: Letters) -> None:
         self.settings = settings
         self.letters = letters
-        self.blobs = blobs
-        self.dkim = dkim
 
-    def read(self, session: Session, submission: Submission, item: Ingested, new: str) -> None:
-        """Read the reply's new text ``new`` as an answer to the copyright request."""
+    def read(
+        self, session: Session, submission: Submission, item: Ingested, binding: Binding
+    ) -> None:
+        """Read the reply as an answer to the copyright request (the caller has checked that
+        it comes from the contributor)."""
+        if not binding.from_contributor:
+            return
+        if consent_store.for_message(session, item.message_pk) is not None:
+            return  # read once: a second daemon or a reprocess finds it recorded
         rights = self.settings.copyright
-        reading = consent.read(new, rights.grant_phrases, rights.refuse_phrases)
+        reading = consent.read(binding.new_text, rights.grant_phrases, rights.refuse_phrases)
         status = submission.copyright_status
         if status == CopyrightStatus.NOT_REQUESTED:
             self._requested_without_mark(session, submission)
             status = submission.copyright_status
+        letter = binding.rights_letter
+        if letter is None:
+            if status in AWAITING and reading.decision is not consent.Decision.UNCLEAR:
+                cases.flag(
+                    session, submission,
+                    f"reply {item.message_pk} reads as {reading.decision} ({reading.phrase!r}) "
+                    f"but {binding.unbound()}: not applied (intake consent {submission.id} "
+                    f"grant|refuse if it is the answer)",
+                    now=item.now,
+                )  # fmt: skip
+            return
+        if not binding.current:
+            if reading.decision is not consent.Decision.UNCLEAR:
+                cases.flag(
+                    session, submission,
+                    f"reply {item.message_pk} reads as {reading.decision} but answers "
+                    f"{letter.template} outbox #{letter.id}, an earlier request since replaced "
+                    f"by outbox #{binding.current_request}: not applied",
+                    now=item.now,
+                )  # fmt: skip
+            return
         if status in AWAITING:
-            self._record_answer(session, submission, item, reading)
+            self._record_answer(session, submission, item, binding, reading)
             return
         if reading.decision is consent.Decision.UNCLEAR:
             return
-        # The request is not awaiting an answer, but the reply reads like one: an editor decides.
-        contradicts: dict[str, consent.Decision] = {
-            CopyrightStatus.GRANTED: consent.Decision.REFUSE,
-            CopyrightStatus.WAIVED: consent.Decision.REFUSE,
-            CopyrightStatus.REFUSED: consent.Decision.GRANT,
-        }
-        if status == CopyrightStatus.EXPIRED or contradicts.get(status) is reading.decision:
-            reason = (
-                f"reply {item.message_pk} reads as {reading.decision} ({reading.phrase!r}) "
-                f"while copyright is {status}"
-            )
-            cases.flag(session, submission, reason, now=item.now)
+        if status == CopyrightStatus.EXPIRED or _CONTRADICTS.get(status) is reading.decision:
+            # The request is not awaiting an answer, but this one says something: kept as
+            # evidence, for an editor to take up.
+            why = f"reads as {reading.decision} ({reading.phrase!r}) while copyright is {status}"
+            row = self._evidence(
+                session, submission, item, binding, reading, state=NOT_APPLIED,
+                note=f"{why}: not applied",
+            )  # fmt: skip
+            cases.flag(
+                session, submission, f"reply {item.message_pk} {why} (consent #{row.id})",
+                now=item.now,
+            )  # fmt: skip
 
     def _requested_without_mark(self, session: Session, submission: Submission) -> None:
         """A copyright request in the outbox while the submission still says not_requested
@@ -125,77 +175,93 @@ class CopyrightAnswers:
         submission.copyright_requested_at = request.created_at
 
     def _record_answer(
-        self, session: Session, submission: Submission, item: Ingested, reading: consent.Reading
+        self,
+        session: Session,
+        submission: Submission,
+        item: Ingested,
+        binding: Binding,
+        reading: consent.Reading,
     ) -> None:
-        asked = self._asked_terms(session, submission)
-        parsed = item.parsed
-        sender = parsed.sender.addr.lower() if parsed.sender else ""
-        if reading.decision is not consent.Decision.UNCLEAR and sender != submission.sender:
-            # Consent is the contributor's to give: an answer from another address (a second
-            # mailbox, a co-author, a forwarder) is for an editor to confirm.
-            reading = consent.Reading(
-                consent.Decision.UNCLEAR,
-                reading.phrase,
-                f"reads as {reading.decision} but comes from {sender or 'no address'}, "
-                f"not the contributor's {submission.sender}",
-                reading.clause,
+        if reading.decision is consent.Decision.UNCLEAR:
+            self._evidence(session, submission, item, binding, reading, state=NOT_APPLIED)
+            reason = (
+                f"reply {item.message_pk} to the copyright request is unclear: {reading.reason}"
             )
-        evidence = consent_store.add_consent(
+            cases.flag(session, submission, reason, now=item.now)
+            return
+        # A newer answer replaces a decision still waiting for an editor.
+        _supersede(session, submission, item.message_pk, actor=SYSTEM_ACTOR, now=item.now)
+        if not binding.automatic:
+            row = self._evidence(session, submission, item, binding, reading, state=PENDING)
+            cases.flag(
+                session, submission,
+                f"{PENDING_FLAG} reply {item.message_pk} reads as {reading.decision} "
+                f"({reading.phrase!r}) and is bound by its confirmation code only "
+                f"(consent #{row.id}): intake consent confirm {submission.id} | "
+                f"intake consent reject {submission.id}",
+                now=item.now,
+            )  # fmt: skip
+            return
+        row = self._evidence(session, submission, item, binding, reading, state=APPLIED)
+        granted = reading.decision is consent.Decision.GRANT
+        cases.move(
+            session, submission, _DECIDES[reading.decision], actor=SYSTEM_ACTOR,
+            role=Role.CONTRIBUTOR, action="copyright", now=item.now,
+            note=f"reply message {item.message_pk}: {reading.phrase!r} (terms "
+            f"{row.terms_version or '?'}; {row.authenticity}; dkim {row.dkim}; consent #{row.id})",
+        )  # fmt: skip
+        self._receipt(session, submission, item, granted=granted, terms=row.terms_version)
+
+    def _evidence(
+        self,
+        session: Session,
+        submission: Submission,
+        item: Ingested,
+        binding: Binding,
+        reading: consent.Reading,
+        *,
+        state: str,
+        note: str = "",
+    ) -> Consent:
+        """The reading as a ``consents`` row with everything it rests on."""
+        letter = binding.rights_letter
+        terms = (letter.terms_version if letter else "") or self._asked_terms(session, submission)
+        submission.terms_version = submission.terms_version or terms
+        parsed = item.parsed
+        how = f"{binding.authenticity}" + (
+            f", DKIM d={binding.dkim_domain} aligned" if binding.dkim_domain else ""
+        )
+        return consent_store.add_consent(
             session,
             submission_id=submission.id,
             decision=reading.decision.value,
             at=item.now,
-            terms_version=asked,
+            terms_version=terms,
             phrase=reading.phrase,
             message_pk=item.message_pk,
             message_id=parsed.message_id,
             in_reply_to=" ".join(parsed.in_reply_to),
             sha256=item.sha256,
             raw_path=item.raw_path,
-            sender=sender,
+            sender=binding.sender,
             auth_results="\n".join(parsed.header_all("Authentication-Results")),
-            dkim=self._dkim(item),
+            dkim=binding.dkim.result,
             actor=SYSTEM_ACTOR,
+            note="; ".join(filter(None, [reading.reason, note, f"bound: {how}"])),
+            authenticity=str(binding.authenticity or ""),
+            answers_outbox_id=letter.id if letter else None,
             # The sentence that decided, as the contributor wrote it, is part of the evidence.
-            note=reading.reason + (f" — in: {reading.clause}" if reading.clause else ""),
+            clause=reading.clause,
+            state=state,
         )
-        if reading.decision is consent.Decision.UNCLEAR:
-            reason = (
-                f"reply {item.message_pk} to the copyright request is unclear: {reading.reason}"
-            )
-            cases.flag(session, submission, reason, now=item.now)
-            return
-        granted = reading.decision is consent.Decision.GRANT
-        cases.move(
-            session, submission, CopyrightStatus.GRANTED if granted else CopyrightStatus.REFUSED,
-            actor=SYSTEM_ACTOR, role=Role.CONTRIBUTOR, action="copyright", now=item.now,
-            note=f"reply message {item.message_pk}: {reading.phrase!r} (terms {asked or '?'}; "
-            f"dkim {evidence.dkim}; consent #{evidence.id})",
-        )  # fmt: skip
-        self._receipt(session, submission, item, granted=granted, terms=asked)
 
     def _asked_terms(self, session: Session, submission: Submission) -> str:
         """The terms version the contributor was asked to agree to."""
         if not submission.terms_version:
             request = consent_store.last_request(session, submission.id)
             found = request.terms_version if request is not None else ""
-            submission.terms_version = found or self.settings.copyright.version
+            return found or self.settings.copyright.version
         return submission.terms_version
-
-    def _dkim(self, item: Ingested) -> str:
-        if item.dkim:  # checked by ingest before its transaction began
-            return item.dkim
-        if not item.raw_path:
-            return "error: raw message not stored"
-        try:
-            raw = self.blobs.get(item.raw_path)
-        except (StorageError, OSError) as exc:
-            return f"error: {exc}"[:50]
-        try:
-            return self.dkim(raw)[:50]
-        except Exception as exc:  # noqa: BLE001 - evidence is recorded either way
-            log.warning("DKIM check of message %d failed: %s", item.message_pk, exc)
-            return f"error: {type(exc).__name__}"[:50]
 
     def _receipt(
         self, session: Session, submission: Submission, item: Ingested, *, granted: bool, terms: str
@@ -210,6 +276,23 @@ class CopyrightAnswers:
             "consent_receipt", recipient(submission), context, item.message_pk, automatic=True
         )
         self.letters.send(session, submission, letter, actor=SYSTEM_ACTOR, now=item.now)
+
+
+def _supersede(
+    session: Session, submission: Submission, by: int | str, *, actor: str, now: datetime
+) -> None:
+    """Close the pending decisions of ``submission``: a later answer (message ``by``) or a
+    staff decision took their place."""
+    rows = consent_store.pending(session, submission.id)
+    for row in rows:
+        row.state = SUPERSEDED
+        row.reviewed_by, row.reviewed_at = actor[:100], now
+    if rows:
+        ids = ", ".join(f"#{row.id}" for row in rows)
+        cases.drop_flag(
+            session, submission, PENDING_FLAG, actor=actor, now=now,
+            note=f"pending consent {ids} superseded by {by}",
+        )  # fmt: skip
 
 
 # ---------------------------------------------------------------------- maintenance
@@ -286,6 +369,7 @@ def record_decision(
             "revoked"
         )
     workflow.check_rights_move(submission.id, before, after, Role.STAFF)
+    _supersede(session, submission, f"the staff decision of {actor}", actor=actor, now=now)
     terms = submission.terms_version or settings.copyright.version
     row = consent_store.add_consent(
         session,
@@ -303,3 +387,97 @@ def record_decision(
         note=f"{decision} recorded by staff (consent #{row.id})" + (f": {note}" if note else ""),
     )  # fmt: skip
     return ConsentChange(submission.id, decision, before, after, row.id)
+
+
+# ---------------------------------------------------------------------- pending decisions
+
+
+def confirm_pending(
+    session: Session,
+    letters: Letters,
+    submission_id: int,
+    *,
+    actor: str,
+    now: datetime,
+    note: str = "",
+    consent_id: int | None = None,
+    notify: bool = True,
+) -> ConsentChange:
+    """An editor confirms the pending decision of a submission (``intake consent confirm``):
+    the contributor's reading moves the rights, as staff, and keeps its evidence; the receipt
+    goes out (unless ``notify`` is False)."""
+    submission, row = _pending(session, submission_id, consent_id)
+    target = STAFF_DECISIONS[row.decision]
+    before = submission.copyright_status
+    workflow.check_rights_move(submission.id, before, target, Role.STAFF)
+    row.state = CONFIRMED
+    row.reviewed_by, row.reviewed_at = actor[:100], now
+    cases.move(
+        session, submission, target, actor=actor, role=Role.STAFF, action="copyright", now=now,
+        note=f"confirmed consent #{row.id}: {row.decision} {row.phrase!r} from {row.sender} "
+        f"(reply message {row.message_pk}, {row.authenticity})" + (f": {note}" if note else ""),
+    )  # fmt: skip
+    cases.drop_flag(
+        session, submission, PENDING_FLAG, actor=actor, now=now, note=f"confirmed #{row.id}"
+    )
+    change = ConsentChange(submission.id, row.decision, before, target, row.id, CONFIRMED)
+    if not notify:
+        cases.record(
+            session, submission, "reply", actor=actor, now=now,
+            note="consent_receipt not sent: --no-notify",
+        )  # fmt: skip
+        return change
+    message = session.get(Message, row.message_pk) if row.message_pk is not None else None
+    context = {
+        "granted": row.decision == consent.Decision.GRANT,
+        "terms_version": row.terms_version,
+        "received_at": message.received_at if message is not None else row.at,
+    }
+    letter = Letter("consent_receipt", recipient(submission), context, row.message_pk)
+    sent = letters.send(session, submission, letter, actor=actor, now=now)
+    return ConsentChange(
+        submission.id, row.decision, before, target, row.id, CONFIRMED,
+        sent.outbox_id, sent.skipped,
+    )  # fmt: skip
+
+
+def reject_pending(
+    session: Session,
+    submission_id: int,
+    *,
+    actor: str,
+    now: datetime,
+    note: str = "",
+    consent_id: int | None = None,
+) -> ConsentChange:
+    """An editor rejects the pending decision (``intake consent reject``): it stays as
+    evidence, the rights do not move, and the request goes on (reminders, expiry)."""
+    submission, row = _pending(session, submission_id, consent_id)
+    row.state = REJECTED
+    row.reviewed_by, row.reviewed_at = actor[:100], now
+    status = submission.copyright_status
+    cases.record(
+        session, submission, "copyright", actor=actor, now=now,
+        note=f"rejected consent #{row.id}: {row.decision} {row.phrase!r} from {row.sender} "
+        f"(reply message {row.message_pk})" + (f": {note}" if note else ""),
+    )  # fmt: skip
+    cases.drop_flag(
+        session, submission, PENDING_FLAG, actor=actor, now=now, note=f"rejected #{row.id}"
+    )
+    return ConsentChange(submission.id, row.decision, status, status, row.id, REJECTED)
+
+
+def _pending(
+    session: Session, submission_id: int, consent_id: int | None
+) -> tuple[Submission, Consent]:
+    submission = submission_store.get_submission(session, submission_id, for_update=True)
+    rows = consent_store.pending(session, submission.id)
+    if not rows:
+        raise UsageError(f"submission {submission_id} has no pending consent decision")
+    row = rows[0]
+    if consent_id is not None and row.id != consent_id:
+        raise UsageError(
+            f"submission {submission_id}: the pending decision is consent #{row.id}, "
+            f"not #{consent_id} (see intake consent {submission_id})"
+        )
+    return submission, row

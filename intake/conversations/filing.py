@@ -1,13 +1,16 @@
-"""The reply hook: a contributor's reply filed on its submission, as a conversation entry, maybe a
-new version of the article, maybe the answer to our copyright request (``copyright.py``), and
-the contributor's answer to a request for information puts the piece back in review."""
+"""The reply hook: a reply filed on its submission, as a conversation entry; from the contributor,
+maybe a new version of the article, maybe the answer to our copyright request
+(``copyright.py``), and their answer to a request for information puts the piece back in
+review. What a reply may decide rests on its binding (``binding.py``): a reply from anyone
+else is kept, shown and flagged, never applied."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from intake.conversations.binding import Binder, Binding
 from intake.conversations.copyright import CopyrightAnswers
-from intake.core.events import Ingested
+from intake.core.events import Ingested, StoredAttachment
 from intake.core.mail import Kind
 from intake.documents import articles, extract
 from intake.store import conversations as conversation_store
@@ -29,8 +32,9 @@ _EXCERPT = 200
 class Conversations:
     """The ingest hook for replies to a submission."""
 
-    def __init__(self, answers: CopyrightAnswers) -> None:
+    def __init__(self, answers: CopyrightAnswers, binder: Binder) -> None:
         self.answers = answers
+        self.binder = binder
 
     def ingest_hook(self, session: Session, item: Ingested) -> None:
         """A reply filed on a submission: a conversation entry, maybe a new version, maybe the
@@ -39,13 +43,20 @@ class Conversations:
             return
         submission = submission_store.get_submission(session, item.submission_id, for_update=True)
         new = quotes.new_text(item.parsed.text)
+        binding = self.binder.bind(session, submission, item, new)
         matched = item.thread.matched if item.thread else item.verdict.refers_to
         cases.record(
             session, submission, "reply", actor=SYSTEM_ACTOR, now=item.now,
-            note=f"message {item.message_pk} ({matched}): {_excerpt(new) or '(no new text)'}",
+            note=f"message {item.message_pk} ({matched}; {binding.summary()}): "
+            f"{_excerpt(new) or '(no new text)'}",
         )  # fmt: skip
-        self._new_version(session, submission, item, new)
-        self.answers.read(session, submission, item, new)
+        submission.updated_at = item.now
+        docs = [a for a in item.attachments if a.kind == "document" and a.text.strip()]
+        if not binding.from_contributor:
+            self._stranger(session, submission, item, binding, docs)
+            return
+        self._new_version(session, submission, item, binding, docs)
+        self.answers.read(session, submission, item, binding)
         if submission.status == Status.NEEDS_INFO:
             # The contributor answered our request for information: back to the editors.
             cases.move(
@@ -53,15 +64,49 @@ class Conversations:
                 action="status", now=item.now,
                 note=f"the contributor answered (message {item.message_pk})",
             )  # fmt: skip
-        submission.updated_at = item.now
+
+    def _stranger(
+        self,
+        session: Session,
+        submission: Submission,
+        item: Ingested,
+        binding: Binding,
+        docs: list[StoredAttachment],
+    ) -> None:
+        """A reply from someone other than the contributor decides nothing: it is kept in the
+        conversation and an editor is asked to look."""
+        sender = binding.sender or "no single sender"
+        files = f"; its files ({_names(docs)}) are kept on the message" if docs else ""
+        cases.flag(
+            session, submission,
+            f"reply {item.message_pk} from {sender} is not from the contributor "
+            f"({submission.sender}): kept, not applied{files} (if the address is theirs: "
+            f"intake contributor add-address {submission.id} ADDRESS)",
+            now=item.now,
+        )  # fmt: skip
 
     def _new_version(
-        self, session: Session, submission: Submission, item: Ingested, new: str
+        self,
+        session: Session,
+        submission: Submission,
+        item: Ingested,
+        binding: Binding,
+        docs: list[StoredAttachment],
     ) -> None:
-        docs = [a for a in item.attachments if a.kind == "document" and a.text.strip()]
         if not docs:
             return
-        article, source = articles.choose_article(new, [(a.filename, a.text) for a in docs])
+        if not binding.may_revise:
+            cases.flag(
+                session, submission,
+                f"reply {item.message_pk} brings {_names(docs)}, but it is bound to none of our "
+                f"letters for #{submission.id} (no Message-ID of ours in its headers): kept on "
+                "the message, the current text stays",
+                now=item.now,
+            )  # fmt: skip
+            return
+        article, source = articles.choose_article(
+            binding.new_text, [(a.filename, a.text) for a in docs]
+        )
         digest = content_hash(article)
         if digest and digest == submission.content_hash:
             cases.record(
@@ -89,6 +134,11 @@ class Conversations:
             session, submission, "version", actor=SYSTEM_ACTOR, now=item.now,
             note=f"version {version.number} from message {item.message_pk}: {source} ({chars} 字)",
         )  # fmt: skip
+
+
+def _names(docs: list[StoredAttachment]) -> str:
+    shown = ", ".join(a.filename for a in docs[:5])
+    return shown + (f" and {len(docs) - 5} more" if len(docs) > 5 else "")
 
 
 def _excerpt(text: str) -> str:

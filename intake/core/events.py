@@ -7,6 +7,7 @@ the other's use cases.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
@@ -45,6 +46,20 @@ class StoredAttachment:
 
 
 @dataclass(frozen=True, slots=True)
+class DkimCheck:
+    """A reply's DKIM signatures as checked before its transaction: the result recorded as
+    evidence (``pass``, ``fail``, ``none``, ``error: …``; "" when not checked) and the domain
+    (``d=``) of every signature that verified, for alignment with the From domain."""
+
+    result: str = ""
+    passed: tuple[str, ...] = ()
+
+
+#: Checks the DKIM signatures of a message's raw bytes (``intake.adapters.dkim`` behind it).
+DkimVerifier = Callable[[bytes], DkimCheck]
+
+
+@dataclass(frozen=True, slots=True)
 class Ingested:
     """What the core recorded for one message; handed to every ingest hook."""
 
@@ -62,7 +77,7 @@ class Ingested:
     attachments: tuple[StoredAttachment, ...] = ()
     auto_reply_allowed: bool = False
     auto_reply_reason: str = ""
-    dkim: str = ""  # a reply's DKIM result, checked before the transaction; "" if not checked
+    dkim: DkimCheck = DkimCheck()  # a reply's signatures, checked before the transaction
 
 
 class IngestHook(Protocol):
@@ -72,4 +87,12 @@ class IngestHook(Protocol):
     def __call__(self, session: Session, item: Ingested) -> None: ...
 
 
-__all__ = ["SYSTEM_ACTOR", "IngestHook", "Ingested", "StoredAttachment", "ThreadMatch"]
+__all__ = [
+    "SYSTEM_ACTOR",
+    "DkimCheck",
+    "DkimVerifier",
+    "IngestHook",
+    "Ingested",
+    "StoredAttachment",
+    "ThreadMatch",
+]

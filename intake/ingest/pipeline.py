@@ -19,7 +19,7 @@ from concurrent.futures import Future
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake.core.config import MailboxConfig, Settings
-from intake.core.events import IngestHook
+from intake.core.events import DkimVerifier, IngestHook
 from intake.core.mail import OversizeMail, RawMail
 from intake.core.ports import BlobStore, Clock, MailSource
 from intake.ingest.parseahead import MIN_MESSAGES, Parsed
@@ -42,7 +42,7 @@ class Ingestor:
         clock: Clock,
         reply_secret: bytes,
         hooks: Sequence[IngestHook] = (),
-        dkim: Callable[[bytes], str] | None = None,
+        dkim: DkimVerifier | None = None,
         parse_ahead_min: int = MIN_MESSAGES,
     ) -> None:
         self.quarantine = Quarantine(sessions, blobs, clock)
@@ -99,12 +99,12 @@ class Ingestor:
         self.poller.parse_ahead_min = value
 
     @property
-    def dkim(self) -> Callable[[bytes], str] | None:
+    def dkim(self) -> DkimVerifier | None:
         """How a signed reply's DKIM signature is checked (None: not at all)."""
         return self.recorder.dkim
 
     @dkim.setter
-    def dkim(self, value: Callable[[bytes], str] | None) -> None:
+    def dkim(self, value: DkimVerifier | None) -> None:
         self.recorder.dkim = value
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import Future
 from datetime import datetime
 
@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from intake.core.config import Settings, own_addresses
 from intake.core.errors import StorageError
-from intake.core.events import Ingested, IngestHook, ThreadMatch
+from intake.core.events import DkimCheck, DkimVerifier, Ingested, IngestHook, ThreadMatch
 from intake.core.mail import (
     GENUINE_KINDS,
     NO_AUTOREPLY_KINDS,
@@ -60,7 +60,7 @@ class Recorder:
         clock: Clock,
         reply_secret: bytes,
         hooks: Sequence[IngestHook] = (),
-        dkim: Callable[[bytes], str] | None = None,
+        dkim: DkimVerifier | None = None,
     ) -> None:
         self.settings = settings
         self.sessions = sessions
@@ -212,7 +212,7 @@ class Recorder:
             if verdict.kind is Kind.SUBMISSION and texts:
                 verdict = classify.classify(parsed, self._context(thread, texts))
         classified_as = verdict.kind
-        dkim = self._check_dkim(raw, parsed) if verdict.kind is Kind.REPLY else ""
+        dkim = self._check_dkim(raw, parsed) if verdict.kind is Kind.REPLY else DkimCheck()
         allowed, allowed_reason = classify.auto_reply_allowed(
             parsed, verdict, self._context(thread)
         )
@@ -283,16 +283,17 @@ class Recorder:
             and parsed.header("DKIM-Signature") is not None
         )
 
-    def _check_dkim(self, raw: bytes | None, parsed: ParsedMail) -> str:
-        """A reply's DKIM result (it may become consent evidence), outside any transaction:
-        the key lookup is a DNS query that must not hold the database's write lock."""
+    def _check_dkim(self, raw: bytes | None, parsed: ParsedMail) -> DkimCheck:
+        """A reply's DKIM signatures (consent evidence, and its alignment), outside any
+        transaction: the key lookup is a DNS query that must not hold the write lock."""
         if self.dkim is None or raw is None or not self._wants_dkim(raw, parsed):
-            return ""
+            return DkimCheck()
         try:
-            return self.dkim(raw)[:50]
+            checked = self.dkim(raw)
         except Exception as exc:  # noqa: BLE001 - evidence is recorded either way
             log.warning("DKIM check failed: %s", exc)
-            return f"error: {type(exc).__name__}"[:50]
+            return DkimCheck(f"error: {type(exc).__name__}"[:50])
+        return DkimCheck(checked.result[:50], checked.passed)
 
     def _extract(self, attachments: Sequence[ParsedAttachment]) -> dict[int, extract.Extracted]:
         return {

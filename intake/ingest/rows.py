@@ -14,7 +14,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from intake.core.events import SYSTEM_ACTOR, Ingested, StoredAttachment, ThreadMatch
+from intake.core.events import SYSTEM_ACTOR, DkimCheck, Ingested, StoredAttachment, ThreadMatch
 from intake.core.mail import GENUINE_KINDS, Kind, MessageRef, ParsedAttachment, ParsedMail, Verdict
 from intake.documents import captions, extract
 from intake.store import insert_row
@@ -50,7 +50,7 @@ class Decision:
     classified_as: Kind  # the verdict before oversize overrode it
     documents: dict[int, extract.Extracted]
     attachment_blobs: tuple[tuple[str, str], ...]  # (sha256, path) per attachment of genuine mail
-    dkim: str
+    dkim: DkimCheck
     auto_reply_allowed: bool
     auto_reply_reason: str
 

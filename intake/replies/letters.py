@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Literal, Protocol
 
 from intake.core.errors import UsageError
 from intake.core.mail import Address
+from intake.replies.render import CODE_PLACEHOLDER
 from intake.store import editorial as editorial_store
 from intake.store.models import Claim, Submission
 from intake.workflow.cases import Case, record
@@ -69,6 +70,8 @@ class ReplyQueue(Protocol):
         submission_id: int | None = None,
         claim_id: int | None = None,
     ) -> bytes: ...
+
+    def code_for(self, session: Session, outbox_id: int) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,7 +242,13 @@ class Letters:
             return Sent(None, skipped)
         raw = editorial_store.outbox_raw(session, queued.outbox_id)
         if edited is not None:
-            raw = with_text(raw, edited.text)
+            text = edited.text
+            if CODE_PLACEHOLDER in text:
+                # The preview the editor changed could not know the code; the letter has it now.
+                text = text.replace(
+                    CODE_PLACEHOLDER, self.replier.code_for(session, queued.outbox_id)
+                )
+            raw = with_text(raw, text)
             editorial_store.replace_outbox_raw(session, queued.outbox_id, raw)
         note(
             f"{letter.template} queued as outbox #{queued.outbox_id}"

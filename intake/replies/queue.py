@@ -16,18 +16,27 @@ from sqlalchemy.orm import Session
 from intake.core.clock import as_utc
 from intake.core.config import Settings, message_id_domain, own_addresses
 from intake.core.mail import Address, OutgoingMail, ParsedMail
-from intake.replies.render import TEMPLATES, Renderer, build_message, make_message_id
+from intake.replies.render import (
+    CODE_PLACEHOLDER,
+    TEMPLATES,
+    Renderer,
+    build_message,
+    confirmation_code,
+    make_message_id,
+)
 from intake.store import outbox as outbox_store
 from intake.store import submissions as submission_store
 from intake.store.models import Claim, Message, Submission
 from intake.text.addresses import is_noreply_address, normalised_or_empty
+from intake.workflow.submission import RIGHTS_LETTERS
 
 log = logging.getLogger(__name__)
 
 
 DAY = timedelta(hours=24)
-#: Templates that carry the copyright terms: their rows record the terms version.
-RIGHTS_TEMPLATES = frozenset({"copyright_request", "copyright_reminder"})
+#: Templates that carry the copyright terms: their rows record the terms version, and they
+#: print the letter's confirmation code (``confirmation_code``).
+RIGHTS_TEMPLATES = RIGHTS_LETTERS
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,8 +164,13 @@ class Replier:
             in_reply_to_pk=None,
             automatic=False,
             now=as_utc(self.clock()),
+            preview=True,
         )
         return mail.raw
+
+    def code_for(self, session: Session, outbox_id: int) -> str:
+        """The confirmation code a queued letter prints (made from its Message-ID)."""
+        return confirmation_code(self._secret, outbox_store.get(session, outbox_id).message_id)
 
     def refusal(self, session: Session, addr: str, *, now: datetime, automatic: bool) -> str:
         """Why no reply may go to ``addr`` now ("" when one may)."""
@@ -193,6 +207,7 @@ class Replier:
         in_reply_to_pk: int | None,
         automatic: bool,
         now: datetime,
+        preview: bool = False,
     ) -> tuple[OutgoingMail, int | None, dict[str, object]]:
         submission = (
             submission_store.get_submission(session, submission_id) if submission_id else None
@@ -204,8 +219,12 @@ class Replier:
             parent_pk = owner.message_pk if owner is not None else None
         parent = session.get(Message, parent_pk) if parent_pk is not None else None
         ctx = {**self._defaults(template, to, submission, claim, now), **context}
-        rendered = self.renderer.render(template, ctx)
         message_id = make_message_id(self._secret, self._domain, now=now, nonce=self._nonce(8))
+        if template in RIGHTS_TEMPLATES:
+            # Made from this letter's Message-ID: a preview's would name no letter we sent.
+            code = CODE_PLACEHOLDER if preview else confirmation_code(self._secret, message_id)
+            ctx.setdefault("confirmation_code", code)
+        rendered = self.renderer.render(template, ctx)
         mail = build_message(
             rendered=rendered,
             from_address=self._from_address(),

@@ -17,7 +17,8 @@ template             variables besides the common ones
 ack                  title, received_at, attachments (filename, readable), decision_due,
                      decision_days
 copyright_request    title, byline, platforms, exclusive, term, editing_allowed,
-                     fee_policy, terms, terms_version; optional respond_by
+                     fee_policy, terms, terms_version, confirmation_code (the letter's
+                     own, for answers without threading headers); optional respond_by
 copyright_reminder   the same as copyright_request, plus requested_at
 copyright_expired    title, requested_at
 consent_receipt      title, granted (bool), terms_version, received_at
@@ -337,6 +338,69 @@ def verify_message_id(secret: bytes, message_id: str) -> bool:
     if not (re.fullmatch(r"[0-9a-f]{1,16}", stamp_time) and _B32.fullmatch(nonce)):
         return False
     return hmac.compare_digest(mac, _mac(secret, f"{stamp_time}.{nonce}"))
+
+
+# --------------------------------------------------------------------------- confirmation codes
+
+# Crockford's base 32: digits and capitals without I, L, O and U, so that what a person reads
+# off a letter and types back is not ambiguous; 0/O and 1/I/L are taken as the same when read.
+_CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_CODE_LENGTH = 8  # 40 bits: one guess in a trillion, and still short to type
+_CODE_READ = {"0": "[0O]", "1": "[1IL]"}
+#: What a preview prints where the code goes: the code exists only once the letter is queued
+#: (it is made from the letter's own Message-ID); an edited letter gets its code then.
+CODE_PLACEHOLDER = "XXXX-XXXX"
+# Between two characters of a code as people retype it: spaces (the ideographic one too, after
+# NFKC), hyphens and dashes, dots, underscores and middle dots.
+_CODE_GAP = r"[\s\-‐‑‒–—―_.·・]*"
+_CODE_EDGE = "0-9A-Z"
+# The label a contributor copies with the code; it goes with it before the answer is read.
+_CODE_LABEL = r"(?:确认码|確認碼|验证码|驗證碼|CONFIRMATION\s*CODE|CODE)?\s*[:：]?\s*"
+
+
+def confirmation_code(secret: bytes, message_id: str) -> str:
+    """The short code a copyright request or reminder prints (``K7QM-3RTD``): an HMAC of the
+    letter's own Message-ID, so only a reader of that letter has it, and a code of one letter
+    says nothing about another (nor about the submission's number)."""
+    if not secret:
+        raise ValueError("confirmation_code: the secret must not be empty")
+    key = b"intake consent code\0" + message_id.strip().strip("<>").lower().encode("utf-8")
+    number = int.from_bytes(hmac.new(secret, key, hashlib.sha256).digest()[:5], "big")
+    chars = [_CODE_ALPHABET[(number >> shift) & 31] for shift in range(35, -1, -5)]
+    half = _CODE_LENGTH // 2
+    return "".join(chars[:half]) + "-" + "".join(chars[half:])
+
+
+def find_code(text: str, code: str) -> tuple[int, int] | None:
+    """Where ``code`` is written in ``text`` (start, end: its label, such as "确认码：", with
+    it), however it was retyped: in any case, with spaces or dashes anywhere inside, with
+    full-width characters, with O for 0 and I or L for 1. The code must stand on its own (no
+    letter or digit right before or after it). None when it is not there."""
+    wanted = code.replace("-", "").upper()
+    if len(wanted) != _CODE_LENGTH or any(c not in _CODE_ALPHABET for c in wanted):
+        return None
+    folded, starts = _fold(text)
+    body = _CODE_GAP.join(_CODE_READ.get(c, re.escape(c)) for c in wanted)
+    pattern = re.compile(rf"(?<![{_CODE_EDGE}]){_CODE_LABEL}({body})(?![{_CODE_EDGE}])")
+    found = pattern.search(folded)
+    if found is None:
+        return None
+    return starts[found.start()], starts[found.end()]
+
+
+def _fold(text: str) -> tuple[str, list[int]]:
+    """``text`` with each character NFKC-folded and, if then ASCII, upper-cased; and where each
+    folded character came from in ``text``."""
+    out: list[str] = []
+    starts: list[int] = []
+    for i, char in enumerate(text):
+        folded = unicodedata.normalize("NFKC", char)
+        if folded.isascii():
+            folded = folded.upper()
+        out.append(folded)
+        starts.extend([i] * len(folded))
+    starts.append(len(text))
+    return "".join(out), starts
 
 
 # --------------------------------------------------------------------------- building mail

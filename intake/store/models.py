@@ -271,6 +271,25 @@ class Consent(Base):
     actor: Mapped[str]
     note: Mapped[str]
     at: Mapped[datetime]
+    authenticity: Mapped[str]  # dkim_aligned, request_bound, token_only; "" for staff
+    answers_outbox_id: Mapped[int | None]
+    clause: Mapped[str]
+    state: Mapped[str]  # applied, pending, confirmed, rejected, superseded, not_applied
+    reviewed_by: Mapped[str]
+    reviewed_at: Mapped[datetime | None]
+
+
+class ContributorAddress(Base):
+    """An address staff said also speaks for a submission's contributor."""
+
+    __table__ = schema.contributor_addresses
+
+    id: Mapped[int]
+    submission_id: Mapped[int]
+    address: Mapped[str]
+    added_by: Mapped[str]
+    note: Mapped[str]
+    added_at: Mapped[datetime]
 
 
 class Fingerprint(Base):

@@ -412,6 +412,11 @@ def consents_for(conn: Connection, submission_id: int) -> Sequence[Record]:
     return _belonging(conn, schema.consents, submission_id)
 
 
+def contributor_addresses(conn: Connection, submission_id: int) -> Sequence[Record]:
+    """The addresses staff added for a submission's contributor, oldest first."""
+    return _belonging(conn, schema.contributor_addresses, submission_id)
+
+
 def versions_for(conn: Connection, submission_id: int) -> Sequence[Record]:
     """The versions of a submission's article, the first one first."""
     return _belonging(conn, schema.versions, submission_id, order="number")

@@ -335,6 +335,33 @@ consents = Table(
     _string("actor", 100),
     _text("note"),
     _time("at"),
+    # How the answer was bound to our request (intake.conversations.binding): dkim_aligned,
+    # request_bound or token_only; "" for staff decisions and rows older than binding.
+    _string("authenticity", 20),
+    # The letter of ours the reply answered (by its Message-ID or its confirmation code).
+    _ref("answers_outbox_id", "outbox.id"),
+    _text("clause"),  # the sentence that decided, as the contributor wrote it
+    # applied, pending (an editor confirms or rejects), confirmed, rejected, superseded, or
+    # not_applied (kept as evidence: unclear, or the rights were settled already).
+    _string("state", 20),
+    _string("reviewed_by", 100),  # the editor who confirmed or rejected a pending decision
+    _time("reviewed_at", nullable=True),
+    # One reading per message, whatever runs it again (a second daemon, a reprocess).
+    Index("uq_consents_message_pk", "message_pk", unique=True),
+)
+
+#: Addresses staff said also speak for a submission's contributor (a second mailbox): replies
+#: from them count as the contributor's (``intake contributor add-address``).
+contributor_addresses = Table(
+    "contributor_addresses",
+    metadata,
+    _id(),
+    _ref("submission_id", "submissions.id", nullable=False, index=False),
+    _string("address", 320, default=None),  # normalised (intake.text.addresses)
+    _string("added_by", 100),
+    _text("note"),
+    _time("added_at"),
+    UniqueConstraint("submission_id", "address"),
 )
 
 #: MinHash band keys of a submission's article, for near-duplicate lookup.

@@ -149,6 +149,28 @@ def flag(session: Session, submission: Submission, reason: str, *, now: datetime
     record(session, submission, "flagged", actor=SYSTEM_ACTOR, now=now, note=reason)
 
 
+def drop_flag(
+    session: Session,
+    submission: Submission,
+    prefix: str,
+    *,
+    actor: str,
+    now: datetime,
+    note: str = "",
+) -> str:
+    """Take the reasons that start with ``prefix`` off the flag (what they asked for was
+    done), keeping the others; the history says so. Returns what was dropped ("": nothing)."""
+    reasons = [r for r in submission.flagged.split("; ") if r]
+    dropped = [r for r in reasons if r.startswith(prefix)]
+    if not dropped:
+        return ""
+    submission.flagged = "; ".join(r for r in reasons if not r.startswith(prefix))
+    submission.updated_at = now
+    text = "cleared: " + "; ".join(dropped) + (f" ({note})" if note else "")
+    record(session, submission, "unflagged", actor=actor, now=now, note=text)
+    return "; ".join(dropped)
+
+
 def unflag(
     session: Session, submission: Submission, *, actor: str, now: datetime, note: str = ""
 ) -> str:

@@ -162,6 +162,10 @@ RIGHTS_TRANSITIONS: Mapping[tuple[CopyrightStatus, CopyrightStatus], frozenset[R
     (C.WAIVED, C.REVOKED): _STAFF,
 }
 
+#: The letters that ask for consent (and print a confirmation code): only a reply bound to one
+#: of them may grant or refuse (intake.conversations.binding).
+RIGHTS_LETTERS: frozenset[str] = frozenset({"copyright_request", "copyright_reminder"})
+
 #: Copyright statuses from which a (re)request may be sent: asking again after a grant, a
 #: waiver, a refusal or a revocation would be wrong or harassment.
 REQUESTABLE_RIGHTS: frozenset[CopyrightStatus] = frozenset(

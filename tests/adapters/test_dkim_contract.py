@@ -108,3 +108,20 @@ def test_the_real_resolver_is_a_resolver() -> None:
     # mypy checks the annotation; this checks it is callable as dkimpy calls it.
     resolver: Resolver = dkim.dns_lookup(0.5)
     assert callable(resolver)
+
+
+def test_every_signature_is_checked_and_the_passing_domains_named(
+    key: Key, resolver_for: Callable[..., Resolver]
+) -> None:
+    # A mail service signs on top of the author's domain with a key nobody publishes here.
+    headers = [b"from", b"to", b"subject"]
+    inner = signed(key, submission())
+    outer = dkimpy.sign(inner, b"esp", b"esp.example", key.private, include_headers=headers)
+    result = dkim.verify(outer + inner, resolver_for({NAME: key.record}))
+    assert (result.status, result.domain, result.passed) == ("pass", "qq.example", ("qq.example",))
+    # Both verify: both named, top down.
+    both = resolver_for({NAME: key.record, "esp._domainkey.esp.example": key.record})
+    assert dkim.verify(outer + inner, both).passed == ("esp.example", "qq.example")
+    # None verifies: the topmost's outcome, nothing passed.
+    none = dkim.verify(outer + inner, resolver_for({}))
+    assert none.status == "error" and none.passed == ()

@@ -25,7 +25,8 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from intake.adapters import dkim as dkimcheck
-from intake.app import App, default_hooks
+from intake.adapters.memory import StaticResolver
+from intake.app import App
 from intake.cli import cli
 from intake.conversations.copyright import run_copyright_maintenance
 from intake.core.mail import MessageRef, RawMail
@@ -294,9 +295,9 @@ def test_reply_found_by_subject_token_only(app: App) -> None:
     (message,) = query(app, Message, Message.kind == "reply")
     assert message.submission_id == 1
     (sub,) = query(app, Submission)
-    # "同意" from another address than the contributor's is for an editor to confirm.
-    assert sub.copyright_status == "requested" and "not the contributor's" in sub.flagged
-    assert query(app, Consent)[0].decision == "unclear"
+    # "同意" from another address than the contributor's is kept and flagged, never applied.
+    assert sub.copyright_status == "requested" and "not from the contributor" in sub.flagged
+    assert query(app, Consent) == []
 
 
 def test_last_resort_same_sender_same_subject(app: App, clock: Clock) -> None:
@@ -403,7 +404,7 @@ def test_quoted_request_is_not_read_as_an_answer(app: App) -> None:
     assert "no new text" in query(app, Consent)[0].note
 
 
-def test_dkim_signed_grant_records_pass(app: App, tmp_path: Path) -> None:
+def test_dkim_signed_grant_records_pass(tmp_path: Path, sqlite_url: str) -> None:
     key = tmp_path / "dkim.key"
     subprocess.run(["openssl", "genrsa", "-out", str(key), "1024"], check=True, capture_output=True)
     public = subprocess.run(
@@ -415,25 +416,25 @@ def test_dkim_signed_grant_records_pass(app: App, tmp_path: Path) -> None:
     import dkim as dkimpy
 
     record = b"v=DKIM1; k=rsa; p=" + base64.b64encode(public)
-    lookups: list[bytes] = []
-
-    def lookup(name: bytes, timeout: float = 0) -> bytes | None:
-        lookups.append(name)
-        return record if name == b"s2026._domainkey.qq.com." else None
-
-    app._hooks = default_hooks(app, dkim=lambda raw: str(dkimcheck.verify(raw, lookup)))
-    # Ingest checks a reply's signature before its transaction; the hook only records it.
-    app.ingestor.dkim = lambda raw: str(dkimcheck.verify(raw, lookup))
-    ingest(app, submission(sender=QQ, body=ARTICLE))
-    unsigned = client_reply("qq-app.eml", request_id(app))
-    signature = dkimpy.sign(
-        unsigned, b"s2026", b"qq.com", key.read_bytes(),
-        include_headers=[b"from", b"to", b"subject", b"date", b"message-id"],
-    )  # fmt: skip
-    ingest(app, signature + unsigned)
-    (evidence,) = query(app, Consent)
-    assert (evidence.decision, evidence.dkim) == ("grant", "pass")
-    assert lookups == [b"s2026._domainkey.qq.com."]
+    resolver = StaticResolver({"s2026._domainkey.qq.com": record})
+    app = build(tmp_path, sqlite_url, Clock(T0))
+    app.dkim_resolver = resolver
+    try:
+        ingest(app, submission(sender=QQ, body=ARTICLE))
+        unsigned = client_reply("qq-app.eml", request_id(app))
+        signature = dkimpy.sign(
+            unsigned, b"s2026", b"qq.com", key.read_bytes(),
+            include_headers=[b"from", b"to", b"subject", b"date", b"message-id"],
+        )  # fmt: skip
+        ingest(app, signature + unsigned)
+        (evidence,) = query(app, Consent)
+        assert (evidence.decision, evidence.dkim) == ("grant", "pass")
+        assert (evidence.authenticity, evidence.state) == ("dkim_aligned", "applied")
+        assert "DKIM d=qq.com aligned" in evidence.note
+        # Ingest checked it before its transaction; the hook did not look the key up again.
+        assert resolver.lookups == [b"s2026._domainkey.qq.com."]
+    finally:
+        app.close()
 
 
 def test_dkim_results() -> None:
