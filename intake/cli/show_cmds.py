@@ -30,8 +30,8 @@ from intake.cli.output import (
 
 # No ORM here (models, sessions): list, show and stats read Core tables through
 from intake.cli.views import (
-    pending_line,
     local,
+    pending_line,
     submission_detail,
 )
 from intake.core.errors import NotFound, UsageError

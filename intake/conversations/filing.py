@@ -18,6 +18,7 @@ from intake.store import dedupe as dedupe_store
 from intake.store import submissions as submission_store
 from intake.store.models import Submission
 from intake.text import fingerprints, quotes
+from intake.text.authors import Author
 from intake.workflow import cases
 from intake.workflow.cases import SYSTEM_ACTOR
 from intake.workflow.opening import content_hash
@@ -104,9 +105,8 @@ class Conversations:
                 now=item.now,
             )  # fmt: skip
             return
-        article, source = articles.choose_article(
-            binding.new_text, [(a.filename, a.text) for a in docs]
-        )
+        read = articles.read(binding.new_text, [(a.filename, a.text) for a in docs])
+        article, source = read.chosen.text, read.chosen.source
         digest = content_hash(article)
         if digest and digest == submission.content_hash:
             cases.record(
@@ -128,11 +128,18 @@ class Conversations:
         submission.article_source = source[:500]
         submission.char_count, submission.word_count = chars, words
         submission.content_hash = digest
+        # A revised piece may end with revised details (a new phone, the bank account asked
+        # for): what the new version says wins, what it leaves out is kept.
+        known = Author.from_json(submission.author)
+        author = read.author.merged(known)
+        details = "" if author == known else "; the author's details updated"
+        submission.author = author.as_json()
         found = fingerprints.fingerprint(article)
         dedupe_store.replace_fingerprints(session, submission.id, found.bands if found else ())
         cases.record(
             session, submission, "version", actor=SYSTEM_ACTOR, now=item.now,
-            note=f"version {version.number} from message {item.message_pk}: {source} ({chars} 字)",
+            note=f"version {version.number} from message {item.message_pk}: {source} ({chars} 字)"
+            + details,
         )  # fmt: skip
 
 

@@ -744,6 +744,19 @@ def test_new_versions_only_from_the_contributor_in_a_bound_thread(app: App) -> N
     assert len(query(app, Version)) == 2
 
 
+def test_a_new_version_brings_the_authors_new_details(app: App) -> None:
+    start(app)
+    ack = letter(app, "ack").message_id
+    ending = "\n作者：张三\n电话：13912345678\n开户行：中国银行广州分行\n账号：6222021234567890123"
+    ingest(app, reply(to=ack, body="修改稿见附件，补上了稿费账户。",
+                      attachments=[docx_attachment(REVISED + ending)],
+                      message_id="<details@qq.example>"))  # fmt: skip
+    author = rights(app).author
+    assert author["phone"] == "13912345678" and author["account"] == "6222021234567890123"
+    versions = [e.note for e in query(app, Event, Event.action == "version")]
+    assert versions[-1].endswith("the author's details updated")
+
+
 def test_an_edited_request_prints_the_letters_real_code(tmp_path: Path, sqlite_url: str) -> None:
     clock = Clock(T0)
     app = build(tmp_path, sqlite_url, clock, replies={"copyright_request": "manual"})
