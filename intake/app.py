@@ -257,6 +257,18 @@ class App:
             if leftover is not None:
                 leftover.close()
 
+    def note_smtp_extensions(self, extensions: frozenset[str]) -> None:
+        """Remember what the SMTP server offers (``intake check``; the sender does it too)."""
+        from intake.store import outbox as outbox_store
+
+        smtp = self.settings.smtp
+        if smtp is None or not extensions:
+            return
+        with self.sessions() as session, session.begin():
+            outbox_store.record_extensions(
+                session, smtp.host, smtp.port, extensions, now=self.clock()
+            )
+
     def _outbox_work(self) -> tuple[bool, bool]:
         """Whether a reply is due now, and whether a copy waits for the Sent folder."""
         from datetime import timedelta

@@ -136,6 +136,19 @@ def test_suppression_takes_any_spelling_and_holds_what_waits(
     assert env.json("status")["outbox"]["held"] == 1
 
 
+def test_check_says_whether_letters_to_non_ascii_addresses_can_go(
+    env: Env, smtp_server: SmtpServer
+) -> None:
+    out = env.ok("check")
+    assert f"smtp: ok (127.0.0.1:{smtp_server.port}; no SMTPUTF8: no letters to 张三@…)" in out
+    ingest(env, sender="张三 <张三@qq.example>", utf8=True)  # recorded, answered with a note
+    (row,) = env.json("list")
+    assert row["sender"] == "张三@qq.example"
+    assert env.json("outbox") == []
+    history = env.json("show", str(row["id"]))["history"]
+    assert any("needs SMTPUTF8" in entry["note"] for entry in history)
+
+
 def test_list_from_finds_every_spelling(env: Env) -> None:
     ingest(env, 1, sender="张三 <ZhangSan@QQ.example>")
     ingest(env, 2, sender="李四 <lisi@例子.中国>", body="另一篇稿件。", utf8=True)
