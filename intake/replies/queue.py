@@ -37,6 +37,7 @@ from intake.text.addresses import (
     is_noreply_address,
     normalise,
     normalised_or_empty,
+    normalised_or_lower,
     rate_key_or_lower,
 )
 
@@ -171,6 +172,7 @@ class Replier:
         claim_id: int | None = None,
     ) -> bytes:
         """The bytes ``queue`` would store, without storing anything (``--dry-run``)."""
+        to = Address(name=to.name, addr=normalised_or_lower(to.addr))
         mail, _parent, _ctx = self._build(
             session,
             template=template,
