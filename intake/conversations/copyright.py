@@ -24,6 +24,7 @@ from intake.replies.letters import Letter, Letters, recipient
 from intake.store import consent as consent_store
 from intake.store import submissions as submission_store
 from intake.store.models import Submission
+from intake.text.addresses import normalised_or_lower
 from intake.workflow import cases
 from intake.workflow import submission as workflow
 from intake.workflow.cases import SYSTEM_ACTOR
@@ -129,7 +130,8 @@ class CopyrightAnswers:
     ) -> None:
         asked = self._asked_terms(session, submission)
         parsed = item.parsed
-        sender = parsed.sender.addr.lower() if parsed.sender else ""
+        # Stored senders are normalised: the answer's address is compared in the same form.
+        sender = normalised_or_lower(parsed.sender.addr) if parsed.sender else ""
         if reading.decision is not consent.Decision.UNCLEAR and sender != submission.sender:
             # Consent is the contributor's to give: an answer from another address (a second
             # mailbox, a co-author, a forwarder) is for an editor to confirm.
