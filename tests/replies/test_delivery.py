@@ -11,6 +11,7 @@ from __future__ import annotations
 import email
 import email.policy
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from datetime import timedelta
 from email.message import EmailMessage
@@ -434,6 +435,48 @@ def test_the_cap_is_shared_by_two_senders(tmp_path: Path, sqlite_url: str, clock
         first.deliver()
         second.deliver()
     assert len(smtp.server.messages) == 4
+
+
+def test_two_senders_at_once_never_both_spend_the_cap(
+    tmp_path: Path, db_url: str, clock: Clock
+) -> None:
+    """PostgreSQL: one sender's claim of automatic rows holds an advisory lock; another that
+    claims at the same moment takes only staff letters, without waiting. SQLite: the write
+    lock makes the second wait, and it then counts what the first took."""
+    replies = {"copyright_request": "manual", "max_auto_replies_per_hour": 3}
+    app = build_app(tmp_path, db_url, clock, replies=replies)
+    queue_acks(app, 4)
+    other = App(app.settings, clock=clock)
+    now, until = clock(), clock() + timedelta(minutes=5)
+    theirs: list[int] = []
+
+    def claim(app_: App, me: str) -> list[int]:
+        with app_.sessions() as session, session.begin():
+            budget = 0  # as OutboxSender counts the cap: under the lock, or not at all
+            if outbox_store.lock_automatic_claims(session):
+                spent = outbox_store.automatic_in_flight(session, now, now - timedelta(hours=1))
+                budget = 3 - spent
+            got = outbox_store.claim_due(
+                session, me=me, now=now, until=until, limit=10, automatic_budget=budget
+            )
+            return [c.id for c in got]
+
+    with app.sessions() as session, session.begin():
+        assert outbox_store.lock_automatic_claims(session)
+        mine = outbox_store.claim_due(
+            session, me="a", now=now, until=until, limit=10, automatic_budget=2
+        )
+        thread = threading.Thread(target=lambda: theirs.extend(claim(other, "b")))
+        thread.start()
+        if db_url.startswith("postgresql"):
+            thread.join(60)
+            assert not thread.is_alive() and theirs == []  # did not wait, took nothing
+    thread.join(60)
+    assert [c.id for c in mine] == [1, 2]
+    if not db_url.startswith("postgresql"):
+        assert theirs == [3]  # waited, then counted the two claimed: one slot left
+    other.close()
+    app.close()
 
 
 # =========================================================================== stopping
