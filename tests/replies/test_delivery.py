@@ -27,6 +27,7 @@ from intake.adapters.memory import MemoryMailbox, MemoryTransport
 from intake.app import App
 from intake.replies import staff
 from intake.replies.delivery import Delivery, OutboxSender
+from intake.service import health
 from intake.store import outbox as outbox_store
 from intake.store.models import Event, Outbox
 from tests.helpers import submission
@@ -413,6 +414,12 @@ def test_the_hourly_cap_makes_automatic_replies_wait_in_order(
     )
     clock.advance(minutes=30)
     assert sender.deliver() == Delivery()  # still within the hour: nothing, nothing failed
+    report = health.status(app.sessions, app.settings, clock())
+    assert (report.outbox.capped, report.outbox.stuck, report.outbox.pending) == (2, 0, 2)
+    assert report.problems == (
+        "outbox: 2 automatic repl(ies) wait: 3 went out in the last hour "
+        "(replies.max_auto_replies_per_hour); a flood of mail to the submissions address?",
+    )
     clock.advance(minutes=31)
     assert sender.deliver() == Delivery(sent=2)
     sent_to = [m.rcpt_tos[0] for m in smtp.server.messages]
