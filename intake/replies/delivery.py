@@ -192,8 +192,8 @@ class OutboxSender:
         outbox_store.note_waiting(
             session,
             now,
-            f"waiting: {cap} automatic replies went out in the last hour "
-            "(replies.max_auto_replies_per_hour); it goes out as the hour frees up",
+            f"waiting: the hourly cap of automatic replies (replies.max_auto_replies_per_hour "
+            f"= {cap}) is spent; it goes out in its turn as the hour frees up",
         )
         log.warning(
             "outbox: %d automatic repl(ies) wait: the cap of %d an hour is reached "

@@ -355,8 +355,8 @@ def status(sessions: sessionmaker[Session], settings: Settings, now: datetime) -
         problems.append(f"outbox: {outbox.stuck} due repl(ies) not sent: is the daemon running?")
     if outbox.capped:
         problems.append(
-            f"outbox: {outbox.capped} automatic repl(ies) wait: "
-            f"{settings.replies.max_auto_replies_per_hour} went out in the last hour "
+            f"outbox: {outbox.capped} automatic repl(ies) wait: the hourly cap of "
+            f"{settings.replies.max_auto_replies_per_hour} is spent "
             "(replies.max_auto_replies_per_hour); a flood of mail to the submissions address?"
         )
     return Status(

@@ -410,14 +410,14 @@ def test_the_hourly_cap_makes_automatic_replies_wait_in_order(
     assert [r.state for r in rows(app)] == ["sent"] * 3 + ["pending"] * 2 + ["sent"]
     waiting = rows(app)[3]
     assert waiting.attempts == 0 and waiting.last_error.startswith(
-        "waiting: 3 automatic replies went out in the last hour"
+        "waiting: the hourly cap of automatic replies (replies.max_auto_replies_per_hour = 3)"
     )
     clock.advance(minutes=30)
     assert sender.deliver() == Delivery()  # still within the hour: nothing, nothing failed
     report = health.status(app.sessions, app.settings, clock())
     assert (report.outbox.capped, report.outbox.stuck, report.outbox.pending) == (2, 0, 2)
     assert report.problems == (
-        "outbox: 2 automatic repl(ies) wait: 3 went out in the last hour "
+        "outbox: 2 automatic repl(ies) wait: the hourly cap of 3 is spent "
         "(replies.max_auto_replies_per_hour); a flood of mail to the submissions address?",
     )
     clock.advance(minutes=31)
