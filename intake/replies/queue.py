@@ -113,8 +113,11 @@ class Replier:
         """Render ``template`` and add an outbox row, unless a rule forbids it.
 
         ``automatic`` replies obey every loop/flood rule (no-reply and own addresses,
-        suppression list, per-recipient daily limit); staff-triggered ones (automatic=False)
-        skip only the daily limit. Threading headers point at the message ``in_reply_to_pk``
+        suppression list, per-recipient daily limit, and when sent the hourly cap);
+        staff-triggered ones (automatic=False) skip the two limits. The letter goes to the
+        normalised address, and what the sender wrote is bounded in it
+        (:func:`~intake.replies.render.bounded_context`). Threading headers point at the
+        message ``in_reply_to_pk``
         (default: the submission's or claim's original message). Common template variables
         (site_name, contact, name, number, title, byline, and the terms for copyright
         templates) are filled in when ``context`` does not give them. Queuing a
