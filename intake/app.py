@@ -214,13 +214,16 @@ class App:
             raise ConfigError("smtp: not configured: replies cannot be sent")
         return self._outbox_sender
 
-    def deliver_outbox(self, *, strict: bool = False) -> Delivery:
+    def deliver_outbox(
+        self, *, strict: bool = False, should_stop: Callable[[], bool] | None = None
+    ) -> Delivery:
         """Send the replies that are due (the daemon's outbox job, its wake-ups, ``intake send``).
 
         SMTP is logged in to before any reply is claimed, and only when one is due: a refused
         login leaves every reply untouched (no attempt spent on a configuration problem), and
         while the SMTP account or the mailbox that keeps the Sent copies waits after a refusal,
         nothing is tried at all. ``strict`` (the CLI) raises the refusal instead.
+        ``should_stop`` (the daemon stopping) ends the batch after the message in hand.
         """
         from intake.replies.delivery import Delivery
 
@@ -252,11 +255,23 @@ class App:
             else:
                 self._opened = opened
         try:
-            return sender.deliver()
+            return sender.deliver(should_stop)
         finally:
             leftover, self._opened = self._opened, None
             if leftover is not None:
                 leftover.close()
+
+    def note_smtp_extensions(self, extensions: frozenset[str]) -> None:
+        """Remember what the SMTP server offers (``intake check``; the sender does it too)."""
+        from intake.store import outbox as outbox_store
+
+        smtp = self.settings.smtp
+        if smtp is None or not extensions:
+            return
+        with self.sessions() as session, session.begin():
+            outbox_store.record_extensions(
+                session, smtp.host, smtp.port, extensions, now=self.clock()
+            )
 
     def _outbox_work(self) -> tuple[bool, bool]:
         """Whether a reply is due now, and whether a copy waits for the Sent folder."""
@@ -266,11 +281,17 @@ class App:
         from intake.store import outbox as outbox_store
 
         # "Due before" is strict: a reply queued at this very instant counts too.
-        soon = self.clock() + timedelta(microseconds=1)
+        now = self.clock()
+        soon = now + timedelta(microseconds=1)
+        cap = self.settings.replies.max_auto_replies_per_hour
         with self.sessions() as session, session.begin():
-            due = health_store.outbox_due_before(session, soon) > 0
+            due = health_store.outbox_due_before(session, soon)
+            if due and due <= outbox_store.due_pending_automatic(session, now):
+                # Only automatic replies: none can go while the hourly cap is spent.
+                spent = outbox_store.automatic_in_flight(session, now, now - timedelta(hours=1))
+                due = due if spent < cap else 0
             uncopied = bool(outbox_store.uncopied(session, 1))
-        return due, uncopied
+        return due > 0, uncopied
 
     def run_maintenance(self) -> dict[str, int]:
         """Periodic housekeeping (the daemon's maintenance job): task name -> items handled.

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 from email.message import EmailMessage
-from email.policy import SMTP
+from email.policy import SMTP, SMTPUTF8
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Any
@@ -82,8 +82,10 @@ def submission(
     attachments: list[tuple[str, str, bytes]] | None = None,
     headers: dict[str, str] | None = None,
     message_id: str | None = None,
+    utf8: bool = False,
 ) -> bytes:
-    """A contributor's message as a mail client would send it."""
+    """A contributor's message as a mail client would send it (``utf8``: with UTF-8 headers,
+    as a client sends over SMTPUTF8 from a non-ASCII address)."""
     msg = EmailMessage()
     msg["From"] = sender
     msg["To"] = "tougao@news.example"
@@ -96,7 +98,8 @@ def submission(
     for filename, ctype, payload in attachments or []:
         maintype, subtype = ctype.split("/", 1)
         msg.add_attachment(payload, maintype=maintype, subtype=subtype, filename=filename)
-    return msg.as_bytes(policy=SMTP)  # CRLF, as on the wire and as IMAP servers return it
+    # CRLF, as on the wire and as IMAP servers return it
+    return msg.as_bytes(policy=SMTPUTF8 if utf8 else SMTP)
 
 
 def nested(depth: int) -> bytes:

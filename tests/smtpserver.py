@@ -82,6 +82,21 @@ class _Failure:
     times: int
 
 
+class Hold:
+    """A DATA command the server keeps waiting: ``arrived`` is set once the message is in the
+    server's hands, and the server answers only after :meth:`release`."""
+
+    def __init__(self) -> None:
+        self.arrived = threading.Event()
+        self._released = threading.Event()
+
+    def release(self) -> None:
+        self._released.set()
+
+    def wait_released(self) -> None:
+        self._released.wait()
+
+
 class _Protocol(SMTP):
     """aiosmtpd's SMTP, numbering its connection and registering itself while it is open."""
 
@@ -141,6 +156,11 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, server: _Protocol, session: Session, envelope: Envelope) -> str:
+        hold = self._owner._take_hold()
+        if hold is not None:
+            hold.arrived.set()
+            # Waited for off the event loop, so other connections (and stop()) still work.
+            await asyncio.get_running_loop().run_in_executor(None, hold.wait_released)
         failure = self._owner._take("DATA")
         if failure is not None and failure.reply is None:
             # abort(), not close(): close() would still flush a reply written after it. Losing
@@ -215,6 +235,7 @@ class SmtpServer:
         users: Mapping[str, str] | None = None,
         oauth: Callable[[str], str | None] | None = None,
         exclude: tuple[str, ...] = (),
+        smtputf8: bool = False,
     ) -> None:
         if security != "none" and certificate is None:
             raise ValueError(f"security={security!r} needs a certificate")
@@ -227,10 +248,12 @@ class SmtpServer:
         self.oauth = oauth
         self.auth_attempts = 0  # every AUTH the server answered, good or bad
         self.exclude = exclude  # AUTH mechanisms not to offer ("XOAUTH2", "LOGIN", ...)
+        self.smtputf8 = smtputf8  # offer SMTPUTF8 (mail to and from non-ASCII local parts)
         self._mechanisms: list[str] = []
         self._lock = threading.Condition()
         self._messages: list[Received] = []
         self._failures: list[_Failure] = []
+        self._holds: list[Hold] = []
         self._counter = itertools.count(1)
         self._live: set[_Protocol] = set()  # touched only on the server's event loop
         self._controller: _Controller | None = None
@@ -271,6 +294,7 @@ class SmtpServer:
             "port": self.port,
             "server_hostname": "localhost",
             "data_size_limit": DATA_SIZE_LIMIT,
+            "enable_SMTPUTF8": self.smtputf8,
         }
         if self.security != "none":
             assert self.certificate is not None
@@ -320,6 +344,17 @@ class SmtpServer:
         """Drop the connection instead of answering the next ``times`` DATA commands."""
         with self._lock:
             self._failures.append(_Failure("DATA", None, times))
+
+    def hold_next_data(self) -> Hold:
+        """Keep the next DATA waiting until the test releases it (a server slow to answer)."""
+        hold = Hold()
+        with self._lock:
+            self._holds.append(hold)
+        return hold
+
+    def _take_hold(self) -> Hold | None:
+        with self._lock:
+            return self._holds.pop(0) if self._holds else None
 
     def _take(self, stage: Stage) -> _Failure | None:
         with self._lock:

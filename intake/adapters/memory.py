@@ -404,8 +404,10 @@ class MemoryTransport(Transport):
     After a drop the next send reconnects once, as ``SmtpSender`` does.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, smtputf8: bool = False) -> None:
         self.down = False
+        #: Whether this server offers SMTPUTF8 (mail to and from non-ASCII local parts).
+        self.smtputf8 = smtputf8
         self._lock = threading.Lock()
         self._messages: list[Delivered] = []
         self._failures: list[_Failure] = []
@@ -421,14 +423,26 @@ class MemoryTransport(Transport):
 
     # ------------------------------------------------------------------ Transport
 
+    @property
+    def extensions(self) -> frozenset[str]:
+        if self._connection is None:
+            return frozenset()
+        offered = {"8bitmime", "pipelining", "size"}
+        return frozenset(offered | {"smtputf8"} if self.smtputf8 else offered)
+
     def send(self, raw: bytes, mail_from: str, rcpt_to: Sequence[str]) -> None:
         if not rcpt_to:
             raise PermanentDeliveryError("SMTP: no recipients")
         for addr in (mail_from, *rcpt_to):
-            if not addr.isascii() or any(c in addr for c in "\r\n<>"):
+            if any(c in addr for c in "\r\n<>"):
                 raise PermanentDeliveryError(f"SMTP: cannot use envelope address {addr!r}")
         if self._connection is None:
             self._connection = self._connect()
+        needs = [addr for addr in (mail_from, *rcpt_to) if not addr.isascii()]
+        if needs and not self.smtputf8:
+            raise PermanentDeliveryError(
+                f"SMTP at memory: the server does not offer SMTPUTF8, which {needs[0]} needs"
+            )
         for stage in ("RCPT", "DATA"):
             failure = self._take(stage)
             if failure is None:

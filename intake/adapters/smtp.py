@@ -90,17 +90,37 @@ class SmtpSender(Transport):
         if conn is not None:
             _quit(conn)
 
+    @property
+    def extensions(self) -> frozenset[str]:
+        """The EHLO keywords of the open session, lower case (empty when none is open)."""
+        conn = self._conn
+        return frozenset(conn.esmtp_features) if conn is not None else frozenset()
+
     def send(self, raw: bytes, mail_from: str, rcpt_to: Sequence[str]) -> None:
-        """Send ``raw`` exactly as given to ``rcpt_to`` with envelope sender ``mail_from``."""
+        """Send ``raw`` exactly as given to ``rcpt_to`` with envelope sender ``mail_from``.
+
+        An address with a non-ASCII local part goes with SMTPUTF8 (RFC 6531) when the server
+        offers it; when it does not, that is a permanent error: nothing else can carry it.
+        """
         if not rcpt_to:
             raise PermanentDeliveryError("SMTP: no recipients")
         for addr in (mail_from, *rcpt_to):
-            if not addr.isascii() or any(c in addr for c in "\r\n<>"):
-                # smtplib would raise UnicodeEncodeError or write a broken command.
+            if any(c in addr for c in "\r\n<>") or any(ord(c) < 32 for c in addr):
+                # smtplib would write a broken command.
                 raise PermanentDeliveryError(f"SMTP: cannot use envelope address {addr!r}")
         conn = self._connection()
+        options: list[str] = []
+        needs = [addr for addr in (mail_from, *rcpt_to) if not addr.isascii()]
+        if needs:
+            if not conn.has_extn("smtputf8"):
+                raise PermanentDeliveryError(
+                    f"SMTP at {self._where()}: the server does not offer SMTPUTF8, "
+                    f"which mail to or from {needs[0]} needs"
+                )
+            # smtplib then sends the commands as UTF-8; the header is UTF-8 too (RFC 6532).
+            options = ["SMTPUTF8", *(["BODY=8BITMIME"] if conn.has_extn("8bitmime") else [])]
         try:
-            refused = conn.sendmail(mail_from, list(rcpt_to), raw)
+            refused = conn.sendmail(mail_from, list(rcpt_to), raw, mail_options=options)
         except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as exc:
             if conn.sock is None:
                 # smtplib closed the socket itself after a 421 ("closing connection").

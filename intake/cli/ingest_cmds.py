@@ -87,10 +87,14 @@ def check(ctx: Context) -> None:
         click.echo("smtp: not configured (replies stay in the outbox)")
     else:
         try:
-            with app.smtp_sender():
-                pass
+            with app.smtp_sender() as smtp:
+                offered = smtp.extensions
             how = " with OAuth2" if settings.smtp.auth == "oauth2" else ""
-            click.echo(f"smtp: ok ({settings.smtp.host}:{settings.smtp.port}{how})")
+            # Whether letters to non-ASCII addresses (张三@qq.com) can be queued at all.
+            utf8 = "SMTPUTF8" if "smtputf8" in offered else "no SMTPUTF8: no letters to 张三@…"
+            if not failed:
+                app.note_smtp_extensions(offered)
+            click.echo(f"smtp: ok ({settings.smtp.host}:{settings.smtp.port}{how}; {utf8})")
         except IntakeError as exc:
             failed = True
             echo_text(f"smtp: FAILED: {exc}", multiline=False)

@@ -36,6 +36,7 @@ def outbox_row(row: Outbox) -> dict[str, Any]:
         "next_attempt_at": iso(as_utc(row.next_attempt_at)),
         "sent_at": iso(as_utc(row.sent_at) if row.sent_at else None),
         "in_sent_folder": row.in_sent_folder,
+        "handed_at": iso(as_utc(row.handed_at) if row.handed_at else None),
     }
 
 
@@ -71,9 +72,11 @@ def send(ctx: Context, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
 def outbox_group(click_ctx: click.Context, state: str | None, limit: int, as_json: bool) -> None:
-    """List replies, newest first: queued, sending, sent and failed (with the server's reason).
+    """List replies, newest first: pending, sending, sent, failed (with the server's reason)
+    and held (kept back by a rule: a suppressed address, the daily limit, a send that cannot
+    be confirmed). Pending rows the hourly cap keeps back say so in "last error".
 
-    `intake outbox retry ID` queues a failed reply again.
+    `intake outbox retry ID` queues a failed or held reply again.
     """
     if click_ctx.invoked_subcommand is not None:
         return
@@ -115,7 +118,8 @@ def _when(row: dict[str, Any]) -> str:
 @click.option("--as", "as_", metavar="NAME", help="Who is acting (default: $INTAKE_USER).")
 @pass_ctx
 def outbox_retry(ctx: Context, outbox_id: int, as_: str | None) -> None:
-    """Queue a failed reply again, its attempts reset."""
+    """Queue a failed or held reply again, its attempts reset (a held one whose address is
+    still suppressed is refused: `intake unsuppress` it first)."""
     app = ctx.app
     app.ready()
     from intake.replies import staff as outbox
@@ -156,18 +160,21 @@ def suppress(ctx: Context, address: str, days: float, reason: str, as_: str | No
     why = reason.strip() or f"suppressed by {actor_name(as_)}"
     from intake.replies import staff as outbox
 
-    until = outbox.suppress(app.sessions, address, days=days, reason=why, now=app.clock())
-    echo_text(f"{address.strip().lower()} suppressed until {until:%Y-%m-%d %H:%M} UTC")
+    stored, until = outbox.suppress(app.sessions, address, days=days, reason=why, now=app.clock())
+    echo_text(f"{stored} suppressed until {until:%Y-%m-%d %H:%M} UTC (any spelling of it)")
 
 
 @cli.command()
 @click.argument("address")
 @pass_ctx
 def unsuppress(ctx: Context, address: str) -> None:
-    """Take ADDRESS off the suppression list."""
+    """Take ADDRESS (any spelling of it) off the suppression list."""
     app = ctx.app
     app.ready()
     from intake.replies import staff as outbox
 
-    outbox.unsuppress(app.sessions, address)
-    echo_text(f"{address.strip().lower()} may get mail again")
+    lifted = outbox.unsuppress(app.sessions, address)
+    echo_text(f"{', '.join(lifted.addresses)} may get mail again")
+    if lifted.held:
+        ids = " ".join(str(pk) for pk in lifted.held)
+        echo_text(f"held letters to it stay held: outbox {ids}; `intake outbox retry ID` sends one")

@@ -144,6 +144,8 @@ def _as_json(report: service.Status) -> dict[str, object]:
             "failed": report.outbox.failed,
             "failed_last_day": report.outbox.failed_last_day,
             "stuck": report.outbox.stuck,
+            "held": report.outbox.held,
+            "capped": report.outbox.capped,
         },
         "quarantined": report.quarantined,
         "overdue_claims": report.overdue_claims,
@@ -178,6 +180,7 @@ def _show(report: service.Status) -> None:
         {
             "outbox pending": report.outbox.pending,
             "outbox failed": f"{report.outbox.failed} ({report.outbox.failed_last_day} last day)",
+            "outbox held": report.outbox.held,
             "quarantined": report.quarantined,
             "overdue claims": report.overdue_claims,
         }

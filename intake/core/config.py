@@ -151,7 +151,8 @@ class RepliesConfig:
     timezone: str = "Asia/Shanghai"  # times in replies are shown in this zone
     copyright_request: Literal["auto", "on-accept", "manual"] = "auto"
     decision_days: int = 15
-    max_auto_replies_per_day: int = 5
+    max_auto_replies_per_day: int = 5  # per recipient (its rate_key), in any 24 hours
+    max_auto_replies_per_hour: int = 200  # all recipients together; beyond it replies wait
     duplicate_grace_hours: int = 72
     bounce_suppression_days: int = 60
     contact: str = ""
@@ -526,6 +527,10 @@ def _check(settings: Settings, env: Mapping[str, str]) -> None:
     for key in ("decision_days", "max_auto_replies_per_day"):
         if getattr(settings.replies, key) < 0:
             raise ConfigError(f"replies.{key}: must not be negative")
+    if settings.replies.max_auto_replies_per_hour < 1:
+        # 0 would keep every automatic reply waiting for ever: copyright_request = "manual"
+        # and max_auto_replies_per_day = 0 are the ways to send none.
+        raise ConfigError("replies.max_auto_replies_per_hour: must be at least 1")
     _check_desk(settings.desk)
     if settings.daemon.poll_interval <= 0:
         raise ConfigError("daemon.poll_interval: must be positive")

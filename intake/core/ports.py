@@ -71,8 +71,15 @@ class Transport(Protocol):
 
     Raises :class:`~intake.core.errors.TemporaryDeliveryError` (4xx, timeouts, dropped
     connections: retry) or :class:`~intake.core.errors.PermanentDeliveryError` (5xx, unusable
-    envelope: do not), each with the server's ``code`` when there was one.
+    envelope: do not), each with the server's ``code`` when there was one. An envelope address
+    with a non-ASCII local part is sent with SMTPUTF8 when the server offers it, and is a
+    permanent error when it does not.
     """
+
+    @property
+    def extensions(self) -> frozenset[str]:
+        """The EHLO keywords of the open session, lower case (empty before it is open)."""
+        ...
 
     def send(self, raw: bytes, mail_from: str, rcpt_to: Sequence[str]) -> None: ...
 

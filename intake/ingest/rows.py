@@ -20,6 +20,7 @@ from intake.documents import captions, extract
 from intake.store import insert_row
 from intake.store import messages as message_store
 from intake.store.models import Attachment, Event, Message, Submission, Version
+from intake.text.addresses import normalised_or_lower
 from intake.workflow.opening import submission_row
 
 #: Kinds whose body and attachments are kept and read: mail a person wrote to us on purpose.
@@ -187,7 +188,7 @@ def message_fields(arrival: Arrival) -> dict[str, object]:
         "message_id": parsed.message_id[:998],
         "in_reply_to": " ".join(parsed.in_reply_to),
         "references": " ".join(parsed.references),
-        "sender": (sender.addr if sender else "")[:320],
+        "sender": normalised_or_lower(sender.addr if sender else "")[:320],
         "sender_name": (sender.name if sender else "")[:500],
         "subject": parsed.subject,
         "date": parsed.date,

@@ -17,11 +17,17 @@ from intake.replies.queue import reply_target
 from intake.store import outbox as outbox_store
 from intake.store import submissions as submission_store
 from intake.store.models import Submission
+from intake.text.addresses import normalised_or_lower
 from intake.workflow import cases
 from intake.workflow.cases import SYSTEM_ACTOR
 from intake.workflow.submission import CopyrightStatus, Role
 
 log = logging.getLogger(__name__)
+
+
+def same_mailbox(first: str, second: str) -> bool:
+    """Whether two stored senders are one mailbox (in any spelling)."""
+    return bool(first) and normalised_or_lower(first) == normalised_or_lower(second)
 
 
 def readable(attachment: StoredAttachment) -> bool:
@@ -64,7 +70,7 @@ class Acknowledgments:
             original = session.get(Submission, submission.duplicate_of)
             # Only the same sender hears about the earlier piece: another sender must not
             # learn what someone else sent (a copied article is a matter for the editors).
-            if original is not None and original.sender == submission.sender:
+            if original is not None and same_mailbox(original.sender, submission.sender):
                 title = {"title": original.title or original.subject}
                 letter = Letter("duplicate", target, title, item.message_pk, automatic=True)
                 self.letters.send(

@@ -1,5 +1,6 @@
 """The bounce hook: a delivery-status notification about one of our letters marks that outbox row
-failed and, when the failure is permanent, suppresses the address for a while."""
+failed and, when the failure is permanent, suppresses the address for a while and holds every
+letter still waiting to go there (``held``, visible in ``intake outbox``)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from intake.core.events import Ingested
 from intake.core.mail import Kind
 from intake.replies import render
 from intake.store import conversations as conversation_store
+from intake.store import outbox as outbox_store
 from intake.store import submissions as submission_store
 from intake.workflow.cases import SYSTEM_ACTOR
 
@@ -43,14 +45,10 @@ class Bounces:
             if bounce.permanent:
                 row.state = "failed"
                 row.last_error = f"bounced (message {item.message_pk}): {diagnostic}"[:4000]
-                for address in bounce.recipients or (row.to_addr,):
-                    conversation_store.suppress(
-                        session,
-                        address,
-                        until=item.now + timedelta(days=self.suppression_days),
-                        reason=f"bounced: {diagnostic}"[:500],
-                        now=item.now,
-                    )
+                # The letter's own address, and only it: the report's recipients may be a
+                # forwarder's final address, or forged by anyone who saw one of our
+                # Message-IDs, and must not silence strangers.
+                self._suppress(session, item, row.to_addr, diagnostic)
             action, verb = ("bounce", "bounced") if bounce.permanent else ("delayed", "delayed")
             if row.submission_id is not None or row.claim_id is not None:
                 # The letter's case, by id: this records the outbox's news, it moves nothing.
@@ -63,6 +61,31 @@ class Bounces:
                     claim_id=row.claim_id,
                     note=f"{what} {verb}: {diagnostic}",
                 )
+
+    def _suppress(self, session: Session, item: Ingested, address: str, diagnostic: str) -> None:
+        """No more mail to ``address`` for a while, and nothing that waits to go there."""
+        reason = f"bounced: {diagnostic}"
+        outbox_store.suppress(
+            session,
+            address,
+            reason=reason[:500],
+            now=item.now,
+            until=item.now + timedelta(days=self.suppression_days),
+            extend=True,
+        )
+        for held in outbox_store.hold_pending(session, address, reason=f"not sent: {reason}"):
+            if held.submission_id is None and held.claim_id is None:
+                continue
+            submission_store.add_event(
+                session,
+                at=item.now,
+                actor=SYSTEM_ACTOR,
+                action="reply_held",
+                submission_id=held.submission_id,
+                claim_id=held.claim_id,
+                note=f"{held.template} to {held.to_addr} (outbox #{held.id}): held: the "
+                f"address bounced permanently (message {item.message_pk}): {diagnostic}",
+            )
 
     def _our_id(self, message_id: str) -> str:
         mid = message_id.strip().strip("<>")

@@ -1,6 +1,11 @@
 """The outbox's queue: render a template into an outbox row inside the caller's transaction, so
 a letter exists if and only if what it answers was recorded, under the loop and flood rules
-(own and no-reply addresses, the suppression list, the per-recipient daily limit)."""
+(own and no-reply addresses, the suppression list, the per-recipient daily limit, what the
+SMTP server can carry); and the rules a row meets again when it is about to be sent.
+
+Every address is compared in its one normalised form (:mod:`intake.text.addresses`): a letter
+goes to ``normalise(address)``, which is deliverable (lower case, the domain's A-label), and
+limits and suppression match its ``rate_key``."""
 
 from __future__ import annotations
 
@@ -15,11 +20,13 @@ from sqlalchemy.orm import Session
 
 from intake.core.clock import as_utc
 from intake.core.config import Settings, message_id_domain, own_addresses
+from intake.core.errors import PermanentDeliveryError
 from intake.core.mail import Address, OutgoingMail, ParsedMail
 from intake.replies.render import (
     CODE_PLACEHOLDER,
     TEMPLATES,
     Renderer,
+    bounded_context,
     build_message,
     confirmation_code,
     make_message_id,
@@ -27,7 +34,14 @@ from intake.replies.render import (
 from intake.store import outbox as outbox_store
 from intake.store import submissions as submission_store
 from intake.store.models import Claim, Message, Submission
-from intake.text.addresses import is_noreply_address, normalised_or_empty
+from intake.text.addresses import (
+    AddressError,
+    is_noreply_address,
+    normalise,
+    normalised_or_empty,
+    normalised_or_lower,
+    rate_key_or_lower,
+)
 from intake.workflow.submission import RIGHTS_LETTERS
 
 log = logging.getLogger(__name__)
@@ -80,6 +94,7 @@ class Replier:
         self._nonce = nonce
         self._domain = message_id_domain(settings)
         self._own = frozenset(normalised_or_empty(a) for a in own_addresses(settings)) - {""}
+        self._own_keys = frozenset(rate_key_or_lower(a) for a in self._own)
         replies = settings.replies
         self.renderer = Renderer(
             replies.templates, replies.language, timezone=zoneinfo.ZoneInfo(replies.timezone)
@@ -102,8 +117,11 @@ class Replier:
         """Render ``template`` and add an outbox row, unless a rule forbids it.
 
         ``automatic`` replies obey every loop/flood rule (no-reply and own addresses,
-        suppression list, per-recipient daily limit); staff-triggered ones (automatic=False)
-        skip only the daily limit. Threading headers point at the message ``in_reply_to_pk``
+        suppression list, per-recipient daily limit, and when sent the hourly cap);
+        staff-triggered ones (automatic=False) skip the two limits. The letter goes to the
+        normalised address, and what the sender wrote is bounded in it
+        (:func:`~intake.replies.render.bounded_context`). Threading headers point at the
+        message ``in_reply_to_pk``
         (default: the submission's or claim's original message). Common template variables
         (site_name, contact, name, number, title, byline, and the terms for copyright
         templates) are filled in when ``context`` does not give them. Queuing a
@@ -115,17 +133,24 @@ class Replier:
         if refusal:
             log.info("no %s to %s: %s", template, to.addr, refusal)
             return Queued(None, refusal)
-        mail, parent_pk, ctx = self._build(
-            session,
-            template=template,
-            to=to,
-            context=context,
-            submission_id=submission_id,
-            claim_id=claim_id,
-            in_reply_to_pk=in_reply_to_pk,
-            automatic=automatic,
-            now=now,
-        )
+        to = Address(name=to.name, addr=normalise(to.addr))  # refusal checked it normalises
+        try:
+            mail, parent_pk, ctx = self._build(
+                session,
+                template=template,
+                to=to,
+                context=context,
+                submission_id=submission_id,
+                claim_id=claim_id,
+                in_reply_to_pk=in_reply_to_pk,
+                automatic=automatic,
+                now=now,
+            )
+        except PermanentDeliveryError as exc:
+            # An address no header can carry (a quoted local part with spaces, say): nothing
+            # could ever deliver it, so it is not queued, and the history says why.
+            log.info("no %s to %s: %s", template, to.addr, exc)
+            return Queued(None, str(exc))
         version = str(ctx.get("terms_version", "")) if template in RIGHTS_TEMPLATES else ""
         row = outbox_store.add(
             session,
@@ -154,6 +179,7 @@ class Replier:
         claim_id: int | None = None,
     ) -> bytes:
         """The bytes ``queue`` would store, without storing anything (``--dry-run``)."""
+        to = Address(name=to.name, addr=normalised_or_lower(to.addr))
         mail, _parent, _ctx = self._build(
             session,
             template=template,
@@ -174,24 +200,40 @@ class Replier:
 
     def refusal(self, session: Session, addr: str, *, now: datetime, automatic: bool) -> str:
         """Why no reply may go to ``addr`` now ("" when one may)."""
-        addr = addr.strip()
-        if "@" not in addr or any(c in addr for c in "\r\n<> \t"):
-            return f"no usable address {addr!r}"
-        if normalised_or_empty(addr) in self._own:
-            return f"{addr} is our own address"
-        if is_noreply_address(addr):
-            return f"{addr} is a no-reply address"
-        suppressed = outbox_store.active_suppression(session, addr, now)
+        try:
+            normal = normalise(addr)
+        except AddressError:
+            return f"no usable address {addr.strip()!r}"
+        if normal in self._own or rate_key_or_lower(normal) in self._own_keys:
+            return f"{addr.strip()} is our own address"
+        if is_noreply_address(normal):
+            return f"{addr.strip()} is a no-reply address"
+        suppressed = outbox_store.active_suppression(session, normal, now)
         if suppressed is not None:
-            until = as_utc(suppressed.until).date().isoformat()
-            why = f": {suppressed.reason}" if suppressed.reason else ""
-            return f"{addr} is suppressed until {until}{why}"
+            return suppression_note(normal, suppressed.until, suppressed.reason)
         if automatic:
             limit = self.settings.replies.max_auto_replies_per_day
-            sent = outbox_store.automatic_replies_since(session, addr, now - DAY)
+            sent = outbox_store.automatic_replies_since(session, normal, now - DAY)
             if sent >= limit:
-                return f"daily limit: {sent} automatic replies to {addr} in 24 h (limit {limit})"
+                return f"daily limit: {sent} automatic replies to {normal} in 24 h (limit {limit})"
+        if not normal.rpartition("@")[0].isascii():
+            return self._needs_smtputf8(session, normal)
         return ""
+
+    def _needs_smtputf8(self, session: Session, normal: str) -> str:
+        """Mail to a non-ASCII local part travels only over SMTPUTF8: refused when the server
+        is known not to offer it (known from the last session the outbox sender recorded; if
+        none was, the letter is queued and the sender finds out, failing it with a note)."""
+        smtp = self.settings.smtp
+        if smtp is None:
+            return ""
+        offered = outbox_store.offered_extensions(session, smtp.host, smtp.port)
+        if offered is None or "smtputf8" in offered:
+            return ""
+        return (
+            f"{normal} needs SMTPUTF8 (its local part is not ASCII), which the SMTP server "
+            f"{smtp.host}:{smtp.port} does not offer"
+        )
 
     # ------------------------------------------------------------------ ingest rules
 
@@ -218,7 +260,7 @@ class Replier:
             owner = claim if TEMPLATES.get(template) == "claim" and claim else submission or claim
             parent_pk = owner.message_pk if owner is not None else None
         parent = session.get(Message, parent_pk) if parent_pk is not None else None
-        ctx = {**self._defaults(template, to, submission, claim, now), **context}
+        ctx = bounded_context({**self._defaults(template, to, submission, claim, now), **context})
         message_id = make_message_id(self._secret, self._domain, now=now, nonce=self._nonce(8))
         if template in RIGHTS_TEMPLATES:
             # Made from this letter's Message-ID: a preview's would name no letter we sent.
@@ -252,6 +294,9 @@ class Replier:
             "site_name": replies.site_name or self.settings.site.name,
             "contact": replies.contact,
             "name": to.name,
+            # How many attachments and URLs the letter does not list (see bounded_context).
+            "attachments_more": 0,
+            "urls_more": 0,
         }
         if TEMPLATES.get(template) == "claim":
             ctx["number"] = claim.id if claim is not None else None
@@ -283,3 +328,31 @@ class Replier:
         ours = [*self.settings.replies.own_addresses]
         ours += [box.username for box in self.settings.mailboxes if "@" in box.username]
         return ours[0] if ours else f"intake@{self._domain}"
+
+
+# =========================================================================== sending
+
+
+def suppression_note(addr: str, until: datetime, reason: str) -> str:
+    why = f": {reason}" if reason else ""
+    return f"{addr} is suppressed until {as_utc(until).date().isoformat()}{why}"
+
+
+def send_refusal(
+    session: Session, settings: Settings, row: outbox_store.Claimed, *, now: datetime
+) -> str:
+    """Why a claimed row must not be sent now, checked again just before SMTP ("" when it may
+    go): its address was suppressed after it was queued (by staff or a permanent bounce), or
+    an automatic row would pass the recipient's daily limit counting what was really sent."""
+    suppressed = outbox_store.active_suppression(session, row.to_addr, now)
+    if suppressed is not None:
+        return suppression_note(row.to_addr, suppressed.until, suppressed.reason)
+    if row.automatic:
+        limit = settings.replies.max_auto_replies_per_day
+        sent = outbox_store.automatic_handed_since(session, row.to_key, now - DAY, besides=row.id)
+        if sent >= limit:
+            return (
+                f"daily limit: {sent} automatic replies to {row.to_addr} sent in 24 h "
+                f"(limit {limit})"
+            )
+    return ""

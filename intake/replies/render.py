@@ -14,7 +14,8 @@ empty), plus ``number`` (submission or claim number) and the variables below; an
 ===================  ================================================================
 template             variables besides the common ones
 ===================  ================================================================
-ack                  title, received_at, attachments (filename, readable), decision_due,
+ack                  title, received_at, attachments (filename, readable; at most 20),
+                     attachments_more (how many are not listed), decision_due,
                      decision_days
 copyright_request    title, byline, platforms, exclusive, term, editing_allowed,
                      fee_policy, terms, terms_version, confirmation_code (the letter's
@@ -27,8 +28,9 @@ duplicate            title (``number`` is the submission received earlier)
 accepted, declined, needs_info, withdrawn   title
 published            title, url
 reply                title; ``note`` is the editor's whole answer (``intake reply``)
-claim_ack            received_at, work_title, urls, response_days, respond_by
-claim_removed        work_title, urls
+claim_ack            received_at, work_title, urls (at most 20), urls_more, response_days,
+                     respond_by
+claim_removed        work_title, urls, urls_more
 claim_paid           work_title, amount
 claim_licensed       work_title
 claim_rejected       work_title, reason
@@ -44,6 +46,12 @@ carry no reference token, so an editor's answer to one is never filed as a contr
 
 Templates call ``token(kind, number)`` for the subject's reference token and may use the filters
 ``date``, ``datetime``, ``filesize`` and ``work`` (a title in 《》 or “”, optionally shortened).
+
+What a sender wrote reaches a letter only bounded (:func:`bounded_context`): the display name,
+titles and file names on one line and shortened, at most ``LIST_LIMIT`` attachments or URLs
+listed (``attachments_more`` and ``urls_more`` count the rest), so nobody writes paragraphs of
+our letters by naming a file. The To: header's display name also loses the characters that
+delimit addresses, so no folding can make it read as several.
 """
 
 from __future__ import annotations
@@ -297,6 +305,91 @@ def _tidy_text(value: str) -> str:
     return text.strip("\n").rstrip() + "\n"
 
 
+# --------------------------------------------------------------------------- what senders wrote
+
+#: A display name in a letter and in its To: header, in characters (names are 2-4 characters
+#: in Chinese, rarely over 30 in Latin script).
+NAME_LIMIT = 40
+#: A title in a letter's text (the subject shortens it further with ``work(40)``).
+TITLE_LIMIT = 100
+#: A file name in a letter; its extension is kept, the middle is cut.
+FILENAME_LIMIT = 60
+#: Attachments or URLs a letter lists before "and N more".
+LIST_LIMIT = 20
+#: Contributor text in a template's variables and how long each may be.
+_TEXT_LIMITS: Mapping[str, int] = {
+    "name": NAME_LIMIT,
+    "byline": NAME_LIMIT,
+    "title": TITLE_LIMIT,
+    "work_title": TITLE_LIMIT,
+}
+# Format characters (bidi overrides and isolates, zero-width joiners, the BOM) reorder or hide
+# text in the reader's mail client; in a name or a file name they are only ever a trick.
+_INVISIBLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+# What delimits addresses in a header: without these a display name needs no quoting, and the
+# email package's folding (which can drop the quotes of a long quoted name) cannot split it.
+_SPECIALS = re.compile(r'[()<>\[\]:;@\\,."]')
+
+
+def one_line(value: object, limit: int) -> str:
+    """``value`` as one line of visible text, whitespace collapsed, at most ``limit``
+    characters (the last an ellipsis when cut)."""
+    text = str(value or "").encode("utf-8", "replace").decode("utf-8")
+    text = "".join(
+        " " if unicodedata.category(char) in _INVISIBLE or char.isspace() else char for char in text
+    )
+    text = " ".join(text.split())
+    if len(text) > limit:
+        text = text[: max(limit - 1, 0)].rstrip() + "…"
+    return text
+
+
+def short_filename(value: object, limit: int = FILENAME_LIMIT) -> str:
+    """A file name on one line, at most ``limit`` characters, keeping its extension."""
+    name = one_line(value, 10 * limit)
+    if len(name) <= limit:
+        return name
+    stem, dot, extension = name.rpartition(".")
+    if not dot or not stem or len(extension) > 10:
+        return one_line(name, limit)
+    keep = limit - len(extension) - 2  # the ellipsis and the dot
+    return f"{stem[:keep].rstrip()}….{extension}"
+
+
+def header_name(value: object) -> str:
+    """A display name for a To: or From: header: one line, shortened, without the characters
+    that delimit addresses (``,;<>@"`` and the rest of RFC 5322's specials) and without
+    anything a reader would decode as an encoded word."""
+    text = _SPECIALS.sub(" ", one_line(value, 4 * NAME_LIMIT))
+    # A name that is itself an encoded word ("=?utf-8?b?…?=") would be written as it is and
+    # decoded by the reader into whatever it hides, commas and addresses included.
+    return one_line(text.replace("=?", "= ?").replace("?=", "? ="), NAME_LIMIT)
+
+
+def bounded_context(context: Mapping[str, object]) -> dict[str, object]:
+    """A template's variables with what a sender wrote bounded: names and titles on one line
+    and shortened, at most ``LIST_LIMIT`` attachments (file names shortened) and URLs, the
+    number left out in ``attachments_more`` and ``urls_more``."""
+    ctx = dict(context)
+    for key, limit in _TEXT_LIMITS.items():
+        if isinstance(ctx.get(key), str):
+            ctx[key] = one_line(ctx[key], limit)
+    attachments = ctx.get("attachments")
+    if isinstance(attachments, list | tuple):
+        listed = []
+        for item in attachments[:LIST_LIMIT]:
+            if isinstance(item, Mapping) and "filename" in item:
+                item = {**item, "filename": short_filename(item["filename"])}
+            listed.append(item)
+        ctx["attachments"] = listed
+        ctx["attachments_more"] = max(0, len(attachments) - LIST_LIMIT)
+    urls = ctx.get("urls")
+    if isinstance(urls, list | tuple):
+        ctx["urls"] = [one_line(url, 300) for url in urls[:LIST_LIMIT]]
+        ctx["urls_more"] = max(0, len(urls) - LIST_LIMIT)
+    return ctx
+
+
 # --------------------------------------------------------------------------- Message-IDs
 
 _MAC_BYTES = 10  # 80 bits: forging one needs the secret, and IDs stay short enough not to fold
@@ -437,19 +530,25 @@ def _clean_domain(domain: str) -> str:
 
 
 def _header_address(name: str, addr: str) -> HeaderAddress:
+    """An address for a header; the display name made safe by :func:`header_name`. A non-ASCII
+    local part is allowed (the message is then written for SMTPUTF8)."""
     addr = _clean(addr).strip()
     local, at, domain = addr.rpartition("@")
-    if not at or not local or not local.isascii() or re.search(r"[\s<>,;:\"()\[\]\\]", local):
-        # A non-ASCII local part would need SMTPUTF8; nothing we write can reach it.
+    if not at or not local or re.search(r"[\s<>,;:\"()\[\]\\]", local):
         raise PermanentDeliveryError(f"cannot address mail to {addr!r}")
     try:
         return HeaderAddress(
-            display_name=" ".join(_clean(name).split()),
+            display_name=header_name(name),
             username=local,
             domain=_clean_domain(domain),
         )
     except ValueError as exc:
         raise PermanentDeliveryError(f"cannot address mail to {addr!r}: {exc}") from None
+
+
+def needs_smtputf8(addr: str) -> bool:
+    """Whether mail to or from ``addr`` can only travel over SMTPUTF8 (RFC 6531)."""
+    return not addr.rpartition("@")[0].isascii()
 
 
 def _message_ids(values: Sequence[str]) -> list[str]:
@@ -510,7 +609,10 @@ def build_message(
     recipient = _header_address(to.name, to.addr)
     subject = _one_line(rendered.subject)[:_MAX_SUBJECT]
 
-    msg = EmailMessage(policy=_POLICY)
+    # A non-ASCII mailbox name is written as UTF-8 (RFC 6532); such a message is sent only over
+    # SMTPUTF8, which the transport asks for when an envelope address needs it.
+    utf8 = needs_smtputf8(recipient.addr_spec) or needs_smtputf8(sender.addr_spec)
+    msg = EmailMessage(policy=_POLICY.clone(utf8=True) if utf8 else _POLICY)
     msg["From"] = sender
     msg["To"] = recipient
     msg["Subject"] = subject

@@ -14,6 +14,7 @@ from intake.replies.letters import Letter, recipient
 from intake.store import claims as claim_store
 from intake.store.models import Claim, Message
 from intake.text import claims
+from intake.text.addresses import normalised_or_lower
 from intake.workflow import cases
 from intake.workflow import claim as claimflow
 from intake.workflow.claim import ClaimStatus, Outcome
@@ -42,7 +43,7 @@ def open_claim(
     claim = claim_store.add_claim(
         session,
         status=ClaimStatus.RECEIVED.value,
-        claimant=(sender.addr if sender else message.sender).lower()[:320],
+        claimant=normalised_or_lower(sender.addr if sender else message.sender)[:320],
         claimant_name=(sender.name if sender else message.sender_name)[:500],
         subject=parsed.subject or message.subject,
         received_at=received_at,

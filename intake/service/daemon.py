@@ -100,7 +100,7 @@ class ServiceApp(Protocol):
         progress: Progress | None = None,
         should_stop: Callable[[], bool] | None = None,
     ) -> PollResult: ...
-    def deliver_outbox(self) -> object: ...
+    def deliver_outbox(self, *, should_stop: Callable[[], bool] | None = None) -> object: ...
     def run_maintenance(self) -> Mapping[str, int]: ...
     def notify_desk(self) -> int: ...
 
@@ -546,7 +546,8 @@ class Daemon:
         batch = self.settings.smtp.batch_size if self.settings.smtp else 0
         while not self._stop.is_set() and not self._outbox_missing:
             try:
-                result = self.app.deliver_outbox()
+                # Asked before each message: SIGTERM finishes the one in hand, no more.
+                result = self.app.deliver_outbox(should_stop=self._stop.is_set)
             except NotImplementedError:
                 self._outbox_missing = True
                 log.warning("the outbox sender is not available; replies stay queued")
@@ -557,12 +558,13 @@ class Daemon:
                 )
                 return
             counts = [getattr(result, name, 0) for name in ("sent", "retried", "failed")]
+            held = int(getattr(result, "held", 0))
             self.observer.delivered(*counts)
-            if any(counts):
+            if any(counts) or held:
                 # The sender logs each reply; this line sums up the run.
-                log.debug("outbox: %d sent, %d to retry, %d failed", *counts)
+                log.debug("outbox: %d sent, %d to retry, %d failed, %d held", *counts, held)
             # One call handles one batch: a full batch means more may be due right now.
-            if not batch or sum(counts) < batch:
+            if not batch or sum(counts) + held < batch:
                 return
 
     def _maintain_once(self) -> None:

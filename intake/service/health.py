@@ -24,6 +24,7 @@ from intake.store import health as health_store
 from intake.store import leases as lease_store
 from intake.store import logins as login_store
 from intake.store import messages as message_store
+from intake.store import outbox as outbox_store
 
 log = logging.getLogger(__name__)
 
@@ -215,11 +216,18 @@ class LeaseInfo:
 class OutboxHealth:
     by_state: Mapping[str, int]
     failed_last_day: int
-    stuck: int  # due for longer than 3 outbox intervals + slack
+    stuck: int  # due for longer than 3 outbox intervals + slack (not counting capped ones)
+    capped: int = 0  # automatic replies due but waiting: the hourly cap is spent
 
     @property
     def pending(self) -> int:
-        return sum(n for state, n in self.by_state.items() if state not in ("sent", "failed"))
+        return sum(
+            n for state, n in self.by_state.items() if state not in ("sent", "failed", "held")
+        )
+
+    @property
+    def held(self) -> int:
+        return self.by_state.get("held", 0)
 
     @property
     def failed(self) -> int:
@@ -319,10 +327,18 @@ def status(sessions: sessionmaker[Session], settings: Settings, now: datetime) -
                     unmoved=stuck,
                 )
             )
+        spent = outbox_store.automatic_in_flight(session, now, now - timedelta(hours=1))
+        capped = (
+            outbox_store.due_pending_automatic(session, now)
+            if spent >= settings.replies.max_auto_replies_per_hour
+            else 0
+        )
         outbox = OutboxHealth(
             by_state=health_store.outbox_by_state(session),
             failed_last_day=health_store.outbox_failed_since(session, now - FAILED_OUTBOX_WINDOW),
-            stuck=health_store.outbox_due_before(session, stuck_before),
+            # While the cap holds automatic replies back, only the others can be stuck.
+            stuck=health_store.outbox_due_before(session, stuck_before, staff_only=capped > 0),
+            capped=capped,
         )
         quarantined = message_store.count_by_kind(session).get(Kind.QUARANTINED.value, 0)
         overdue = claim_store.overdue_claims_count(session, now)
@@ -337,6 +353,12 @@ def status(sessions: sessionmaker[Session], settings: Settings, now: datetime) -
         problems.append(f"outbox: {outbox.failed_last_day} repl(ies) failed in the last day")
     if outbox.stuck and settings.smtp is not None:
         problems.append(f"outbox: {outbox.stuck} due repl(ies) not sent: is the daemon running?")
+    if outbox.capped:
+        problems.append(
+            f"outbox: {outbox.capped} automatic repl(ies) wait: the hourly cap of "
+            f"{settings.replies.max_auto_replies_per_hour} is spent "
+            "(replies.max_auto_replies_per_hour); a flood of mail to the submissions address?"
+        )
     return Status(
         now=now,
         mailboxes=tuple(mailboxes),

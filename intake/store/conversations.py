@@ -1,5 +1,5 @@
 """Queries and writes for conversations: the last-resort thread lookup, article versions sent
-as replies, and bounces of our replies (failed outbox rows, suppressed addresses)."""
+as replies, and the outbox rows a bounce names (suppression lives in ``store.outbox``)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from intake.core.clock import as_utc
 from intake.core.events import ThreadMatch
-from intake.store.models import Attachment, Outbox, Submission, Suppression, Version
+from intake.store.models import Attachment, Outbox, Submission, Version
 from intake.text import threads as threading
+from intake.text.addresses import normalised_or_lower
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +27,7 @@ def recent_from(session: Session, sender: str, since: datetime) -> list[RecentSu
     """A sender's submissions received since ``since``, newest first."""
     rows = session.execute(
         select(Submission.id, Submission.subject, Submission.received_at)
-        .where(Submission.sender == sender.lower(), Submission.received_at >= since)
+        .where(Submission.sender == normalised_or_lower(sender), Submission.received_at >= since)
         .order_by(Submission.received_at.desc(), Submission.id.desc())
         .limit(200)
     )
@@ -93,19 +93,3 @@ def outbox_by_message_ids(session: Session, message_ids: Sequence[str]) -> list[
             select(Outbox).where(Outbox.message_id.in_(list(message_ids))).order_by(Outbox.id)
         )
     )
-
-
-def suppress(
-    session: Session, address: str, *, until: datetime, reason: str, now: datetime
-) -> None:
-    """No automatic mail to ``address`` until ``until`` (an existing entry is only extended)."""
-    address = address.strip().lower()[:320]
-    if not address:
-        return
-    row = session.get(Suppression, address)
-    if row is None:
-        session.add(Suppression(address=address, reason=reason, created_at=now, until=until))
-        return
-    row.reason = reason
-    if as_utc(row.until) < as_utc(until):
-        row.until = until

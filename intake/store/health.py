@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from intake.store.models import Consent, Location, MailboxState, Message, Outbox
 
-#: Claim statuses that need no more work (``resolved_*`` is matched by prefix).
-DONE_OUTBOX_STATES = ("sent", "failed")
+#: Outbox states that need no more sending (``held`` waits for staff, not for a sender).
+DONE_OUTBOX_STATES = ("sent", "failed", "held")
 
 
 def outbox_by_state(session: Session) -> dict[str, int]:
@@ -25,11 +25,14 @@ def outbox_failed_since(session: Session, since: datetime) -> int:
     return int(session.scalar(query) or 0)
 
 
-def outbox_due_before(session: Session, before: datetime) -> int:
-    """Replies still waiting to be sent that were due before ``before``."""
+def outbox_due_before(session: Session, before: datetime, *, staff_only: bool = False) -> int:
+    """Replies still waiting to be sent that were due before ``before`` (only staff letters:
+    not the automatic replies)."""
     query = select(func.count()).where(
         Outbox.state.not_in(DONE_OUTBOX_STATES), Outbox.next_attempt_at < before
     )
+    if staff_only:
+        query = query.where(Outbox.automatic.is_(False))
     return int(session.scalar(query) or 0)
 
 

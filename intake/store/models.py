@@ -213,7 +213,8 @@ class Event(Base):
 
 
 class Outbox(Base):
-    """A reply waiting to be sent, sending, sent or failed. The bytes are fixed when queued."""
+    """A reply waiting to be sent, sending, sent, failed or held. The bytes are fixed when
+    queued."""
 
     __table__ = schema.outbox
 
@@ -223,6 +224,7 @@ class Outbox(Base):
     in_reply_to_pk: Mapped[int | None]
     template: Mapped[str]
     to_addr: Mapped[str]
+    to_key: Mapped[str]
     subject: Mapped[str]
     message_id: Mapped[str]
     raw: Mapped[bytes]
@@ -237,17 +239,30 @@ class Outbox(Base):
     sent_at: Mapped[datetime | None]
     automatic: Mapped[bool]
     in_sent_folder: Mapped[bool]
+    handed_at: Mapped[datetime | None]
 
 
 class Suppression(Base):
-    """An address that gets no automatic mail until ``until`` (a permanent bounce)."""
+    """An address that gets no mail until ``until`` (a permanent bounce, a staff decision)."""
 
     __table__ = schema.suppressions
 
     address: Mapped[str]
+    key: Mapped[str]
     reason: Mapped[str]
     created_at: Mapped[datetime]
     until: Mapped[datetime]
+
+
+class SmtpServer(Base):
+    """The extensions an SMTP server offered at its last EHLO."""
+
+    __table__ = schema.smtp_servers
+
+    host: Mapped[str]
+    port: Mapped[int]
+    extensions: Mapped[str]
+    seen_at: Mapped[datetime]
 
 
 class Consent(Base):

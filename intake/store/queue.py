@@ -31,6 +31,7 @@ from sqlalchemy import (
 
 from intake.core.errors import NotFound
 from intake.store import is_postgres, schema
+from intake.text.addresses import normalised_or_empty, normalised_or_lower
 from intake.workflow.claim import OPEN_STATUSES as OPEN_CLAIM_STATUSES
 from intake.workflow.submission import OPEN_STATUSES, Status
 
@@ -175,9 +176,12 @@ def search_condition(conn: Connection, text: str) -> ColumnElement[bool] | None:
 def _sender_condition(value: str) -> ColumnElement[bool]:
     value = value.strip().lower()
     if value.startswith("@"):
-        return _s.sender.like("%" + _like_pattern(value)[1:], escape="\\")
+        # Senders are stored normalised: a domain is matched in its A-label form.
+        domain = normalised_or_empty(f"x{value}").partition("@")[2] or value[1:]
+        return _s.sender.like("%" + _like_pattern("@" + domain)[1:], escape="\\")
     if "@" in value:
-        return _s.sender == value
+        # Any spelling of the address finds what its mailbox sent (stored normalised).
+        return _s.sender.in_(sorted({normalised_or_lower(value), value}))
     pattern = _like_pattern(value)
     return or_(
         _s.sender.like(pattern, escape="\\"),

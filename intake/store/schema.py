@@ -279,7 +279,7 @@ events = Table(
     _text("note"),
 )
 
-#: A reply waiting to be sent, sending, sent or failed. The bytes are fixed when queued.
+#: A reply waiting to be sent, sending, sent, failed or held. The bytes are fixed when queued.
 outbox = Table(
     "outbox",
     metadata,
@@ -288,7 +288,9 @@ outbox = Table(
     _ref("claim_id", "claims.id"),
     _ref("in_reply_to_pk", "messages.id", index=False),
     _string("template", 50, default=None),
-    _string("to_addr", 320, default=None, index=True),
+    _string("to_addr", 320, default=None, index=True),  # as written to SMTP: deliverable
+    # ``intake.text.addresses.rate_key`` of to_addr: what limits, suppression and holds match.
+    _string("to_key", 320, index=True),
     Column("subject", Text, nullable=False),
     Column("message_id", String(998), nullable=False, unique=True),
     Column("raw", LargeBinary, nullable=False),
@@ -303,16 +305,32 @@ outbox = Table(
     _time("sent_at", nullable=True),
     Column("automatic", Boolean, nullable=False, default=True),
     _flag("in_sent_folder"),
+    # Committed just before SMTP DATA; cleared when the server refuses it, kept once it is
+    # sent. A row left ``sending`` with it set may have gone out, and only the Sent folder may
+    # say otherwise. The hourly cap and the send-time recipient limit count by it.
+    _time("handed_at", nullable=True, index=True),
 )
 
-#: An address that gets no automatic mail until ``until`` (a permanent bounce).
+#: An address that gets no mail until ``until`` (a permanent bounce, a staff decision).
 suppressions = Table(
     "suppressions",
     metadata,
-    Column("address", String(320), primary_key=True),
+    Column("address", String(320), primary_key=True),  # normalised (text.addresses.normalise)
+    _string("key", 320, index=True),  # its rate_key: every variant of the mailbox matches it
     _text("reason"),
     _time("created_at"),
     _time("until"),
+)
+
+#: What an SMTP server offered at its last EHLO (the outbox sender records it per session):
+#: whether mail to a non-ASCII address (SMTPUTF8) can be queued at all.
+smtp_servers = Table(
+    "smtp_servers",
+    metadata,
+    Column("host", String(255), primary_key=True),
+    Column("port", Integer, primary_key=True, autoincrement=False),
+    _text("extensions"),  # EHLO keywords, lower case, space separated
+    _time("seen_at"),
 )
 
 #: A copyright decision with the evidence for it.

@@ -19,6 +19,7 @@ from intake.store import dedupe as dedupe_store
 from intake.store import submissions as submission_store
 from intake.store.models import Submission
 from intake.text import fingerprints as dedupe
+from intake.text.addresses import normalised_or_lower
 from intake.workflow import cases
 from intake.workflow.cases import SYSTEM_ACTOR
 from intake.workflow.submission import Role, Status
@@ -76,7 +77,7 @@ def _mark_duplicate(
     submission.duplicate_of = original.id
     submission.similarity = round(match.similarity, 4)
     submission.updated_at = now
-    if original.sender != submission.sender:
+    if normalised_or_lower(original.sender) != normalised_or_lower(submission.sender):
         # Another sender's copy is for an editor (plagiarism? co-authors?), never "already
         # received": the acknowledgment hook only sends that to the same sender.
         reason = f"{match.how} as #{original.id} from another sender"

@@ -91,6 +91,23 @@ def rate_key(address: str) -> str:
     return f"{local}@{domain}"
 
 
+def normalised_or_lower(address: str) -> str:
+    """:func:`normalise`, or ``address`` stripped and lower-cased when it is not an address:
+    the form addresses are stored in, so a stored value that is not one still matches itself."""
+    try:
+        return normalise(address)
+    except AddressError:
+        return address.strip().lower()
+
+
+def rate_key_or_lower(address: str) -> str:
+    """:func:`rate_key`, or ``address`` stripped and lower-cased when it is not an address."""
+    try:
+        return rate_key(address)
+    except AddressError:
+        return address.strip().lower()
+
+
 def _local(local: str, original: str) -> str:
     if local.startswith('"') and local.endswith('"') and len(local) >= 2:
         inner = re.sub(r"\\(.)", r"\1", local[1:-1])

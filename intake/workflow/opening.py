@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from intake.documents import articles, extract
+from intake.text.addresses import normalised_or_lower
 
 _PREFIX = re.compile(r"^\s*((re|fw|fwd|回复|答复|转发|投稿|来稿|稿件)\s*[:：]\s*)+", re.IGNORECASE)
 _BOOK_TITLE = re.compile(r"《([^》\n]{1,100})》")
@@ -41,7 +42,7 @@ def submission_row(
     return {
         "status": "received",
         "copyright_status": "not_requested",
-        "sender": sender.lower()[:320],
+        "sender": normalised_or_lower(sender)[:320],  # one spelling per mailbox
         "sender_name": sender_name[:500],
         "subject": subject,
         "title": title_from(subject, article),

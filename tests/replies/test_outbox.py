@@ -67,6 +67,7 @@ class FakeTransport:
     errors: list[Exception | None] = field(default_factory=list)
     connect_error: Exception | None = None
     connections: int = 0
+    extensions: frozenset[str] = frozenset({"8bitmime", "pipelining"})
 
     def __call__(self) -> FakeTransport:
         return self
@@ -438,7 +439,7 @@ def test_delivers_due_rows_once_over_one_connection(app: App) -> None:
         ingest(app, submission(body=article(n), sender=f"a{n} <a{n}@qq.example>"))
     transport, box = FakeTransport(), FakeMailbox()
     result = sender(app, transport, box).deliver()
-    assert result.as_json() == {"sent": 6, "retried": 0, "failed": 0}
+    assert result.as_json() == {"sent": 6, "retried": 0, "failed": 0, "held": 0}
     assert transport.connections == 1
     assert [rcpt for _, _, rcpt in transport.sent] == [
         (f"a{n}@qq.example",) for n in range(3) for _ in range(2)
@@ -468,7 +469,7 @@ def test_temporary_failure_backs_off_then_succeeds(
     busy = TemporaryDeliveryError("SMTP DATA at h:25: 451 4.3.0 try later", code=451)
     transport = FakeTransport(errors=[busy, None, busy])
     result = sender(app, transport).deliver()
-    assert result.as_json() == {"sent": 1, "retried": 1, "failed": 0}
+    assert result.as_json() == {"sent": 1, "retried": 1, "failed": 0, "held": 0}
     ack = rows(app)[0]
     assert (ack.state, ack.attempts, ack.last_error) == ("pending", 1, str(busy))
     assert as_utc(ack.next_attempt_at) == clock() + timedelta(seconds=60)
@@ -486,7 +487,7 @@ def test_permanent_failure_is_failed_with_reason_and_event(app: App) -> None:
     ingest(app, submission())
     refused = PermanentDeliveryError("SMTP RCPT TO at h:25 refused: 550 5.1.1 no such user")
     transport = FakeTransport(errors=[refused])
-    assert sender(app, transport).deliver().as_json() == {"sent": 1, "retried": 0, "failed": 1}
+    assert sender(app, transport).deliver() == Delivery(sent=1, failed=1)
     ack = rows(app)[0]
     assert (ack.state, ack.last_error) == ("failed", str(refused))
     (note,) = notes(app, "reply_failed")
@@ -520,21 +521,23 @@ def test_gives_up_after_max_attempts(tmp_path: Path, sqlite_url: str, clock: Clo
 def test_smtp_down_then_up_drains_the_queue(app: App) -> None:
     ingest(app, submission())
     transport = FakeTransport(connect_error=TemporaryDeliveryError("connection refused"))
-    assert sender(app, transport).deliver().as_json() == {"sent": 0, "retried": 2, "failed": 0}
+    assert sender(app, transport).deliver() == Delivery(retried=2)
     assert [r.state for r in rows(app)] == ["pending", "pending"]
     transport.connect_error = None
     assert sender(app, transport).deliver().sent == 2
     assert len(transport.sent) == 2
 
 
-def _crashed(app: App, clock: Clock, pk: int) -> None:
-    """Leave row ``pk`` as a sender that died mid-send leaves it: sending, claim expired."""
+def _crashed(app: App, clock: Clock, pk: int, *, handed: bool = True) -> None:
+    """Leave row ``pk`` as a sender that died mid-send leaves it: sending, claim expired, and
+    (``handed``) marked as handed to SMTP."""
     with app.sessions() as session, session.begin():
         session.execute(
             update(Outbox)
             .where(Outbox.id == pk)
             .values(state="sending", claimed_by="dead", attempts=1,
-                    claimed_until=clock() - timedelta(seconds=1))
+                    claimed_until=clock() - timedelta(seconds=1),
+                    handed_at=clock() - timedelta(minutes=20) if handed else None)
         )  # fmt: skip
 
 

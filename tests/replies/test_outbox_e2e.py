@@ -111,7 +111,7 @@ def test_submission_is_answered_exactly_once(
     app = make(tmp_path, db_url, dovecot, account, smtp_server)
     original = make_msgid(domain="qq.example")
     dovecot.append(*account, "INBOX", submission(message_id=original))
-    assert cycle(app).as_json() == {"sent": 2, "retried": 0, "failed": 0}
+    assert cycle(app).as_json() == {"sent": 2, "retried": 0, "failed": 0, "held": 0}
     ack, request = smtp_server.wait_for(2)
     rows = outbox_rows(app)
     for received, row, title in zip(
@@ -227,11 +227,11 @@ def test_temporary_failures_are_retried(
 ) -> None:
     dovecot.append(*account, "INBOX", submission())
     smtp_server.fail_next("451 4.3.0 Try again later")
-    assert cycle(app).as_json() == {"sent": 1, "retried": 1, "failed": 0}
+    assert cycle(app).as_json() == {"sent": 1, "retried": 1, "failed": 0, "held": 0}
     ack = outbox_rows(app)[0]
     assert ack.state == "pending" and "451 4.3.0 Try again later" in ack.last_error
     smtp_server.drop_next()  # the connection dies mid-DATA this time
-    assert app.deliver_outbox().as_json() == {"sent": 0, "retried": 1, "failed": 0}
+    assert app.deliver_outbox().as_json() == {"sent": 0, "retried": 1, "failed": 0, "held": 0}
     assert app.deliver_outbox().sent == 1
     received = smtp_server.wait_for(2)
     assert len({parse(r.data)["Message-ID"] for r in received}) == 2
@@ -243,7 +243,7 @@ def test_permanent_failure_is_failed_with_the_servers_reason(
 ) -> None:
     dovecot.append(*account, "INBOX", submission())
     smtp_server.fail_next("550 5.1.1 <zhangsan@qq.example>: user unknown", times=2, stage="RCPT")
-    assert cycle(app).as_json() == {"sent": 0, "retried": 0, "failed": 2}
+    assert cycle(app).as_json() == {"sent": 0, "retried": 0, "failed": 2, "held": 0}
     for row in outbox_rows(app):
         assert row.state == "failed" and "550 5.1.1" in row.last_error
     with app.sessions() as session, session.begin():
@@ -259,7 +259,7 @@ def test_smtp_down_for_the_whole_run_then_up(
     dovecot.append(*account, "INBOX", submission())
     dovecot.append(*account, "INBOX", submission(sender="李四 <lisi@163.example>", body=article(1)))
     for _ in range(3):
-        assert cycle(app).as_json() == {"sent": 0, "retried": 4, "failed": 0}
+        assert cycle(app).as_json() == {"sent": 0, "retried": 4, "failed": 0, "held": 0}
     assert {(r.state, r.attempts) for r in outbox_rows(app)} == {("pending", 3)}
     assert "connection refused" in outbox_rows(app)[0].last_error
     smtp_server.start()
@@ -283,6 +283,7 @@ def test_crash_while_sending(
             update(Outbox).values(
                 state="sending", claimed_by="dead-host:1:x", attempts=1,
                 claimed_until=app.clock() - timedelta(seconds=1),
+                handed_at=app.clock() - timedelta(minutes=20),
             )
         )  # fmt: skip
     if in_sent:

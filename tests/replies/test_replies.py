@@ -386,7 +386,8 @@ def test_header_injection_is_impossible() -> None:
     assert len(names) == len(set(names))
     recipients = getaddresses([str(v) for v in msg.get_all("To", [])])
     assert [addr for _, addr in recipients] == ["zhangsan@qq.com"]
-    assert msg["To"].addresses[0].display_name == "Evil Bcc: victim@example.com"
+    # The name keeps its words, not the characters that delimit addresses.
+    assert msg["To"].addresses[0].display_name == "Evil Bcc victim example com"
     assert msg["Subject"] == "[投稿 #1] hello X-Injected: 1"
     assert b"\r\nBcc" not in raw and b"\r\nX-Injected" not in raw
     with pytest.raises(ConfigError, match="smtp.from_address"):
@@ -395,11 +396,21 @@ def test_header_injection_is_impossible() -> None:
 
 def test_unsendable_recipients_are_permanent_failures() -> None:
     with pytest.raises(PermanentDeliveryError):
-        build(to=Address("张三", "张三@qq.com"))
-    with pytest.raises(PermanentDeliveryError):
         build(to=Address("", "no-at-sign"))
+    with pytest.raises(PermanentDeliveryError):
+        build(to=Address("", '"two words"@qq.com'))
     msg = parse(build(to=Address("", "li@例子.中国")))
     assert msg["To"].addresses[0].domain == "xn--fsqu00a.xn--fiqs8s"
+
+
+def test_a_non_ascii_mailbox_gets_a_utf8_header_for_smtputf8() -> None:
+    raw = build(to=Address("张三", "张三@例子.中国"))
+    head = raw.split(b"\r\n\r\n")[0].decode("utf-8")  # RFC 6532: UTF-8 in the header
+    assert "To: 张三 <张三@xn--fsqu00a.xn--fiqs8s>" in head.splitlines()
+    msg = email.message_from_string(raw.decode("utf-8"), policy=email.policy.default)
+    assert [a.addr_spec for a in msg["To"].addresses] == ["张三@xn--fsqu00a.xn--fiqs8s"]
+    # An ASCII mailbox keeps the 7-bit header every relay takes.
+    assert build(to=Address("张三", "zhangsan@qq.com")).isascii()
 
 
 def test_html_alternative() -> None:

@@ -33,6 +33,7 @@ from intake.app import App
 from intake.core import config, logs
 from intake.core.errors import MailboxUnavailable
 from intake.core.events import Ingested
+from intake.core.mail import MessageRef, RawMail
 from intake.ingest.pipeline import PollResult, Progress
 from intake.service.daemon import Backoff, Daemon, Lane, Notifier, ServeResult, serve
 from intake.store.models import Location, MailboxState, Message, Outbox
@@ -278,7 +279,7 @@ class FakeApp:
             box.mark_processed(box.uids(), "Processed")
         return PollResult(fetched=self.new_per_poll, new=self.new_per_poll)
 
-    def deliver_outbox(self) -> object:
+    def deliver_outbox(self, *, should_stop: Callable[[], bool] | None = None) -> object:
         self.deliveries += 1
         if self.fail_outbox:
             raise RuntimeError("smtp exploded")
@@ -735,6 +736,51 @@ def test_sigterm_during_a_large_ingest_stops_after_the_message_in_hand(
     assert len(dovecot.uids(*account, "INBOX")) == len(ids) - 5
     assert len(dovecot.uids(*account, "Processed")) == 5
     assert ("STOPPING=1", "STATUS=stopping") in notifier.sent
+
+
+def test_sigterm_during_an_outbox_batch_finishes_the_message_in_hand(
+    tmp_path: Path, sqlite_url: str, dovecot: Dovecot, account: tuple[str, str],
+    smtp_server: SmtpServer, app_factory: Callable[..., App],
+) -> None:  # fmt: skip
+    """A real SIGTERM arrives while the SMTP server holds the first message of a batch of six
+    (a blocking server, released by the test once the service is stopping): that message is
+    sent and recorded, the other five go back to the queue untouched, and the service exits
+    within its grace period instead of being force-exited mid-send."""
+    settings = settings_for(tmp_path, sqlite_url, dovecot, account, smtp=smtp_server,
+                            mailbox={"idle": False},
+                            daemon={"poll_interval": NEVER, "outbox_interval": NEVER})  # fmt: skip
+    app = app_factory(settings)
+    for n in range(3):  # an acknowledgment and a copyright request each
+        raw = submission(sender=f"a{n}@qq.example", body=f"第{n}篇。" + "稿件正文。" * (n + 3))
+        app.ingestor.ingest(RawMail(MessageRef("submissions", "INBOX", 1, n + 1), raw))
+    hold = smtp_server.hold_next_data()
+    notifier = RecordingNotifier()
+
+    def terminate_while_held() -> None:
+        assert hold.arrived.wait(PATIENCE)
+        os.kill(os.getpid(), signal.SIGTERM)  # handled by serve() in the main thread
+        assert notifier.stopping_sent.wait(PATIENCE)
+        hold.release()
+
+    helper = threading.Thread(target=terminate_while_held)
+    helper.start()
+    result = serve(app, notifier=notifier)  # the outbox job runs a second after start-up
+    helper.join(PATIENCE)
+    assert result == ServeResult(0, forced=False)
+    (sent,) = smtp_server.messages
+    db = Db(sqlite_url)
+    try:
+        with db.engine.connect() as conn:
+            found = list(conn.execute(
+                select(Outbox.state, Outbox.attempts, Outbox.claimed_by, Outbox.message_id)
+                .order_by(Outbox.id)
+            ))  # fmt: skip
+    finally:
+        db.engine.dispose()
+    assert [(state, tries, who) for state, tries, who, _ in found] == [
+        ("sent", 1, ""), *[("pending", 0, "")] * 5,
+    ]  # fmt: skip
+    assert f"<{found[0][3]}>".encode() in sent.data
 
 
 #: The issue asks for 500 messages and 10 kills; CI runs a smaller loop within its budget.

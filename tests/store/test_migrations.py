@@ -92,3 +92,80 @@ def test_downgrade_one_step_and_upgrade_again(db_url: str) -> None:
         store.require_schema(engine)
     finally:
         engine.dispose()
+
+
+def test_0008_normalises_stored_addresses_and_keys_the_outbox(db_url: str) -> None:
+    """Rows stored before addresses were normalised: after the upgrade every spelling of one
+    mailbox is one spelling, suppressions of one mailbox are one (the longest), and the
+    outbox rows are keyed for limits and holds; what we send to keeps its spelling."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import insert, select, text
+
+    from intake.store import schema
+
+    engine = store.make_engine(db_url)
+    now = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
+    try:
+        store.upgrade(engine, "0006")
+        with engine.begin() as conn:
+            message = {"body_sha256": "b", "size": 1, "raw_path": "", "received_at": now,
+                       "ingested_at": now, "kind": "submission"}  # fmt: skip
+            for n, sender in enumerate(["Victim@Ｖ.example", "victim@v.example", "ZS@例子.中国"]):
+                conn.execute(insert(schema.messages).values(sha256=f"s{n}", sender=sender,
+                                                            **message))  # fmt: skip
+                conn.execute(
+                    insert(schema.submissions).values(
+                        sender=sender, received_at=now, message_pk=n + 1, updated_at=now
+                    )
+                )
+            conn.execute(insert(schema.claims).values(
+                claimant="LAWYER@FIRM.EXAMPLE", received_at=now, message_pk=1, updated_at=now
+            ))  # fmt: skip
+            for address, days in [("VICTIM@v.example", 10), ("victim@ｖ.example", 60),
+                                  ("other@x.example", 5)]:  # fmt: skip
+                conn.execute(
+                    text("INSERT INTO suppressions (address, reason, created_at, until) "
+                         "VALUES (:a, :r, :c, :u)"),
+                    {"a": address, "r": f"{days} days", "c": now,
+                     "u": (now + timedelta(days=days)).replace(tzinfo=None)},
+                )  # fmt: skip
+            for n, (to, state) in enumerate([("Victim@v.example", "sent"),
+                                             ("victim+x@v.example", "pending")]):  # fmt: skip
+                conn.execute(
+                    text("INSERT INTO outbox (template, to_addr, subject, message_id, raw, state,"
+                         " attempts, next_attempt_at, last_error, claimed_by, terms_version,"
+                         " created_at, sent_at, automatic, in_sent_folder) VALUES ('ack', :to,"
+                         " '', :mid, :raw, :state, 0, :now, '', '', '', :now, :sent, :auto,"
+                         " :auto)"),
+                    {"to": to, "mid": f"m{n}@x", "raw": b"x", "state": state, "now": now,
+                     "sent": now if state == "sent" else None, "auto": True},
+                )  # fmt: skip
+        store.upgrade(engine)
+        with engine.connect() as conn:
+            senders = conn.execute(select(schema.messages.c.sender).order_by(schema.messages.c.id))
+            assert list(senders.scalars()) == [
+                "victim@v.example", "victim@v.example", "zs@xn--fsqu00a.xn--fiqs8s"
+            ]  # fmt: skip
+            subs = conn.execute(select(schema.submissions.c.sender)).scalars()
+            assert sorted(set(subs)) == ["victim@v.example", "zs@xn--fsqu00a.xn--fiqs8s"]
+            assert conn.execute(select(schema.claims.c.claimant)).scalar() == "lawyer@firm.example"
+            rows = conn.execute(
+                select(schema.suppressions.c.address, schema.suppressions.c.key,
+                       schema.suppressions.c.reason).order_by(schema.suppressions.c.address)
+            ).all()  # fmt: skip
+            assert [tuple(r) for r in rows] == [
+                ("other@x.example", "other@x.example", "5 days"),
+                ("victim@v.example", "victim@v.example", "60 days"),
+            ]
+            outbox = conn.execute(
+                select(schema.outbox.c.to_addr, schema.outbox.c.to_key,
+                       schema.outbox.c.handed_at).order_by(schema.outbox.c.id)
+            ).all()  # fmt: skip
+            assert [(to, key) for to, key, _ in outbox] == [
+                ("Victim@v.example", "victim@v.example"),
+                ("victim+x@v.example", "victim@v.example"),
+            ]
+            assert outbox[0][2] is not None and outbox[1][2] is None
+    finally:
+        engine.dispose()
