@@ -98,8 +98,23 @@ def check(ctx: Context) -> None:
         except IntakeError as exc:
             failed = True
             echo_text(f"smtp: FAILED: {exc}", multiline=False)
+    click.echo(f"documents: {_fonts_line()}")
     if failed:
         sys.exit(1)
+
+
+def _fonts_line() -> str:
+    from intake.documents import fonts
+
+    found = fonts.has_cjk_font()
+    if found:
+        return "ok (a CJK font for PDFs that do not embed theirs)"
+    why = "no CJK font installed" if found is False else "cannot tell (no fc-list)"
+    # A note, not a failure: most PDFs embed their fonts.
+    return (
+        f"note: {why}; PDFs naming an unembedded Chinese or Japanese font lose text:"
+        f" install {fonts.PACKAGE}"
+    )
 
 
 def _imap_check(app: App, box: MailboxConfig) -> str:
