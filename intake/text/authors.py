@@ -78,10 +78,13 @@ def _label_pattern(label: str) -> str:
 
 
 _ORDERED = sorted(_LABEL_OF, key=len, reverse=True)
-# A label at the start of a segment, then a colon, a dash or spaces, then the value.
+# A label at the start of a segment, then a colon, a dash or spaces, then the value; or a
+# number straight after the label ("手机13866667777", "邮编610041"), as people type it in a
+# sentence (each value is checked, so "电话2次" gives no phone).
 _LABEL = re.compile(
     r"(?P<label>" + "|".join(_label_pattern(label) for label in _ORDERED) + r")"
-    r"(?![a-z])[ \t\u3000]*(?:[:：=]|[】\]）)]|[-—]+|(?<=[ \t\u3000])(?=[\w(（\d+]))"
+    r"(?![a-z])[ \t\u3000]*(?:[:：=]|[】\]）)]|[-—]+|(?<=[ \t\u3000])(?=[\w(（\d+])"
+    r"|(?<![a-z])(?=\+?\d))"
     r"[ \t\u3000]*",
     re.IGNORECASE,
 )
