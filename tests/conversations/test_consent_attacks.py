@@ -9,11 +9,15 @@ pending or ignored, never applied.
 
 from __future__ import annotations
 
+import base64
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+import dkim as dkimpy
 import pytest
 
+from intake.adapters.memory import StaticResolver
 from intake.app import App
 from intake.store.models import Event, Outbox, Version
 from tests.conversations.test_binding import (
@@ -277,3 +281,34 @@ def test_agreeing_again_to_the_receipt_flags_nothing(app: App) -> None:
     ingest(app, reply(to=receipt.message_id, body="好的，同意，谢谢！", message_id="<2@q.example>"))
     sub = rights(app)
     assert (sub.copyright_status, sub.flagged) == ("granted", "")
+
+
+# --------------------------------------------------------------------------- DKIM
+
+
+def test_a_signature_of_the_bodys_start_aligns_nothing(tmp_path: Path, sqlite_url: str) -> None:
+    # The contributor's own signed mail, with l= signing only its start, and an answer and the
+    # code appended by someone else: the signature verifies but proves nothing about them.
+    key = tmp_path / "dkim.key"
+    subprocess.run(["openssl", "genrsa", "-out", str(key), "1024"], check=True, capture_output=True)
+    public = subprocess.run(
+        ["openssl", "rsa", "-in", str(key), "-pubout", "-outform", "DER"],
+        check=True, capture_output=True,
+    ).stdout  # fmt: skip
+    app = build(tmp_path, sqlite_url, Clock(T0))
+    record = b"v=DKIM1; k=rsa; p=" + base64.b64encode(public)
+    app.dkim_resolver = StaticResolver({"s1._domainkey.qq.example": record})
+    try:
+        start(app)
+        raw = reply(body="你好")
+        headers = [b"from", b"to", b"subject", b"date", b"message-id"]
+        signature = dkimpy.sign(raw, b"s1", b"qq.example", key.read_bytes(),
+                                include_headers=headers, length=True)  # fmt: skip
+        code = code_of(app, letter(app, "copyright_request"))
+        ingest(app, signature + raw + f"同意 {code}\r\n".encode())
+        untouched(app)
+        (row,) = consents(app)
+        assert (row.authenticity, row.state) == ("token_only", "pending")
+        assert row.dkim.startswith("partial: l= signs")
+    finally:
+        app.close()
