@@ -312,3 +312,20 @@ def test_a_signature_of_the_bodys_start_aligns_nothing(tmp_path: Path, sqlite_ur
         assert row.dkim.startswith("partial: l= signs")
     finally:
         app.close()
+
+
+def test_the_duplicate_notice_sent_to_a_reply_to_binds_nothing(app: App, clock: Clock) -> None:
+    # The same piece again, days later, as the author with the sender's Reply-To: the notice
+    # about the earlier piece is a letter of submission #1, sent to the Reply-To.
+    start(app)
+    clock.advance(days=4)  # past the duplicate grace
+    again = reply(to=None, subject="投稿：《老街》", body=ARTICLE, message_id="<d@evil.example>",
+                  headers={"Reply-To": "mallory@evil.example"})  # fmt: skip
+    ingest(app, again)
+    notice = letter(app, "duplicate")
+    assert notice.to_addr == "mallory@evil.example"
+    ingest(app, reply(to=notice.message_id, body="修改稿见附件", message_id="<v@evil.example>",
+                      attachments=[docx_attachment(REVISED)]))  # fmt: skip
+    assert len(query(app, Version, Version.submission_id == 1)) == 1
+    assert "赵师傅" not in rights(app).article_text
+    assert "not to the contributor's address" in rights(app).flagged
