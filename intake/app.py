@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from intake.adapters.smtp import SmtpSender
     from intake.conversations.copyright import Maintenance
     from intake.core.events import DkimVerifier, Ingested, IngestHook
-    from intake.core.ports import Resolver
+    from intake.core.ports import BlobStore, Resolver
     from intake.ingest.pipeline import Ingestor
     from intake.ingest.results import PollResult, Progress
     from intake.replies.delivery import Delivery, OutboxSender
@@ -68,8 +68,21 @@ class App:
         return store.session_factory(self.engine)
 
     @cached_property
-    def blobs(self) -> LocalBlobStore:
-        return LocalBlobStore(self.settings.storage.path)
+    def blobs(self) -> BlobStore:
+        """The configured store of raw mail and attachments (``[storage] backend``)."""
+        return self.blob_store(self.settings.storage.backend)
+
+    def blob_store(self, backend: str) -> BlobStore:
+        """The store of raw mail and attachments of ``backend`` ("filesystem": files under
+        ``storage.path``; "database": rows of this database), configured or not: ``intake
+        storage migrate`` reads one and writes the other."""
+        if backend == "database":
+            from intake.store.blobs import DatabaseBlobStore
+
+            return DatabaseBlobStore(self.engine, clock=self.clock)
+        if backend == "filesystem":
+            return LocalBlobStore(self.settings.storage.path)
+        raise ConfigError(f"storage.backend: unknown backend {backend!r}")
 
     @cached_property
     def reply_secret(self) -> bytes:
@@ -103,6 +116,7 @@ class App:
             self.__dict__.pop("engine").dispose()
             self.__dict__.pop("sessions", None)
             self.__dict__.pop("ingestor", None)
+            self.__dict__.pop("blobs", None)  # the database store holds the engine
 
     def ready(self) -> None:
         """Refuse to work on a database whose schema is missing or old."""

@@ -9,7 +9,6 @@ Thread-safe: the daemon and ``WriteAhead`` call ports from several threads.
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import re
 import threading
@@ -18,8 +17,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
-from typing import Literal, Self
+from typing import TYPE_CHECKING, Literal, Self
 
+from intake.core import ports
 from intake.core.clock import utcnow
 from intake.core.errors import (
     DeliveryError,
@@ -31,6 +31,9 @@ from intake.core.errors import (
 )
 from intake.core.mail import FolderInfo, MessageRef, MessageSize, RawMail
 from intake.core.ports import BlobStore, Clock, MailSource, Resolver, SentMailbox, Transport
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 #: Keyword set on processed mail when the server can neither MOVE nor UID EXPUNGE (as IMAP's).
 PROCESSED_KEYWORD = "$IntakeProcessed"
@@ -501,13 +504,13 @@ def _answer(reply: str, stage: str) -> DeliveryError:
 
 
 class MemoryBlobStore(BlobStore):
-    """Content-addressed blobs in a dict, under the paths the file-system store uses.
-
-    :meth:`fail_writes` makes ``put`` raise StorageError (a full or read-only disk) until
-    :meth:`heal` is called.
+    """Content-addressed blobs in a dict, under the paths the file-system store uses; written at
+    once, like files. :meth:`fail_writes` makes ``put`` raise StorageError (a full or read-only
+    disk) until :meth:`heal` is called.
     """
 
-    KINDS = ("raw", "att")
+    KINDS = ports.BLOB_KINDS
+    transactional = False
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -515,11 +518,8 @@ class MemoryBlobStore(BlobStore):
         self._broken = ""
         self._broken_kinds: frozenset[str] = frozenset()
 
-    def put(self, kind: str, data: bytes) -> tuple[str, str]:
-        if kind not in self.KINDS:
-            raise StorageError(f"unknown blob kind {kind!r}")
-        digest = hashlib.sha256(data).hexdigest()
-        rel = f"{kind}/{digest[:2]}/{digest[2:4]}/{digest}"
+    def put(self, kind: str, data: bytes, session: Session | None = None) -> tuple[str, str]:
+        digest, rel = ports.blob_address(kind, data)
         with self._lock:
             if self._broken and kind in self._broken_kinds:
                 raise StorageError(f"cannot store blob {rel}: {self._broken}")
@@ -532,6 +532,9 @@ class MemoryBlobStore(BlobStore):
         if found is None:
             raise StorageError(f"cannot read blob {path}: No such file or directory")
         return found
+
+    def chunks(self, path: str) -> Iterator[bytes]:
+        yield self.get(path)
 
     def exists(self, path: str) -> bool:
         with self._lock:

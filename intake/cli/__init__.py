@@ -196,6 +196,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "intake.cli.queue_cmds": ("list", "stats"),
     "intake.cli.show_cmds": ("show", "attachment"),
     "intake.cli.service_cmds": ("run", "status", "db"),  # db copy
+    "intake.cli.storage_cmds": ("storage",),
     "intake.cli.workflow_cmds": (
         "accept",
         "decline",
@@ -228,5 +229,5 @@ COMMAND_ROLES: dict[str, tuple[str, ...]] = {
         "poll", "messages", "quarantine", "reprocess", "outbox", "send", "suppress",
         "suppressions", "unsuppress",
     ),
-    "Administration": ("check", "auth", "db", "run", "status"),
+    "Administration": ("check", "auth", "db", "storage", "run", "status"),
 }  # fmt: skip

@@ -205,7 +205,7 @@ def db_copy(ctx: Context, url: str) -> None:
 
     Stop the service first. The target's schema is created (or brought up to date) first;
     it must hold no rows. Afterwards point database.url at URL. The store is not copied:
-    it stays where storage.path says.
+    a file store stays where storage.path says; a database store is copied with the rows.
     """
     app = ctx.app
     app.ready()

@@ -67,14 +67,15 @@ def show(ctx: Context, submission_id: int, raw: bool, reveal: bool, as_json: boo
         # Written after the transaction: a slow reader (a pager) must not hold the database.
         if not raw_path:
             raise NotFound(f"submission {submission_id}: the original message was not stored")
-        payload = app.blobs.get(raw_path)
         if is_terminal():
             # On a terminal the mail's bytes are shown, never obeyed: a header may hide escape
             # sequences. Piped (`> file.eml`, `| formail`) they are exact.
+            payload = app.blobs.get(raw_path)
             page_text(shown(payload.decode("utf-8", "replace"), multiline=True))
             return
         sys.stdout.flush()
-        sys.stdout.buffer.write(payload)
+        for piece in app.blobs.chunks(raw_path):  # a piece at a time: never held whole twice
+            sys.stdout.buffer.write(piece)
         sys.stdout.buffer.flush()
         return
     if as_json:

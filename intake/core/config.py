@@ -67,6 +67,9 @@ class DatabaseConfig:
 
 @dataclass(frozen=True)
 class StorageConfig:
+    # Where raw mail and attachments are kept: files under ``path`` or rows of the database
+    # (docs/operations.md, "Choosing a store"). ``path`` also holds the default reply key.
+    backend: Literal["filesystem", "database"] = "filesystem"
     path: str = "/var/lib/intake/store"
 
 

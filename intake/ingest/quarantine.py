@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from intake.core.errors import UsageError
 from intake.core.mail import Kind, MessageRef
-from intake.core.ports import BlobReader, Clock
+from intake.core.ports import BlobStore, Clock
 from intake.ingest import parsing
 from intake.ingest.results import Outcome
 from intake.ingest.rows import Arrival, write_quarantined
@@ -36,7 +36,7 @@ class Records(Protocol):
 class Quarantine:
     """Holds messages that could not be recorded, and reprocesses them on request."""
 
-    def __init__(self, sessions: sessionmaker[Session], blobs: BlobReader, clock: Clock) -> None:
+    def __init__(self, sessions: sessionmaker[Session], blobs: BlobStore, clock: Clock) -> None:
         self.sessions = sessions
         self.blobs = blobs
         self.clock = clock
@@ -51,8 +51,9 @@ class Quarantine:
         received_at: datetime,
         reason: str,
     ) -> Outcome:
-        """Record ``raw`` (stored at ``raw_path`` already) as quarantined, in its own
-        transaction; the same bytes recorded before are a duplicate instead."""
+        """Record ``raw`` as quarantined, in its own transaction; the same bytes recorded before
+        are a duplicate instead. ``raw_path`` is where a store that writes at once has put it
+        already; a transactional store writes it here, with the row."""
         now = self.clock()
         log.warning("quarantined %s: %s", ref, reason)
         with self.sessions() as session, session.begin():
@@ -62,6 +63,8 @@ class Quarantine:
             if existing is not None:
                 message_store.add_location(session, existing.id, ref, now, duplicate=True)
                 return Outcome.DUPLICATE
+            if raw_path and self.blobs.transactional:
+                self.blobs.put("raw", raw, session)
             message_pk = write_quarantined(
                 session,
                 raw=raw,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from datetime import datetime
 
@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from intake.core.config import Settings, own_addresses
 from intake.core.errors import StorageError
 from intake.core.events import DkimCheck, DkimVerifier, Ingested, IngestHook, ThreadMatch
+from intake.core.faults import crash_point
 from intake.core.mail import (
     GENUINE_KINDS,
     NO_AUTOREPLY_KINDS,
@@ -30,7 +31,7 @@ from intake.core.mail import (
     RawMail,
     Verdict,
 )
-from intake.core.ports import BlobStore, Clock
+from intake.core.ports import BlobStore, Clock, blob_address
 from intake.documents import extract
 from intake.ingest import classify, parsing, rows
 from intake.ingest.parseahead import Parsed
@@ -89,7 +90,7 @@ class Recorder:
         (:class:`~intake.ingest.parseahead.ParseAhead`); if that failed it is parsed here.
         """
         if stored is None:
-            sha, raw_path = self.blobs.put("raw", raw.raw)
+            sha, raw_path = self._stage("raw", raw.raw)
         body_sha = hashlib.sha256(rows.body(raw.raw)).hexdigest() if raw.raw else ""
         received_at = raw.internaldate or self.clock()
         parsed = _parsed_ahead(parsed_ahead) if parsed_ahead is not None else None
@@ -178,7 +179,9 @@ class Recorder:
         """
         parsed = arrival.parsed
         with self.sessions() as session, session.begin():
-            if arrival.existing_pk is None and _seen_before(session, arrival):
+            if arrival.existing_pk is None and _seen_before(
+                session, arrival, lambda: self._keep(session, arrival, raw)
+            ):
                 return None
             thread = self._find_thread(session, parsed)
             verdict = classify.classify(parsed, self._context(thread))
@@ -189,10 +192,10 @@ class Recorder:
             ) or (verdict.kind is Kind.REPLY and self._wants_dkim(raw, parsed))
             if not slow:
                 decision = self._decide(parsed, thread, verdict, oversize_note, raw)
-                return self._write_and_hook(session, arrival, thread, decision)
+                return self._write_and_hook(session, arrival, thread, decision, raw)
         decision = self._decide(parsed, thread, verdict, oversize_note, raw)
         with self.sessions() as session, session.begin():
-            return self._write_and_hook(session, arrival, thread, decision)
+            return self._write_and_hook(session, arrival, thread, decision, raw)
 
     def _decide(
         self,
@@ -224,20 +227,55 @@ class Recorder:
             )
             allowed = allowed and classified_as not in NO_AUTOREPLY_KINDS
         blobs = (
-            tuple(self.blobs.put("att", a.payload) for a in parsed.attachments)
+            tuple(self._stage("att", a.payload) for a in parsed.attachments)
             if verdict.kind in GENUINE_KINDS
             else ()
         )
         return Decision(verdict, classified_as, documents, blobs, dkim, allowed, allowed_reason)
 
     def _write_and_hook(
-        self, session: Session, arrival: Arrival, thread: ThreadMatch | None, decision: Decision
+        self,
+        session: Session,
+        arrival: Arrival,
+        thread: ThreadMatch | None,
+        decision: Decision,
+        raw: bytes | None,
     ) -> Ingested:
         days = self.settings.replies.decision_days
+        attachments = zip(arrival.parsed.attachments, decision.attachment_blobs, strict=False)
+        self._keep(session, arrival, raw, [(a.payload, path) for a, (_, path) in attachments])
         item = rows.write(session, arrival, thread, decision, decision_days=days)
         for hook in self.hooks:
             hook(session, item)
+        crash_point("ingest.before_commit")
         return item
+
+    # ------------------------------------------------------------------ the bytes
+
+    def _stage(self, kind: str, data: bytes) -> tuple[str, str]:
+        """Make ``data`` ready to be named by a row: stored now by a store that writes at once
+        (files), only addressed for a transactional one, which :meth:`_keep` writes in the
+        transaction of the rows."""
+        return blob_address(kind, data) if self.blobs.transactional else self.blobs.put(kind, data)
+
+    def _keep(
+        self,
+        session: Session,
+        arrival: Arrival,
+        raw: bytes | None,
+        attachments: Sequence[tuple[bytes, str]] = (),
+    ) -> None:
+        """Write, in ``session``'s transaction, what a transactional store must hold before the
+        rows about to be written name it: the raw message (unless reprocessed: stored then)
+        and each ``(payload, path)`` attachment. In path order, so transactions sharing
+        blobs (two daemons, one attachment sent twice) wait for each other in one order."""
+        if not self.blobs.transactional:
+            return
+        todo = [(path, "att", payload) for payload, path in attachments]
+        if raw is not None and arrival.raw_path and arrival.existing_pk is None:
+            todo.append((arrival.raw_path, "raw", raw))
+        for _, kind, data in sorted(todo, key=lambda item: item[0]):
+            self.blobs.put(kind, data, session)
 
     # ------------------------------------------------------------------ what it is
 
@@ -315,9 +353,10 @@ class Recorder:
         )
 
 
-def _seen_before(session: Session, arrival: Arrival) -> bool:
+def _seen_before(session: Session, arrival: Arrival, keep_raw: Callable[[], None]) -> bool:
     """Whether these bytes, or this message delivered again, are recorded already; if so,
-    the new server location is linked to the earlier message."""
+    the new server location is linked to the earlier message (and a redelivery's own bytes
+    kept with ``keep_raw``)."""
     # The server location is not looked up here: ``poll`` only hands in UIDs it did not
     # know, and a second poller racing us trips the unique constraint on ``locations``.
     earlier = message_store.recorded(
@@ -328,6 +367,7 @@ def _seen_before(session: Session, arrival: Arrival) -> bool:
     if earlier.same_bytes:
         _add_duplicate_location(session, earlier.id, arrival.ref, arrival.now)
     else:
+        keep_raw()
         rows.write_redelivery(session, earlier, arrival)
     return True
 
