@@ -93,6 +93,7 @@ def submission_detail(
 
     submission = queue_store.submission(conn, submission_id)
     author = authors.Author.from_json(submission.author)
+    note = cover_note(submission.body_text, submission.article_source)
     attachments = queue_store.attachments(conn, submission_id)
     letters = queue_store.letters_raw(conn, submission_id)
     data = submission_summary(submission, len(attachments), now)
@@ -103,7 +104,7 @@ def submission_detail(
             "text": submission.article_text,
             "body": submission.body_text,
             "article_source": submission.article_source,
-            "cover_note": cover_note(submission.body_text, submission.article_source),
+            "cover_note": note if reveal else authors.mask_in(note, author),
             "author": (author if reveal else authors.masked(author)).as_json(),
             "char_count": submission.char_count,
             "word_count": submission.word_count,

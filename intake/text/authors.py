@@ -333,3 +333,16 @@ def masked(author: Author) -> Author:
         id_number=mask_number(author.id_number, 3, 4) if author.id_number else "",
         account=mask_number(author.account, 4, 4) if author.account else "",
     )
+
+
+def mask_in(text: str, author: Author) -> str:
+    """``text`` (a cover note) with the author's phone, ID and account numbers masked as
+    :func:`masked` shows them, however the contributor spaced their digits."""
+    hidden = masked(author)
+    for field in ("phone", "id_number", "account"):
+        value = getattr(author, field)
+        if len(value) < 6:
+            continue
+        spaced = r"[ -]?".join(re.escape(c) for c in value)
+        text = re.sub(rf"(?<!\d){spaced}(?!\d)", getattr(hidden, field), text)
+    return text
