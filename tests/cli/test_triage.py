@@ -271,7 +271,7 @@ def test_in_a_real_tmux_session(desk_app: App, tmp_path: Path) -> None:
         # Tab: the claims, worked with the same keys.
         subprocess.run([*base, "send-keys", "-t", "desk", "Tab"], check=True, env=env)
         claims = wait_for("claim       #1")
-        assert "老屋的桂花树" in claims and "1 open claims; Tab: the queue (3)" in claims
+        assert "老屋的桂花树" in claims and "1 open claim; Tab: the queue (3)" in claims
         subprocess.run([*base, "send-keys", "-t", "desk", "v"], check=True, env=env)
         wait_for("claim #1 under investigation: received -> investigating")
         subprocess.run([*base, "send-keys", "-t", "desk", "q"], check=True, env=env)

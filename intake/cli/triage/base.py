@@ -127,7 +127,7 @@ class DeskBase(App[None]):
         every = self.desk.all_statuses
         search = f", search {self.desk.search!r}" if self.desk.search else ""
         if self.claims:
-            what = "claims" if every else "open claims"
+            what = ("claim" if every else "open claim") + ("s" if len(self.rows) != 1 else "")
             return f"{len(self.rows)} {what}{search}; Tab: the queue ({self.desk.queue_count()})"
         claims = self.desk.open_claims()
         scope = "every status" if every else "open queue"
