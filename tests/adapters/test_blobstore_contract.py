@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from intake.adapters.blobstore import LocalBlobStore, WriteAhead
-from intake.adapters.memory import MemoryBlobStore
+from intake.adapters.memory.blobstore import MemoryBlobStore
 from intake.core.errors import StorageError
 from intake.core.ports import BlobStore
 

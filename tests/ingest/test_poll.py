@@ -17,7 +17,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake import store
-from intake.adapters.memory import PROCESSED_KEYWORD, ManualClock, MemoryBlobStore, MemoryMailbox
+from intake.adapters.memory.blobstore import MemoryBlobStore
+from intake.adapters.memory.clock import ManualClock
+from intake.adapters.memory.mailbox import PROCESSED_KEYWORD, MemoryMailbox
 from intake.core import config
 from intake.core.errors import MailboxUnavailable, StorageError
 from intake.core.mail import FolderInfo, MessageRef, RawMail

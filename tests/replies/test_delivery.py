@@ -23,7 +23,8 @@ from sqlalchemy import event, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from intake.adapters.memory import MemoryMailbox, MemoryTransport
+from intake.adapters.memory.mailbox import MemoryMailbox
+from intake.adapters.memory.transport import MemoryTransport
 from intake.app import App
 from intake.replies import staff
 from intake.replies.delivery import Delivery, OutboxSender

@@ -28,7 +28,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake import store
-from intake.adapters.memory import CAPABILITIES, MemoryMailbox
+from intake.adapters.memory.mailbox import CAPABILITIES, MemoryMailbox
 from intake.app import App
 from intake.core import config, logs
 from intake.core.errors import MailboxUnavailable

@@ -1,0 +1,67 @@
+"""Content-addressed blobs in memory: the fake :class:`~intake.core.ports.BlobStore` beside
+:class:`intake.adapters.blobstore.LocalBlobStore`, whose writes fail on cue (a full disk)."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Iterable
+
+from intake.core.errors import StorageError
+from intake.core.ports import BlobStore
+
+
+class MemoryBlobStore(BlobStore):
+    """Content-addressed blobs in a dict, under the paths the file-system store uses.
+
+    :meth:`fail_writes` makes ``put`` raise StorageError (a full or read-only disk) until
+    :meth:`heal` is called.
+    """
+
+    KINDS = ("raw", "att")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._blobs: dict[str, bytes] = {}
+        self._broken = ""
+        self._broken_kinds: frozenset[str] = frozenset()
+
+    def put(self, kind: str, data: bytes) -> tuple[str, str]:
+        if kind not in self.KINDS:
+            raise StorageError(f"unknown blob kind {kind!r}")
+        digest = hashlib.sha256(data).hexdigest()
+        rel = f"{kind}/{digest[:2]}/{digest[2:4]}/{digest}"
+        with self._lock:
+            if self._broken and kind in self._broken_kinds:
+                raise StorageError(f"cannot store blob {rel}: {self._broken}")
+            self._blobs.setdefault(rel, bytes(data))
+        return digest, rel
+
+    def get(self, path: str) -> bytes:
+        with self._lock:
+            found = self._blobs.get(path)
+        if found is None:
+            raise StorageError(f"cannot read blob {path}: No such file or directory")
+        return found
+
+    def exists(self, path: str) -> bool:
+        with self._lock:
+            return path in self._blobs
+
+    def delete(self, path: str) -> None:
+        with self._lock:
+            self._blobs.pop(path, None)
+
+    def paths(self) -> list[str]:
+        with self._lock:
+            return sorted(self._blobs)
+
+    def fail_writes(
+        self, reason: str = "No space left on device", kinds: Iterable[str] = KINDS
+    ) -> None:
+        with self._lock:
+            self._broken, self._broken_kinds = reason, frozenset(kinds)
+
+    def heal(self) -> None:
+        with self._lock:
+            self._broken = ""
