@@ -278,7 +278,7 @@ class App:
         from datetime import timedelta
 
         from intake.store import health as health_store
-        from intake.store import outbox as outbox_store
+        from intake.store import sending
 
         # "Due before" is strict: a reply queued at this very instant counts too.
         now = self.clock()
@@ -286,11 +286,11 @@ class App:
         cap = self.settings.replies.max_auto_replies_per_hour
         with self.sessions() as session, session.begin():
             due = health_store.outbox_due_before(session, soon)
-            if due and due <= outbox_store.due_pending_automatic(session, now):
+            if due and due <= sending.due_pending_automatic(session, now):
                 # Only automatic replies: none can go while the hourly cap is spent.
-                spent = outbox_store.automatic_in_flight(session, now, now - timedelta(hours=1))
+                spent = sending.automatic_in_flight(session, now, now - timedelta(hours=1))
                 due = due if spent < cap else 0
-            uncopied = bool(outbox_store.uncopied(session, 1))
+            uncopied = bool(sending.uncopied(session, 1))
         return due > 0, uncopied
 
     def run_maintenance(self) -> dict[str, int]:
