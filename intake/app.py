@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 
 from intake import store
 from intake.adapters.blobstore import LocalBlobStore
-from intake.core import config as config_mod
+from intake.core import credentials
 from intake.core.clock import utcnow
 from intake.core.config import Credentials, MailboxConfig, Settings
 from intake.core.errors import ConfigError, LoginRefused, TemporaryDeliveryError
@@ -73,7 +73,7 @@ class App:
 
     @cached_property
     def reply_secret(self) -> bytes:
-        return config_mod.reply_secret(self.settings)
+        return credentials.reply_secret(self.settings)
 
     @cached_property
     def replier(self) -> Replier:
@@ -165,7 +165,7 @@ class App:
         from intake.adapters.imap import ImapMailbox
 
         tokens = self.tokens(config)
-        password = "" if tokens else config_mod.resolve_password(config)
+        password = "" if tokens else credentials.resolve_password(config)
         return ImapMailbox(config, password, tokens=tokens, logins=self.logins)
 
     def smtp_sender(self) -> SmtpSender:
@@ -175,7 +175,7 @@ class App:
         if smtp is None:
             raise ConfigError("smtp: not configured: replies cannot be sent")
         tokens = self.tokens(smtp)
-        password = "" if tokens or not smtp.username else config_mod.resolve_password(smtp)
+        password = "" if tokens or not smtp.username else credentials.resolve_password(smtp)
         return SmtpSender(smtp, password, tokens=tokens, logins=self.logins)
 
     def poll_mailbox(
