@@ -24,6 +24,7 @@ from intake.core.mail import Address
 from intake.replies.render import CODE_PLACEHOLDER
 from intake.store import editorial as editorial_store
 from intake.store.models import Claim, Submission
+from intake.text.mailbody import body_text
 from intake.workflow.cases import Case, record
 
 if TYPE_CHECKING:
@@ -305,10 +306,7 @@ def reply_of(template: str, raw: bytes) -> Reply:
     """The recipient, subject and plain text of a rendered letter."""
     msg = message_from_bytes(raw, policy=email_policy.default)
     assert isinstance(msg, EmailMessage)
-    body = msg.get_body(preferencelist=("plain",))
-    text = body.get_content() if isinstance(body, EmailMessage) else ""
-    text = str(text).replace("\r\n", "\n")
-    return Reply(template, str(msg.get("To", "")), str(msg.get("Subject", "")), text)
+    return Reply(template, str(msg.get("To", "")), str(msg.get("Subject", "")), body_text(msg))
 
 
 def with_text(raw: bytes, text: str) -> bytes:
