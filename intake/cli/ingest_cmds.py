@@ -14,6 +14,7 @@ from intake.app import App
 from intake.cli import Context, cli, pass_ctx
 from intake.cli.output import echo_text, emit_json, emit_table, iso, short
 from intake.core import config as config_mod
+from intake.core import credentials
 from intake.core.config import MailboxConfig
 from intake.core.errors import IntakeError, MailboxError
 from intake.core.mail import Kind
@@ -68,7 +69,7 @@ def check(ctx: Context) -> None:
     """
     app = ctx.app
     settings = app.settings
-    config_mod.check_credentials(settings)
+    credentials.check_credentials(settings)
     failed = False
     click.echo(f"config: ok ({len(settings.mailboxes)} mailbox(es))")
     try:
@@ -143,7 +144,7 @@ def _imap_check(app: App, box: MailboxConfig) -> str:
 def poll(ctx: Context, as_json: bool, only: str | None) -> None:
     """One pass over every mailbox: ingest new mail, then exit."""
     app = ctx.app
-    config_mod.check_credentials(app.settings)
+    credentials.check_credentials(app.settings)
     app.ready()
     boxes = [app.settings.mailbox(only)] if only else app.settings.mailboxes
     from intake.ingest.results import PollResult

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from intake import store
 from intake.adapters.blobstore import LocalBlobStore, WriteAhead
-from intake.adapters.memory import MemoryBlobStore
+from intake.adapters.memory.blobstore import MemoryBlobStore
 from intake.core.errors import StorageError
 from intake.core.ports import BlobStore, blob_address
 from intake.store.blobs import DatabaseBlobStore

@@ -13,7 +13,7 @@ import dkim as dkimpy
 import pytest
 
 from intake.adapters import dkim
-from intake.adapters.memory import StaticResolver
+from intake.adapters.memory.dns import StaticResolver
 from intake.core.ports import Resolver
 from tests.helpers import submission
 
