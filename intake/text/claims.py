@@ -93,7 +93,10 @@ _SIMPLIFIED = str.maketrans(
 _RESERVATION = re.compile(
     r"未经[^。；;！!\n]{0,24}(?:许可|授权|同意)[^。；;！!\n]{0,12}(?:不得|禁止|严禁|请勿|谢绝|不可)"
     r"[^。；;！!\n]*|(?:版权所有|著作权所有)?[，,、\s]*(?:翻印|侵权|盗版|违者)必究"
-    r"|如有侵权[^。；;\n]*|"
+    r"|如有侵权[^。；;\n]*"
+    # "专投贵刊，未授权其他任何媒体": the one-piece-one-outlet promise of a cover note.
+    r"|(?:未|没有?|不曾|从未)[^。；;，,\n]{0,4}(?:授权|许可|同意|投)给?(?:其他|其它|别的|任何|他人|第三)"
+    r"[^。；;\n]*|未一稿多投|"
     + _en(
         r"unauthori[sz]ed (?:reproduction|use|copying|distribution|duplication)[^.\n]{0,40}"
         r"(?:prohibited|forbidden|not permitted)|may not be (?:reproduced|republished|copied"
@@ -159,9 +162,16 @@ _OFFERS_PIECE = re.compile(
 )
 # A contributor thanking us for publishing, before asking after the fee ("感谢贵网刊登了我的文章").
 _THANKS = re.compile(
-    r"(?:感谢|谢谢|多谢)[^。！!？?\n]{0,12}(?:刊登|刊发|发表|采用|录用|刊用|转载|发布|用)|"
+    r"(?:感谢|谢谢|多谢)[^。！!？?\n]{0,12}(?:刊登|刊发|发表|采用|录用|刊用|转载|发布|用)"
+    r"|(?:刊登|刊发|发表|采用|录用|刊用|用)了我的[^。！!？?\n]{0,12}(?:感谢|谢谢|多谢)|"
     + _en(r"thank(?:s| you)[^.!?\n]{0,30}(?:publishing|running|printing|using|featuring)"),
     re.IGNORECASE,
+)
+# Asking how the fee is paid ("稿费怎么领？", "请问稿酬标准"): a contributor's question; a
+# claimant demands payment ("请支付稿酬").
+_FEE_QUESTION = re.compile(
+    r"(?:请问|问一下|想问)[^。！!\n]{0,12}(?:稿费|稿酬)"
+    r"|(?:稿费|稿酬)[^。！!？?\n]{0,6}(?:怎么|如何|什么时候|何时|多少|标准|哪里)"
 )
 _CONSENT_OPENING = re.compile(r"\A\s*(?:我)?同意|\A\s*(?:i )?agree", re.IGNORECASE)
 # Not our own "[投稿 #123]" token or "来稿已收到": those mark our threads, not a sender's words.
@@ -249,9 +259,9 @@ def assess(
     Reservations of rights ("未经许可不得转载", "版权所有，翻印必究") are no complaint, and
     traditional characters read as simplified. Each contributor habit takes score off: a
     cover note offering a piece 2.0, a subject opening with 投稿 1.0 on top of the 1.0 any
-    mention of 投稿/来稿 in it takes, a permission question, a consent reply and thanks for
-    publishing 1.0 each. With the default threshold of 3.0, talking about copyright never
-    makes a claim on its own, and nor does naming the site.
+    mention of 投稿/来稿 in it takes, a permission question, a consent reply, thanks for
+    publishing and a question about the fee 1.0 each. With the default threshold of 3.0,
+    talking about copyright never makes a claim on its own, and nor does naming the site.
     """
     body = _own_words(mail, mail.text or (html_to_text(mail.html) if mail.html else ""))
     # Claim signals come from letters: the body and short letter-like attachments only.
@@ -319,6 +329,7 @@ def assess(
         ("permission_question", _PERMISSION_QUESTION.search(f"{mail.subject}\n{body}")),
         ("consent_opening", _CONSENT_OPENING.search(body)),
         ("thanks_for_publishing", _THANKS.search(_readable(f"{mail.subject}\n{body}"))),
+        ("fee_question", _FEE_QUESTION.search(_readable(body))),
     ):
         if hit:
             score -= 1.0

@@ -442,6 +442,25 @@ NOT_CLAIMS: tuple[Row, ...] = (
         ("评论.docx", _NEWS_WEBNOVEL),
     ),
     Row(
+        "one-outlet-promise",
+        "",
+        "编辑老师您好：此稿系本人原创，专投贵刊，未授权其他任何媒体发表。如蒙采用，稿费请寄至下列地址。",
+        "the 专投贵刊，未授权其他媒体 promise of a cover note, no subject",
+    ),
+    Row(
+        "not-given-to-other-sites",
+        "",
+        "编辑您好，我的这篇文章没有授权给其他网站，只投给你们网站，如果用的话请支付稿费。\n\n"
+        + _ESSAY,
+        "'not licensed to any other site' and a fee request",
+    ),
+    Row(
+        "used-thanks-fee-how",
+        "",
+        "老师好，你们网站用了我的文章，谢谢！稿费怎么领？",
+        "a contributor thanking us after the fact and asking how to collect the fee",
+    ),
+    Row(
         "html-only-cc-zh",
         "",
         "<p>编辑你好，这是我的文章，你们网站要是能用就太好了。</p><p>"
