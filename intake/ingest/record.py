@@ -212,8 +212,7 @@ class Recorder:
         if verdict.kind in GENUINE_KINDS and not oversize_note:
             documents = self._extract(parsed.attachments)
             texts = tuple(d.text for d in documents.values() if d.text)
-            if verdict.kind is Kind.SUBMISSION and texts:
-                verdict = classify.classify(parsed, self._context(thread, texts))
+            verdict = classify.with_documents(parsed, self._context(thread), verdict, texts)
         classified_as = verdict.kind
         dkim = self._check_dkim(raw, parsed) if verdict.kind is Kind.REPLY else DkimCheck()
         allowed, allowed_reason = classify.auto_reply_allowed(
@@ -301,9 +300,7 @@ class Recorder:
             now=self.clock(),
         )
 
-    def _context(
-        self, thread: ThreadMatch | None, attachment_texts: tuple[str, ...] = ()
-    ) -> classify.ClassifyContext:
+    def _context(self, thread: ThreadMatch | None) -> classify.ClassifyContext:
         secret = self.reply_secret
         return classify.ClassifyContext(
             own_addresses=self._own,
@@ -311,7 +308,6 @@ class Recorder:
             thread_match=thread.matched if thread else "",
             site_domains=tuple(self.settings.site.domains),
             claim_threshold=self.settings.site.claim_threshold,
-            claim_attachment_texts=attachment_texts,
         )
 
     def _wants_dkim(self, raw: bytes | None, parsed: ParsedMail) -> bool:
