@@ -115,7 +115,9 @@ _UNCOMPLAINED_CAP = 1.0
 # Words that aim the message at the site. "贵" after 宝/珍/昂… is "precious/expensive", not "your".
 _ADDRESSED = re.compile(
     r"(?<![宝珍昂名富高可尊显权华])贵(?:网站?|站|报社?|刊|平台|方|单位|公司|司|社|媒体)"
-    r"|你(?:们)?(?:的)?(?:网站|网|站|平台|报社|报纸|媒体)|你方|"
+    r"|你(?:们)?(?:的)?(?:网站|网|站|平台|报社|报纸|媒体|公众号)|你方|"
+    # "你们未经我同意转载了…", "你们用了我的照片…": 你们 straight before the deed itself.
+    r"你们(?=\s*(?:未经|擅自|私自|没有?经|没有?问|不经|盗|抄|转载|转了|登了|用了|使用|刊登|发布|发表))|"
     + _en(
         r"your (?:web ?site|site|news ?site|news ?paper|paper|platform|publication|portal"
         r"|outlet)|you(?: have)? (?:re)?(?:published|posted|printed|copied|used)"

@@ -173,6 +173,12 @@ _THESIS = (
 
 NOT_CLAIMS: tuple[Row, ...] = (
     Row(
+        "contributor-nimen-published-fee",
+        "请问稿费",
+        "编辑老师好：你们发表了我的散文《秋夜》，非常感谢！请问稿费什么时候发？\n\n王明",
+        "a contributor's thanks with 你们 before 发表, and a fee question",
+    ),
+    Row(
         "pg-book-txt",
         "投稿：济慈《拉弥亚》新译",
         "编辑老师您好：附件是我翻译的济慈长诗《拉弥亚》，原文取自古登堡计划，请审阅。",
@@ -558,6 +564,18 @@ _IMAGE_AGENCY_ZH = (
 )
 
 CLAIMS: tuple[Row, ...] = (
+    Row(
+        "author-zh-nimen-no-site-name",
+        "关于侵权",
+        "你们未经我同意转载了我的文章《秋夜》，请立即删除。\n\n王明",
+        "an author who names neither the site nor a link: 你们 before the deed",
+    ),
+    Row(
+        "photographer-zh-nimen-no-removal",
+        "",
+        "你好，我是摄影师，你们用了我的照片没署名也没付费，请尽快处理。",
+        "a photographer's one line, no subject, no link, asking for a fee by implication",
+    ),
     Row(
         "dmca-opsec-body",
         "Notice of Claimed Infringement",
