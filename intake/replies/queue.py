@@ -22,12 +22,12 @@ from intake.core.clock import as_utc
 from intake.core.config import Settings, message_id_domain, own_addresses
 from intake.core.errors import PermanentDeliveryError
 from intake.core.mail import Address, OutgoingMail, ParsedMail
+from intake.replies.mime import build_message
 from intake.replies.render import (
     CODE_PLACEHOLDER,
     TEMPLATES,
     Renderer,
     bounded_context,
-    build_message,
     confirmation_code,
     make_message_id,
 )

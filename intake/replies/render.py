@@ -62,20 +62,15 @@ import hashlib
 import hmac
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, tzinfo
-from email import policy as email_policy
-from email.headerregistry import Address as HeaderAddress
-from email.message import EmailMessage
-from email.utils import format_datetime, parseaddr
+from datetime import datetime, timedelta, tzinfo
 from typing import Literal
 
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from intake.core.errors import ConfigError, PermanentDeliveryError
-from intake.core.mail import Address, OutgoingMail
+from intake.core.errors import ConfigError
 
 Language = Literal["zh", "en"]
 LANGUAGES: tuple[Language, ...] = ("zh", "en")
@@ -218,8 +213,8 @@ class Renderer:
             if required not in blocks:
                 raise ConfigError(f"replies.templates: {name}: no {{% block {required} %}}")
         return RenderedText(
-            subject=_one_line(blocks["subject"]),
-            text=_tidy_text(blocks["text"]),
+            subject=collapse(blocks["subject"]),
+            text=tidy_text(blocks["text"]),
             html=blocks.get("html", "").strip(),
         )
 
@@ -241,7 +236,7 @@ class Renderer:
     def _format_work(self, title: object, length: int = 0, fallback: str = "") -> str:
         """A title in the language's quotation marks, shortened to ``length`` characters."""
         # Titles come from contributors: a reference token inside one would confuse matching.
-        text = " ".join(_TOKEN_RE.sub(" ", _clean(str(title or ""))).split())
+        text = " ".join(_TOKEN_RE.sub(" ", clean(str(title or ""))).split())
         if text.startswith("《") and text.endswith("》"):
             text = text[1:-1].strip()
         if not text:
@@ -295,11 +290,11 @@ def _format_size(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MB"
 
 
-def _one_line(value: str) -> str:
-    return " ".join(_clean(value).split())
+def collapse(value: str) -> str:
+    return " ".join(clean(value).split())
 
 
-def _tidy_text(value: str) -> str:
+def tidy_text(value: str) -> str:
     # Optional sections that render empty leave runs of blank lines behind.
     text = _MANY_BLANK_LINES.sub("\n\n", value.replace("\r\n", "\n").replace("\r", "\n"))
     return text.strip("\n").rstrip() + "\n"
@@ -415,7 +410,7 @@ def make_message_id(secret: bytes, domain: str, *, now: datetime, nonce: bytes) 
         raise ValueError("make_message_id: the secret must not be empty")
     if not nonce:
         raise ValueError("make_message_id: the nonce must not be empty")
-    host = _clean_domain(domain)
+    host = clean_domain(domain)
     stamp = f"{int(now.timestamp()):x}.{_b32(nonce)}"
     return f"intake.{stamp}.{_mac(secret, stamp)}@{host}"
 
@@ -498,28 +493,20 @@ def _fold(text: str) -> tuple[str, list[int]]:
 
 # --------------------------------------------------------------------------- building mail
 
+
 # Anything that could end a header line or confuse a reader: ASCII controls (CR, LF, TAB, NUL)
 # and the Unicode line and paragraph separators some mail clients honour.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
-_HEADER_NAME = re.compile(r"[!-9;-~]+")  # RFC 5322 ftext: printable ASCII except ':'
-_MSGID = re.compile(r"[!-;=?-~]+")  # printable ASCII without '<', '>' or spaces
-_BRACKETED = re.compile(r"<\s*([^<>]*?)\s*>")
-_MAX_ID_LENGTH = 250
-_MAX_REFERENCES = 20
-_MAX_SUBJECT = 250
-# References and In-Reply-To are written pre-folded (see _set_id_header), so the policy must not
-# refold them; headers set the normal way are header objects and are folded as usual.
-_POLICY = email_policy.SMTP.clone(refold_source="none")
+CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
 
 
-def _clean(value: str) -> str:
+def clean(value: str) -> str:
     """A single-line value: control characters become spaces; unpaired surrogates become '?'."""
     value = value.encode("utf-8", "replace").decode("utf-8")
-    return _CONTROL.sub(" ", value)
+    return CONTROL.sub(" ", value)
 
 
-def _clean_domain(domain: str) -> str:
-    host = _clean(domain).strip().strip(".")
+def clean_domain(domain: str) -> str:
+    host = clean(domain).strip().strip(".")
     try:
         ascii_host = host.encode("idna").decode("ascii") if not host.isascii() else host
     except UnicodeError:
@@ -527,128 +514,3 @@ def _clean_domain(domain: str) -> str:
     if not re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?", ascii_host):
         raise ValueError(f"not a usable domain: {host!r}")
     return ascii_host.lower()
-
-
-def _header_address(name: str, addr: str) -> HeaderAddress:
-    """An address for a header; the display name made safe by :func:`header_name`. A non-ASCII
-    local part is allowed (the message is then written for SMTPUTF8)."""
-    addr = _clean(addr).strip()
-    local, at, domain = addr.rpartition("@")
-    if not at or not local or re.search(r"[\s<>,;:\"()\[\]\\]", local):
-        raise PermanentDeliveryError(f"cannot address mail to {addr!r}")
-    try:
-        return HeaderAddress(
-            display_name=header_name(name),
-            username=local,
-            domain=_clean_domain(domain),
-        )
-    except ValueError as exc:
-        raise PermanentDeliveryError(f"cannot address mail to {addr!r}: {exc}") from None
-
-
-def needs_smtputf8(addr: str) -> bool:
-    """Whether mail to or from ``addr`` can only travel over SMTPUTF8 (RFC 6531)."""
-    return not addr.rpartition("@")[0].isascii()
-
-
-def _message_ids(values: Sequence[str]) -> list[str]:
-    """Usable Message-IDs from untrusted input, bracket-free, in order, without repeats.
-
-    Each value may be one id, with or without brackets, or a whole header ("<a@b> <c@d>").
-    """
-    seen: dict[str, None] = {}
-    for value in values:
-        for mid in _BRACKETED.findall(value) or value.split():
-            if "@" in mid and len(mid) <= _MAX_ID_LENGTH and _MSGID.fullmatch(mid):
-                seen.setdefault(mid, None)
-    return list(seen)
-
-
-def _set_id_header(msg: EmailMessage, name: str, ids: Sequence[str]) -> None:
-    # Written raw, one id per line: the email package's folder turns a long unstructured value
-    # into RFC 2047 encoded words, and an encoded Message-ID no longer threads.
-    msg.set_raw(name, "\n ".join(f"<{mid}>" for mid in ids))
-
-
-def build_message(
-    *,
-    rendered: RenderedText,
-    from_address: str,
-    to: Address,
-    message_id: str,
-    in_reply_to: str = "",
-    references: Sequence[str] = (),
-    loop_header: str = "X-Intake-Loop",
-    loop_value: str,
-    date: datetime,
-    automatic: bool = True,
-    template: str,
-) -> OutgoingMail:
-    """The bytes of a reply, headers sanitised and threaded under the contributor's message.
-
-    ``in_reply_to`` is the contributor's Message-ID and ``references`` their References header;
-    the reply's References are theirs followed by their Message-ID. ``from_address`` is the
-    configured sender (``编辑部 <tougao@example.com>`` or a bare address). A naive ``date`` is
-    taken as UTC.
-    """
-    own_ids = _message_ids([message_id])
-    if len(own_ids) != 1:
-        raise ValueError(f"not a usable Message-ID: {message_id!r}")
-    if not _HEADER_NAME.fullmatch(loop_header):
-        raise ValueError(f"not a header name: {loop_header!r}")
-    parent = _message_ids([in_reply_to])[:1]
-    chain = _message_ids([*references, *parent])
-    if len(chain) > _MAX_REFERENCES:
-        # Keep the thread's root and the nearest ancestors, as RFC 5322 section 3.6.4 suggests.
-        chain = [chain[0], *chain[-(_MAX_REFERENCES - 1) :]]
-    if _CONTROL.search(from_address):
-        # Our own setting, so refuse rather than guess which address a broken value meant.
-        raise ConfigError(f"smtp.from_address: control characters in {from_address!r}")
-    from_name, from_addr = parseaddr(from_address)
-    sender = _header_address(from_name, from_addr)
-    recipient = _header_address(to.name, to.addr)
-    subject = _one_line(rendered.subject)[:_MAX_SUBJECT]
-
-    # A non-ASCII mailbox name is written as UTF-8 (RFC 6532); such a message is sent only over
-    # SMTPUTF8, which the transport asks for when an envelope address needs it.
-    utf8 = needs_smtputf8(recipient.addr_spec) or needs_smtputf8(sender.addr_spec)
-    msg = EmailMessage(policy=_POLICY.clone(utf8=True) if utf8 else _POLICY)
-    msg["From"] = sender
-    msg["To"] = recipient
-    msg["Subject"] = subject
-    msg["Date"] = format_datetime(date if date.tzinfo else date.replace(tzinfo=UTC))
-    _set_id_header(msg, "Message-ID", own_ids)
-    if parent:
-        _set_id_header(msg, "In-Reply-To", parent)
-    if chain:
-        _set_id_header(msg, "References", chain)
-    if automatic:
-        msg["Auto-Submitted"] = "auto-replied"  # RFC 3834: do not answer this automatically
-    # Asks Exchange/Outlook not to send out-of-office or read receipts back: worth it even on
-    # staff-triggered mail, since anything they send lands in the submissions mailbox.
-    msg["X-Auto-Response-Suppress"] = "All"
-    msg[loop_header] = _one_line(loop_value)
-    # No "Precedence: bulk/junk": RFC 3834 (section 3.1.8) advises against relying on it, and
-    # mail providers read it as a bulk-mail signal that can file a receipt or a copyright request
-    # as spam, where the author never sees it. Auto-Submitted, X-Auto-Response-Suppress, our loop
-    # header and intake's own autoreply rules and rate limits are what prevent loops.
-    _set_body(msg, rendered)
-    return OutgoingMail(
-        template=template,
-        to=Address(name=recipient.display_name, addr=recipient.addr_spec),
-        subject=subject,
-        message_id=own_ids[0],
-        raw=msg.as_bytes(),
-        in_reply_to=parent[0] if parent else "",
-        references=tuple(chain),
-    )
-
-
-def _set_body(msg: EmailMessage, rendered: RenderedText) -> None:
-    text = _tidy_text(rendered.text.encode("utf-8", "replace").decode("utf-8"))
-    # base64 rather than 8bit: it needs no 8BITMIME from any relay on the way, and for Chinese
-    # it is a third the size of quoted-printable.
-    msg.set_content(text, subtype="plain", charset="utf-8", cte="base64")
-    if rendered.html:
-        html = rendered.html.encode("utf-8", "replace").decode("utf-8")
-        msg.add_alternative(html, subtype="html", charset="utf-8", cte="base64")

@@ -1,4 +1,5 @@
-"""The background service: scheduler, jobs, IMAP IDLE listeners, signals and systemd notification.
+"""The background service: scheduler, jobs, signals; IDLE listeners (``idle.py``) and systemd
+notification (``systemd.py``) beside it.
 
 The only importer of apscheduler. Every job catches and logs its own errors, so a job never
 dies: it simply runs again at its next time. Work that must start at once (mail reported by
@@ -11,18 +12,16 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 import random
 import signal
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from types import FrameType, TracebackType
-from typing import Any, Protocol, Self
+from types import FrameType
+from typing import Protocol
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers import SchedulerNotRunningError
@@ -34,6 +33,9 @@ from intake.core.config import MailboxConfig, Settings
 from intake.core.errors import LoginRefused, MailboxError
 from intake.ingest.results import PollResult, Progress
 from intake.service import health as service
+from intake.service.idle import IdleConnection, IdleListener
+from intake.service.lanes import Backoff, Lane, about, one_line
+from intake.service.systemd import Notifier
 
 log = logging.getLogger(__name__)
 
@@ -43,26 +45,9 @@ SHUTDOWN_GRACE_SECONDS = 7.0
 #: How often the desk job looks whether a digest period began (``[desk] notify_mode`` hourly
 #: or daily): a digest goes out within this long of the hour or of ``digest_time``.
 DESK_CHECK_SECONDS = 60.0
-#: The first retry after a connection error; doubles per failure up to reconnect_max_seconds.
-BACKOFF_BASE_SECONDS = 1.0
 
 
 # --------------------------------------------------------------------------- ports
-
-
-class IdleConnection(Protocol):
-    """The IMAP operations an IDLE listener needs (``intake.adapters.imap.ImapMailbox``)."""
-
-    def __enter__(self) -> Self: ...
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
-    def has(self, capability: str) -> bool: ...
-    def select(self, folder: str) -> Any: ...
-    def idle_wait(self, timeout: float) -> bool: ...
 
 
 class Observer(Protocol):
@@ -103,125 +88,6 @@ class ServiceApp(Protocol):
     def deliver_outbox(self, *, should_stop: Callable[[], bool] | None = None) -> object: ...
     def run_maintenance(self) -> Mapping[str, int]: ...
     def notify_desk(self) -> int: ...
-
-
-# --------------------------------------------------------------------------- systemd
-
-
-class Notifier:
-    """sd_notify(3) over the datagram socket systemd names in $NOTIFY_SOCKET; no-op without it."""
-
-    def __init__(self, address: str | None, watchdog_usec: int | None = None) -> None:
-        self.address = address or None
-        self.watchdog_usec = watchdog_usec if watchdog_usec and watchdog_usec > 0 else None
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Notifier:
-        env = os.environ if env is None else env
-        usec: int | None = None
-        pid = env.get("WATCHDOG_PID", "")
-        # The watchdog is meant for us only when WATCHDOG_PID is unset or names this process.
-        if env.get("WATCHDOG_USEC", "").isdigit() and (not pid or pid == str(os.getpid())):
-            usec = int(env["WATCHDOG_USEC"])
-        return cls(env.get("NOTIFY_SOCKET"), usec)
-
-    @property
-    def watchdog_interval(self) -> float | None:
-        """How often to send WATCHDOG=1: half of WatchdogSec, as sd_watchdog_enabled(3) advises."""
-        return self.watchdog_usec / 2e6 if self.watchdog_usec else None
-
-    def notify(self, *assignments: str) -> bool:
-        """Send ``KEY=value`` lines; True when a datagram was sent."""
-        if not self.address:
-            return False
-        address = self.address
-        if address.startswith("@"):  # Linux abstract namespace
-            address = "\0" + address[1:]
-        elif not address.startswith("/"):
-            return False  # vsock: and other transports are not for us
-        try:
-            with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as sock:
-                sock.connect(address)
-                sock.sendall("\n".join(assignments).encode("utf-8"))
-        except OSError as exc:
-            log.debug("sd_notify to %s failed: %s", self.address, exc)
-            return False
-        return True
-
-    def ready(self, status: str = "") -> bool:
-        return self.notify("READY=1", *([f"STATUS={status}"] if status else []))
-
-    def stopping(self) -> bool:
-        return self.notify("STOPPING=1", "STATUS=stopping")
-
-    def watchdog(self) -> bool:
-        return self.notify("WATCHDOG=1")
-
-    def status(self, text: str) -> bool:
-        return self.notify(f"STATUS={text}")
-
-
-# --------------------------------------------------------------------------- pieces
-
-
-class Backoff:
-    """Exponential backoff with jitter: base, 2x base, ... capped; each delay is 50-100%."""
-
-    def __init__(
-        self, maximum: float, base: float = BACKOFF_BASE_SECONDS, rng: random.Random | None = None
-    ) -> None:
-        self.base = base
-        self.maximum = max(maximum, base)
-        self.failures = 0
-        self._rng = rng or random.Random()
-
-    def failed(self) -> float:
-        """Count a failure and return how long to wait before the next try."""
-        self.failures += 1
-        ceiling = min(self.maximum, self.base * float(2 ** min(self.failures - 1, 30)))
-        # Half fixed, half random: daemons that lost one server together do not come back
-        # in lock-step, and none retries sooner than half the nominal delay.
-        return ceiling / 2 + self._rng.uniform(0, ceiling / 2)
-
-    def succeeded(self) -> int:
-        """Reset; return how many failures there had been."""
-        failures, self.failures = self.failures, 0
-        return failures
-
-
-class Lane:
-    """Runs one piece of work at a time, coalescing wake-ups that arrive while it runs.
-
-    ``run`` may be called from any thread at any time; the work runs at least once after
-    every call, never twice at once, and calls that overlap a running pass fold into one
-    more pass instead of piling up.
-    """
-
-    def __init__(self, name: str, work: Callable[[], None]) -> None:
-        self.name = name
-        self._work = work
-        self._lock = threading.Lock()
-        self._pending = threading.Event()
-
-    def run(self, stopped: Callable[[], bool] = lambda: False) -> None:
-        self._pending.set()
-        while True:
-            if not self._lock.acquire(blocking=False):
-                return  # the pass in progress sees _pending and goes round once more
-            try:
-                while self._pending.is_set() and not stopped():
-                    self._pending.clear()
-                    self._work()
-            finally:
-                self._lock.release()
-            # A wake-up that came after our last check but before the release found the lock
-            # taken and returned: pick it up here, unless another thread already has.
-            if not self._pending.is_set() or stopped():
-                return
-
-    @property
-    def busy(self) -> bool:
-        return self._lock.locked()
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,7 +140,7 @@ class Daemon:
             self._lanes[_poll_lane(box.name)] = Lane(
                 _poll_lane(box.name), functools.partial(self._poll_once, box)
             )
-            self._backoff[box.name] = self._new_backoff()
+            self._backoff[box.name] = self.new_backoff()
         self._lanes["outbox"] = Lane("outbox", self._deliver_once)
         self._lanes["maintenance"] = Lane("maintenance", self._maintain_once)
         self._lanes["desk"] = Lane("desk", self._digest_once)
@@ -302,63 +168,7 @@ class Daemon:
         """Check the database, start the scheduler and the IDLE listeners, notify READY=1."""
         self.app.ready()
         boxes = self.settings.mailboxes
-        scheduler = BackgroundScheduler(
-            timezone=UTC,
-            executors={"default": ThreadPoolExecutor(max_workers=2 * len(boxes) + 6)},
-            # misfire_grace_time None: a run that starts late still runs (once, coalesced).
-            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
-        )
-        now = datetime.now(UTC)
-        for box in boxes:
-            scheduler.add_job(
-                self._lane_job,
-                "interval",
-                args=(_poll_lane(box.name),),
-                seconds=self.config.poll_interval,
-                id=_poll_lane(box.name),
-                name=f"poll {box.name}",
-                next_run_time=now,
-            )
-        scheduler.add_job(
-            self._lane_job,
-            "interval",
-            args=("outbox",),
-            seconds=self.config.outbox_interval,
-            id="outbox",
-            name="deliver the outbox",
-            next_run_time=now + timedelta(seconds=1),
-        )
-        scheduler.add_job(
-            self._lane_job,
-            "interval",
-            args=("maintenance",),
-            seconds=self.config.maintenance_interval,
-            id="maintenance",
-            name="maintenance",
-            # Soon after start-up, not at once: the first polls go first.
-            next_run_time=now + timedelta(seconds=min(5.0, self.config.maintenance_interval)),
-        )
-        desk = self.settings.desk
-        if desk.notify and desk.notify_mode != "each":
-            scheduler.add_job(
-                self._lane_job, "interval", args=("desk",), seconds=DESK_CHECK_SECONDS,
-                id="desk", name="desk digest",
-                next_run_time=now + timedelta(seconds=min(5.0, DESK_CHECK_SECONDS)),
-            )  # fmt: skip
-        scheduler.add_job(
-            self._renew_leases,
-            "interval",
-            seconds=max(self.config.lease_seconds / 3, 0.5),
-            id="leases",
-            name="renew leases",
-        )
-        interval = self.notifier.watchdog_interval
-        if interval:
-            scheduler.add_job(
-                self.notifier.watchdog, "interval", seconds=interval, id="watchdog",
-                name="systemd watchdog", next_run_time=now,
-            )  # fmt: skip
-        self._scheduler = scheduler
+        self._scheduler = scheduler = _scheduler(self)
         scheduler.start()
         idle_boxes = 0
         for box in boxes:
@@ -368,7 +178,7 @@ class Daemon:
                 listener.start()
                 idle_boxes += 1
             else:
-                self._set_idle_state(box, "off")
+                self.set_idle_state(box, "off")
         log.info(
             "intake service started as %s: %d mailbox(es), IDLE on %d, poll every %g s",
             self.holder,
@@ -406,7 +216,7 @@ class Daemon:
                     busy or "?",
                 )
         for box in self.settings.mailboxes:
-            self._set_idle_state(box, "off")  # written only where we hold the lease
+            self.set_idle_state(box, "off")  # written only where we hold the lease
         if not forced:
             self._quietly("release leases", self.leases.release_all)
         log.info("intake service stopped")
@@ -430,14 +240,14 @@ class Daemon:
         try:
             # No id: each wake-up is its own one-off job, so none is skipped as a second
             # instance of a job still finishing; the Lane keeps the work itself single.
-            scheduler.add_job(self._lane_job, args=(lane,), name=f"wake {lane}")
+            scheduler.add_job(self.lane_job, args=(lane,), name=f"wake {lane}")
         except SchedulerNotRunningError:
             pass
 
     def wake_mailbox(self, name: str) -> None:
         self.wake(_poll_lane(name))
 
-    def _lane_job(self, lane: str) -> None:
+    def lane_job(self, lane: str) -> None:
         try:
             self._lanes[lane].run(stopped=self._stop.is_set)
         except Exception:  # noqa: BLE001 - a job never dies; the next run tries again
@@ -468,7 +278,7 @@ class Daemon:
             delay = backoff.failed()
             log.warning(
                 "mailbox %s: cannot take the lease: %s; retrying in %.1f s",
-                box.name, _one_line(exc), delay,
+                box.name, one_line(exc), delay,
             )  # fmt: skip
             self._reschedule(_poll_lane(box.name), delay)
             return
@@ -489,7 +299,7 @@ class Daemon:
             # not even tried (the account waits) is not news.
             self.observer.poll_done(box.name, self._monotonic() - started, False)
             if exc.fresh:
-                refused = _one_line(exc)
+                refused = one_line(exc)
                 self._quietly(
                     "record the poll error",
                     lambda: service.record_poll_error(
@@ -503,12 +313,12 @@ class Daemon:
             delay = backoff.failed()
             fields = logs.fields(mailbox=box.name, event="poll_failed")
             if isinstance(exc, MailboxError):
-                log.warning("%s; retrying in %.1f s", _about(box, exc), delay, extra=fields)
+                log.warning("%s; retrying in %.1f s", about(box, exc), delay, extra=fields)
             else:
                 log.exception(
                     "mailbox %s: poll failed; retrying in %.1f s", box.name, delay, extra=fields
                 )
-            error = _one_line(exc)
+            error = one_line(exc)
             self._quietly(
                 "record the poll error",
                 lambda: service.record_poll_error(
@@ -606,18 +416,18 @@ class Daemon:
         if told:
             log.info("desk digest: %d new submissions and claims announced", told)
 
-    def _renew_leases(self) -> None:
+    def renew_leases(self) -> None:
         try:
             lost = self.leases.renew_all()
         except Exception as exc:  # noqa: BLE001
-            log.warning("cannot renew leases: %s", _one_line(exc))
+            log.warning("cannot renew leases: %s", one_line(exc))
             return
         for name in lost:
             log.warning("lease %s was taken over by another daemon", name)
 
     # ------------------------------------------------------------------ helpers
 
-    def _set_idle_state(self, box: MailboxConfig, state: str) -> None:
+    def set_idle_state(self, box: MailboxConfig, state: str) -> None:
         """Remember the IDLE state; write it when this daemon is the one polling the mailbox.
 
         A standby daemon listens too (it takes over faster), but the row describes the active
@@ -641,87 +451,14 @@ class Daemon:
         """Wait up to ``seconds``; True when the service is stopping."""
         return self._stop.wait(seconds)
 
-    def _new_backoff(self) -> Backoff:
+    def new_backoff(self) -> Backoff:
         return Backoff(self.config.reconnect_max_seconds, rng=self._rng)
 
     def _quietly(self, what: str, fn: Callable[[], object]) -> None:
         try:
             fn()
         except Exception as exc:  # noqa: BLE001 - bookkeeping must not kill a job
-            log.warning("could not %s: %s", what, _one_line(exc))
-
-
-class IdleListener(threading.Thread):
-    """Holds one IMAP connection in IDLE for one mailbox and wakes its poll job on news.
-
-    It never polls itself: ingest runs in the poll job, so one lease and one lock govern it.
-    """
-
-    def __init__(self, daemon: Daemon, box: MailboxConfig) -> None:
-        # A daemon thread: at shutdown it may sit in IDLE for minutes; the process exit
-        # closes its socket, and it holds nothing that needs cleaning up.
-        super().__init__(name=f"idle-{box.name}", daemon=True)
-        self.owner = daemon
-        self.box = box
-        self.backoff = daemon._new_backoff()
-        self._listened = False
-
-    def run(self) -> None:
-        owner, box = self.owner, self.box
-        while not owner.stopping:
-            try:
-                with logs.bind(mailbox=box.name):
-                    if not self._listen():
-                        return
-            except LoginRefused as exc:
-                # Logged once by the login gate; IDLE waits with every other login.
-                owner.observer.idle_connected(box.name, False)
-                if owner.stopping:
-                    return
-                owner._set_idle_state(box, "reconnecting")
-                owner.sleep(max(exc.retry_in, 0.2))
-            except Exception as exc:  # noqa: BLE001 - reconnect whatever went wrong
-                owner.observer.idle_connected(box.name, False)
-                if owner.stopping:
-                    return
-                delay = self.backoff.failed()
-                if isinstance(exc, MailboxError):
-                    log.warning(
-                        "%s; IDLE reconnecting in %.1f s", _about(box, exc), delay,
-                        extra=logs.fields(mailbox=box.name, event="idle_failed"),
-                    )  # fmt: skip
-                else:
-                    log.exception(
-                        "mailbox %s: IDLE failed; reconnecting in %.1f s", box.name, delay
-                    )
-                owner._set_idle_state(box, "reconnecting")
-                owner.sleep(delay)
-
-    def _listen(self) -> bool:
-        """One connection's life; False when IDLE is not to be used at all."""
-        owner, box = self.owner, self.box
-        with owner.app.mailbox(box) as conn:
-            if not conn.has("IDLE"):
-                log.info("mailbox %s: the server has no IDLE; polling every %g s",
-                         box.name, owner.config.poll_interval)  # fmt: skip
-                owner._set_idle_state(box, "unsupported")
-                owner.observer.idle_connected(box.name, False)
-                return False
-            conn.select(box.folder)
-            owner._set_idle_state(box, "idling")
-            owner.observer.idle_connected(box.name, True)
-            if self.backoff.succeeded():
-                log.info("mailbox %s: IDLE reconnected", box.name)
-            elif not self._listened:
-                log.info("mailbox %s: IDLE: listening for new mail", box.name)
-            self._listened = True
-            # Mail may have come while we were not listening (start-up, reconnect).
-            owner.wake_mailbox(box.name)
-            while not owner.stopping:
-                if conn.idle_wait(owner.config.idle_timeout) and not owner.stopping:
-                    log.debug("mailbox %s: IDLE reports a change", box.name)
-                    owner.wake_mailbox(box.name)
-        return True
+            log.warning("could not %s: %s", what, one_line(exc))
 
 
 # --------------------------------------------------------------------------- entry
@@ -750,6 +487,69 @@ def _stop_on_signals(daemon: Daemon) -> Iterator[None]:
             signal.signal(sig, old)
 
 
+def _scheduler(daemon: Daemon) -> BackgroundScheduler:
+    """The scheduler with every job of ``daemon``: a poll per mailbox, the outbox, maintenance,
+    the desk's digest, lease renewal and the systemd watchdog."""
+    boxes = daemon.settings.mailboxes
+    scheduler = BackgroundScheduler(
+        timezone=UTC,
+        executors={"default": ThreadPoolExecutor(max_workers=2 * len(boxes) + 6)},
+        # misfire_grace_time None: a run that starts late still runs (once, coalesced).
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+    )
+    now = datetime.now(UTC)
+    for box in boxes:
+        scheduler.add_job(
+            daemon.lane_job,
+            "interval",
+            args=(_poll_lane(box.name),),
+            seconds=daemon.config.poll_interval,
+            id=_poll_lane(box.name),
+            name=f"poll {box.name}",
+            next_run_time=now,
+        )
+    scheduler.add_job(
+        daemon.lane_job,
+        "interval",
+        args=("outbox",),
+        seconds=daemon.config.outbox_interval,
+        id="outbox",
+        name="deliver the outbox",
+        next_run_time=now + timedelta(seconds=1),
+    )
+    scheduler.add_job(
+        daemon.lane_job,
+        "interval",
+        args=("maintenance",),
+        seconds=daemon.config.maintenance_interval,
+        id="maintenance",
+        name="maintenance",
+        # Soon after start-up, not at once: the first polls go first.
+        next_run_time=now + timedelta(seconds=min(5.0, daemon.config.maintenance_interval)),
+    )
+    desk = daemon.settings.desk
+    if desk.notify and desk.notify_mode != "each":
+        scheduler.add_job(
+            daemon.lane_job, "interval", args=("desk",), seconds=DESK_CHECK_SECONDS,
+            id="desk", name="desk digest",
+            next_run_time=now + timedelta(seconds=min(5.0, DESK_CHECK_SECONDS)),
+        )  # fmt: skip
+    scheduler.add_job(
+        daemon.renew_leases,
+        "interval",
+        seconds=max(daemon.config.lease_seconds / 3, 0.5),
+        id="leases",
+        name="renew leases",
+    )
+    interval = daemon.notifier.watchdog_interval
+    if interval:
+        scheduler.add_job(
+            daemon.notifier.watchdog, "interval", seconds=interval, id="watchdog",
+            name="systemd watchdog", next_run_time=now,
+        )  # fmt: skip
+    return scheduler
+
+
 def _shutdown_scheduler(scheduler: BackgroundScheduler) -> None:
     try:
         scheduler.shutdown(wait=True)
@@ -761,24 +561,8 @@ def _poll_lane(mailbox: str) -> str:
     return f"poll:{mailbox}"
 
 
-def _about(box: MailboxConfig, exc: BaseException) -> str:
-    """The error's text, starting with "mailbox NAME:" once (adapters already say it)."""
-    text = _one_line(exc)
-    prefix = f"mailbox {box.name}:"
-    return text if text.startswith(prefix) else f"{prefix} {text}"
-
-
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return text or type(exc).__name__
-
-
 __all__ = [
-    "Backoff",
     "Daemon",
-    "IdleListener",
-    "Lane",
-    "Notifier",
     "Observer",
     "ServeResult",
     "ServiceApp",

@@ -20,7 +20,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from intake.core.errors import NotFound, TransitionRefused, UsageError
-from intake.core.mail import Address
+from intake.core.mail import Address, OutgoingMail
+from intake.replies import mime
 from intake.replies import render as replies
 from intake.replies.letters import Letters, reply_of, with_text
 from intake.store.models import Consent, Event, Outbox, Submission
@@ -59,7 +60,7 @@ class FakeReplier:
         context: Mapping[str, object],
         submission_id: int | None,
         automatic: bool,
-    ) -> replies.OutgoingMail:
+    ) -> OutgoingMail:
         original = session.get(Submission, submission_id) if submission_id else None
         assert original is not None
         # What the real Replier fills in when the caller does not say.
@@ -79,7 +80,7 @@ class FakeReplier:
             "terms_version": "t1",
         }
         rendered = replies.Renderer("", "zh").render(template, {**defaults, **context})
-        return replies.build_message(
+        return mime.build_message(
             rendered=rendered,
             from_address="投稿 <tougao@news.example>",
             to=to,
@@ -419,7 +420,7 @@ def test_request_copyright(env: Env, editorial: Editorial, fake: FakeReplier) ->
 
 def test_with_text_keeps_headers() -> None:
     rendered = replies.RenderedText("主题", "原文", "<p>原文</p>")
-    mail = replies.build_message(
+    mail = mime.build_message(
         rendered=rendered,
         from_address="tougao@news.example",
         to=Address("", "a@qq.example"),

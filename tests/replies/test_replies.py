@@ -14,12 +14,12 @@ import pytest
 
 from intake.core.errors import ConfigError, PermanentDeliveryError
 from intake.core.mail import Address
+from intake.replies.mime import build_message
 from intake.replies.render import (
     LANGUAGES,
     TEMPLATES,
     RenderedText,
     Renderer,
-    build_message,
     make_message_id,
     parse_tokens,
     token_for,

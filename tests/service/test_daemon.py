@@ -35,7 +35,9 @@ from intake.core.errors import MailboxUnavailable
 from intake.core.events import Ingested
 from intake.core.mail import MessageRef, RawMail
 from intake.ingest.pipeline import PollResult, Progress
-from intake.service.daemon import Backoff, Daemon, Lane, Notifier, ServeResult, serve
+from intake.service.daemon import Daemon, ServeResult, serve
+from intake.service.lanes import Backoff, Lane
+from intake.service.systemd import Notifier
 from intake.store.models import Location, MailboxState, Message, Outbox
 from tests.helpers import settings_for, submission
 from tests.servers import Dovecot
