@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import text  # noqa: E402
 
 from intake import store  # noqa: E402
-from intake.adapters.memory import MemoryMailbox  # noqa: E402
+from intake.adapters.memory.mailbox import MemoryMailbox  # noqa: E402
 from intake.app import App  # noqa: E402
 from intake.core import config  # noqa: E402
 from tests.servers import Postgres, find_cpython_email_data  # noqa: E402

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from intake import store
 from intake.adapters.blobstore import LocalBlobStore
-from intake.adapters.memory import MemoryBlobStore
+from intake.adapters.memory.blobstore import MemoryBlobStore
 from intake.cli import cli
 from intake.core.errors import StorageError
 from intake.service import storage as service

@@ -17,7 +17,7 @@ from pathlib import Path
 import dkim as dkimpy
 import pytest
 
-from intake.adapters.memory import StaticResolver
+from intake.adapters.memory.dns import StaticResolver
 from intake.app import App
 from intake.store.models import Event, Outbox, Version
 from tests.conversations.test_binding import (

@@ -15,7 +15,8 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake import store
-from intake.adapters.memory import ManualClock, MemoryMailbox
+from intake.adapters.memory.clock import ManualClock
+from intake.adapters.memory.mailbox import MemoryMailbox
 from intake.core import config
 from intake.core.errors import StorageError
 from intake.core.events import Ingested
