@@ -35,7 +35,7 @@ from sqlalchemy import text  # noqa: E402
 from intake import store  # noqa: E402
 from intake.adapters.memory.mailbox import MemoryMailbox  # noqa: E402
 from intake.app import App  # noqa: E402
-from intake.core import config  # noqa: E402
+from intake.core import configfile  # noqa: E402
 from tests.servers import Postgres, find_cpython_email_data  # noqa: E402
 
 #: Messages a day at which the yearly growth is shown.
@@ -86,7 +86,7 @@ def corpus(count: int, seed: int = 20261127) -> Iterator[bytes]:
 
 def ingest(work: Path, url: str, backend: str, count: int) -> int:
     """Poll the corpus into a fresh configuration; returns the raw bytes ingested."""
-    settings = config.from_mapping(
+    settings = configfile.from_mapping(
         {
             "database": {"url": url},
             "storage": {"path": str(work / "store"), "backend": backend},
