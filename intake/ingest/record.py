@@ -119,19 +119,23 @@ class Recorder:
         """Record a message over the size limit from its header; it stays on the server."""
         sha = hashlib.sha256(mail.header).hexdigest()
         received_at = mail.internaldate or self.clock()
-        try:
-            parsed = parsing.parse(mail.header.rstrip(b"\r\n") + b"\r\n\r\n")
-        except Exception as exc:  # noqa: BLE001
-            reason = f"oversize ({mail.size} bytes), header unparseable: {exc}"
-            return self.quarantine.hold(mail.ref, mail.header, sha, "", "", received_at, reason)
         limit = self.settings.ingest.max_message_bytes
         note = f"{mail.size} bytes is over the {limit}-byte limit; left on the server"
         try:
+            parsed = parsing.parse(mail.header.rstrip(b"\r\n") + b"\r\n\r\n")
             arrival = Arrival(mail.ref, mail.size, sha, "", "", received_at, parsed, self.clock())
             return self.record(arrival, raw=None, oversize_note=note)
+        except StorageError:
+            raise
         except Exception as exc:  # noqa: BLE001
             log.exception("could not record oversize %s", mail.ref)
-            return self.quarantine.hold(mail.ref, mail.header, sha, "", "", received_at, f"{exc}")
+            # Its header is all we hold of it: stored, so the row names real bytes, and the
+            # message stays on the server (a quarantined oversize row is never moved).
+            _, header_path = self.blobs.put("raw", mail.header)
+            return self.quarantine.hold(
+                mail.ref, mail.header, sha, header_path, "", received_at,
+                f"{note}; header not recorded: {type(exc).__name__}: {exc}", size=mail.size,
+            )  # fmt: skip
 
     def record(self, arrival: Arrival, *, raw: bytes | None, oversize_note: str = "") -> Outcome:
         """Record one parsed message whose bytes are stored; raises what it cannot handle."""

@@ -3,12 +3,14 @@ given, SQLite or a real PostgreSQL), into which a test delivers .eml bytes and p
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner, Result
 from sqlalchemy import select
 
 from intake.app import App
@@ -32,6 +34,7 @@ class MailRoom:
     app: App
     dovecot: Dovecot
     account: tuple[str, str]
+    config: Path  # a config file naming the same database and store, for the staff CLI
 
     def deliver(self, *raws: bytes) -> list[int]:
         """Append each message to the INBOX, as the provider's MTA would; their UIDs."""
@@ -51,6 +54,23 @@ class MailRoom:
         with self.app.sessions() as session:
             return list(session.scalars(select(Attachment).order_by(Attachment.id)))
 
+    def cli(self, *args: str) -> Result:
+        """``intake ARGS`` as an editor runs it, on this room's database."""
+        from intake.cli import cli
+
+        return CliRunner().invoke(
+            cli, ["--config", str(self.config), *args],
+            env={"NO_COLOR": "1", "INTAKE_USER": "editor"}, catch_exceptions=True,
+        )  # fmt: skip
+
+    def ok(self, *args: str) -> str:
+        result = self.cli(*args)
+        assert result.exit_code == 0, (args, result.output, result.exception)
+        return result.stdout
+
+    def json(self, *args: str) -> Any:
+        return json.loads(self.ok(*args, "--json"))
+
     def stored_bytes(self) -> int:
         """Bytes under the blob store: raw mail and attachments."""
         root = Path(self.app.settings.storage.path)
@@ -64,16 +84,23 @@ RoomFactory = Callable[..., MailRoom]
 def room_factory(
     tmp_path: Path, dovecot: Dovecot, imap_account: tuple[str, str]
 ) -> Iterator[RoomFactory]:
-    """Build a mail room on ``db_url`` with extra settings sections; closed after the test."""
+    """Build a mail room on ``db_url`` (``smtp``: an SMTP server for the outbox) with extra
+    settings sections; closed after the test."""
     rooms: list[MailRoom] = []
 
-    def make(db_url: str, **sections: dict[str, Any]) -> MailRoom:
+    def make(db_url: str, smtp: Any | None = None, **sections: dict[str, Any]) -> MailRoom:
         replies = {"site_name": "示例新闻网", **sections.pop("replies", {})}
         settings = settings_for(
-            tmp_path, db_url, dovecot, imap_account, mailbox={"idle": False},
+            tmp_path, db_url, dovecot, imap_account, smtp=smtp, mailbox={"idle": False},
             replies=replies, **sections,
         )  # fmt: skip
-        room = MailRoom(make_app(settings), dovecot, imap_account)
+        config = tmp_path / "intake.toml"
+        config.write_text(
+            f"[database]\nurl = {json.dumps(db_url)}\n"
+            f"[storage]\npath = {json.dumps(str(tmp_path / 'store'))}\n",
+            encoding="utf-8",
+        )
+        room = MailRoom(make_app(settings), dovecot, imap_account, config)
         rooms.append(room)
         return room
 
