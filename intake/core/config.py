@@ -142,6 +142,8 @@ class SmtpConfig(Credentials):
 @dataclass(frozen=True)
 class IngestConfig:
     max_message_bytes: int = 50 * 1024 * 1024
+    # Decoded attachment bytes stored per message; 0: three times the raw message's size.
+    max_decoded_bytes: int = 0
 
 
 @dataclass(frozen=True)
@@ -207,6 +209,9 @@ class ExtractConfig:
     max_unpacked_bytes: int = 200 * 1024 * 1024
     max_archive_members: int = 5000
     timeout_seconds: float = 30.0
+    # One message's attachments together: read in this time and up to this count at most.
+    message_timeout_seconds: float = 120.0
+    max_attachments_read: int = 100
     max_text_chars: int = 2_000_000
     # Address-space limit of the child process that reads one binary document or image.
     worker_memory_bytes: int = 1024**3
@@ -517,6 +522,12 @@ def _check(settings: Settings, env: Mapping[str, str]) -> None:
                 )
     if settings.ingest.max_message_bytes < 1024:
         raise ConfigError("ingest.max_message_bytes: must be at least 1024")
+    if settings.ingest.max_decoded_bytes < 0:
+        raise ConfigError("ingest.max_decoded_bytes: must be 0 (three times the message) or more")
+    if settings.extract.message_timeout_seconds <= 0:
+        raise ConfigError("extract.message_timeout_seconds: must be more than 0")
+    if settings.extract.max_attachments_read < 0:
+        raise ConfigError("extract.max_attachments_read: must be 0 or more")
     if settings.extract.worker_memory_bytes < 256 * 1024 * 1024:
         # Python and the document libraries take about 50 MiB before reading anything.
         raise ConfigError("extract.worker_memory_bytes: must be at least 268435456 (256 MiB)")

@@ -9,8 +9,8 @@ characters of mail labelled gb2312. Every charset decision goes through intake.t
 Enclosed messages (message/rfc822): the enclosed message is kept whole as a ``.eml``
 attachment, and its own attachments are also listed, so that a forwarded submission's
 .docx is seen like a directly attached one. Its text is not the body of the outer message.
-A message enclosed in an enclosed message is inside the outer ``.eml`` already and is not kept
-a second time (its attachments are still listed).
+A message enclosed in an enclosed message (as message/rfc822 or as a ``.eml`` file) is inside
+the outer ``.eml`` already and is not kept a second time (its attachments are still listed).
 
 Every step is linear in the size of the message (benchmarks/hostile.py doubles each hostile
 shape); the stdlib parser's one super-linear shape, deeply nested multiparts, is refused by a
@@ -434,6 +434,14 @@ def _leaf(part: Message, walk: _Walk, *, depth: int, enclosed: bool, where: str)
         return
     charset = part.get_param("charset")
     payload = _payload_bytes(part, walk, where)
+    is_message = filename.lower().endswith(".eml") and looks_like_message(payload)
+    if is_message and enclosed:
+        # A saved message inside an enclosed one is inside the outermost .eml already: kept
+        # again at every level, a message nested n deep would be stored n times over.
+        if depth < MAX_DEPTH:
+            _walk(_message_from_bytes(payload), walk, depth=depth + 1, enclosed=True,
+                  where=f"{where}/message")  # fmt: skip
+        return
     walk.attachments.append(
         ParsedAttachment(
             filename=filename,
@@ -445,7 +453,7 @@ def _leaf(part: Message, walk: _Walk, *, depth: int, enclosed: bool, where: str)
             charset=charset.strip() if isinstance(charset, str) else "",
         )
     )
-    if filename.lower().endswith(".eml") and depth < MAX_DEPTH and looks_like_message(payload):
+    if is_message and depth < MAX_DEPTH:
         # A message saved from a mail client and attached as a file (or message/rfc822
         # sent base64-encoded): its attachments are the article's too, as for an enclosed one.
         _walk(_message_from_bytes(payload), walk, depth=depth + 1, enclosed=True,

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from datetime import datetime
 
@@ -32,7 +33,7 @@ from intake.core.mail import (
 )
 from intake.core.ports import BlobStore, Clock
 from intake.documents import extract
-from intake.ingest import classify, parsing, rows
+from intake.ingest import budget, classify, parsing, rows
 from intake.ingest.parseahead import Parsed
 from intake.ingest.quarantine import Quarantine
 from intake.ingest.results import Outcome
@@ -71,6 +72,8 @@ class Recorder:
         self.hooks = tuple(hooks)
         self.dkim = dkim
         self._own = own_addresses(settings)
+        #: Times a message's extraction budget (tests replace it with a fake clock).
+        self.monotonic: Callable[[], float] = time.monotonic
 
     # ------------------------------------------------------------------ entry points
 
@@ -210,8 +213,9 @@ class Recorder:
         signature. The attachments of genuine mail are stored here: outside any transaction
         when the work is slow, inside the message's own transaction when it is not."""
         documents: dict[int, extract.Extracted] = {}
+        omitted = self._omitted(parsed.attachments, raw)
         if verdict.kind in GENUINE_KINDS and not oversize_note:
-            documents = self._extract(parsed.attachments)
+            documents = self._extract(parsed.attachments, omitted)
             texts = tuple(d.text for d in documents.values() if d.text)
             if verdict.kind is Kind.SUBMISSION and texts:
                 verdict = classify.classify(parsed, self._context(thread, texts))
@@ -228,7 +232,12 @@ class Recorder:
             )
             allowed = allowed and classified_as not in NO_AUTOREPLY_KINDS
         blobs = (
-            tuple(self.blobs.put("att", a.payload) for a in parsed.attachments)
+            tuple(
+                (hashlib.sha256(a.payload).hexdigest(), "")
+                if i in omitted
+                else self.blobs.put("att", a.payload)
+                for i, a in enumerate(parsed.attachments)
+            )
             if verdict.kind in GENUINE_KINDS
             else ()
         )
@@ -299,17 +308,25 @@ class Recorder:
             return DkimCheck(f"error: {type(exc).__name__}"[:50])
         return DkimCheck(checked.result[:50], checked.passed)
 
-    def _extract(self, attachments: Sequence[ParsedAttachment]) -> dict[int, extract.Extracted]:
-        return {
-            i: extract.extract(
-                a.filename,
-                rows.content_type(a),
-                a.payload,
-                self.settings.extract,
-                memory_bytes=self.settings.extract.worker_memory_bytes,
-            )
-            for i, a in enumerate(attachments)
-        }
+    def _omitted(
+        self, attachments: Sequence[ParsedAttachment], raw: bytes | None
+    ) -> dict[int, str]:
+        """The attachments not stored, by index, with why: those past the message's
+        decoded-bytes budget (the raw message holds them)."""
+        limit = budget.decoded_limit(self.settings.ingest.max_decoded_bytes, len(raw or b""))
+        note = budget.omitted_note(limit)
+        return {i: note for i, kept in enumerate(budget.kept(attachments, limit)) if not kept}
+
+    def _extract(
+        self, attachments: Sequence[ParsedAttachment], omitted: dict[int, str]
+    ) -> dict[int, extract.Extracted]:
+        return budget.read_all(
+            attachments,
+            omitted,
+            self.settings.extract,
+            content_type=rows.content_type,
+            monotonic=self.monotonic,
+        )
 
     def _slow_to_read(self, attachments: Sequence[ParsedAttachment]) -> bool:
         limits = self.settings.extract
