@@ -329,7 +329,7 @@ def run_backend(name: str, url: str, work: Path, count: int, runs: int) -> list[
 
 
 def queries(url: str, show_id: int, runs: int) -> list[tuple[str, float]]:
-    from intake.cli.queue_cmds import submission_detail
+    from intake.cli.views import submission_detail
     from intake.store import queue
 
     engine = store.make_engine(url)

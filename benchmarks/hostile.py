@@ -156,14 +156,14 @@ def _recorders(count: int) -> Iterator[list[Callable[[bytes, int], None]]]:
     duplicate of the bytes before."""
     from intake import store
     from intake.app import App
-    from intake.core import config
+    from intake.core import configfile
     from intake.core.mail import MessageRef, RawMail
 
     with contextlib.ExitStack() as stack:
         functions: list[Callable[[bytes, int], None]] = []
         for _ in range(count):
             directory = stack.enter_context(tempfile.TemporaryDirectory())
-            settings = config.from_mapping(
+            settings = configfile.from_mapping(
                 {
                     "database": {"url": f"sqlite:///{directory}/intake.db"},
                     "storage": {"path": f"{directory}/store"},

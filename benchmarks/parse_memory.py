@@ -1,16 +1,24 @@
-"""Measure the peak RSS of parsing a message with one 25 MiB attachment, in a fresh process.
+"""Measure the peak RSS of parsing, and of ingesting, a message with one 25 MiB attachment (36 MB
+as it travels, base64 and CRLF), each in a fresh process.
 
 Usage: .venv/bin/python benchmarks/parse_memory.py [--mailparser] [--size-mib N]
+       .venv/bin/python benchmarks/parse_memory.py --ingest [--size-mib N] [--no-postgres]
 
 Prints the peak resident set size of a child process that imports intake.ingest.parsing, reads the
 message from disk (as ingest holds it: one bytes object) and parses it. ``--mailparser`` runs
 mail-parser's own MailParser.from_bytes instead, for comparison.
+
+``--ingest`` starts a private Dovecot (and PostgreSQL), appends the message, and runs
+``intake poll`` once per store (``[storage] backend``): files with SQLite, the database on
+SQLite, the database on PostgreSQL; then ``intake show --raw`` of it from each. It prints each
+process's peak RSS against the target (<= 250 MB while ingesting the 36 MB message).
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import os
 import resource
 import subprocess
@@ -67,14 +75,87 @@ def child(path: str, use_mailparser: bool) -> None:
     print(f"{peak_kib / 1024:.1f} {size}")
 
 
+def ingest(size: int, postgres: bool) -> None:
+    """Peak RSS of `intake poll` ingesting the message, and of `intake show --raw`, per store."""
+    root = Path(__file__).resolve().parent.parent
+    sys.path.insert(0, str(root))
+    from tests.servers import Dovecot, Postgres
+
+    with contextlib.ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
+        dovecot = stack.enter_context(Dovecot())
+        stores = [
+            ("files, SQLite", "filesystem", f"sqlite:///{tmp}/files/intake.db"),
+            ("database, SQLite", "database", f"sqlite:///{tmp}/db-sqlite/intake.db"),
+        ]
+        if postgres:
+            server = stack.enter_context(Postgres())
+            stores.append(("database, PostgreSQL", "database", server.new_database()))
+        for label, backend, url in stores:
+            work = Path(tmp) / label.replace(", ", "-").replace(" ", "")
+            work.mkdir()
+            user, password = dovecot.add_user("big")
+            # Built and appended by a child: a peak RSS is inherited across fork and exec, so
+            # this process stays small for the measured ones to start from nothing.
+            appended = subprocess.run(
+                [sys.executable, __file__, "--append", str(dovecot.port), user, password,
+                 str(size)],
+                check=True, capture_output=True, text=True,
+            ).stdout  # fmt: skip
+            if label == stores[0][0]:
+                print(f"message {int(appended) / 1e6:.1f} MB (attachment {size / 2**20:.0f} MiB)")
+            config = work / "intake.toml"
+            config.write_text(
+                f'[database]\nurl = "{url}"\n'
+                f'[storage]\nbackend = "{backend}"\npath = "{work}/store"\n'
+                f'[[mailboxes]]\nname = "big"\nhost = "{dovecot.host}"\nport = {dovecot.port}\n'
+                f'security = "none"\nusername = "{user}"\npassword = "{password}"\n',
+                encoding="utf-8",
+            )
+            command = [str(root / ".venv/bin/intake"), "--config", str(config)]
+            _measure([*command, "db", "upgrade"])
+            poll_rss = _measure([*command, "poll"])
+            show_rss = _measure([*command, "show", "1", "--raw"])
+            verdict = "ok" if poll_rss <= 250 else "OVER"
+            print(
+                f"{label:22} intake poll peak RSS {poll_rss:5.0f} MB ({verdict}, target <= 250); "
+                f"show --raw {show_rss:4.0f} MB"
+            )
+
+
+def _measure(command: list[str]) -> float:
+    """Run ``command`` with its output discarded; its peak RSS in MB (10^6 bytes)."""
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(command[1:])} failed")
+    return usage.ru_maxrss * 1024 / 1e6
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--mailparser", action="store_true")
     parser.add_argument("--size-mib", type=float, default=25.0)
+    parser.add_argument("--ingest", action="store_true", help="intake poll, per store")
+    parser.add_argument("--no-postgres", action="store_true", help="with --ingest: skip it")
     parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--append", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args.child, args.mailparser)
+        return
+    if args.append:
+        from imapclient import IMAPClient
+
+        port, user, password, size = args.append
+        imap = IMAPClient("127.0.0.1", port=int(port), ssl=False)
+        imap.login(user, password)
+        raw = build(int(size))
+        imap.append("INBOX", raw)
+        imap.logout()
+        print(len(raw))
+        return
+    if args.ingest:
+        ingest(int(args.size_mib * 1024 * 1024), postgres=not args.no_postgres)
         return
     size = int(args.size_mib * 1024 * 1024)
     with tempfile.TemporaryDirectory() as tmp:

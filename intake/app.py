@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 
 from intake import store
 from intake.adapters.blobstore import LocalBlobStore
-from intake.core import config as config_mod
+from intake.core import credentials
 from intake.core.clock import utcnow
 from intake.core.config import Credentials, MailboxConfig, Settings
 from intake.core.errors import ConfigError, LoginRefused, TemporaryDeliveryError
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from intake.adapters.smtp import SmtpSender
     from intake.conversations.copyright import Maintenance
     from intake.core.events import DkimVerifier, Ingested, IngestHook
-    from intake.core.ports import Resolver
+    from intake.core.ports import BlobStore, Resolver
     from intake.ingest.pipeline import Ingestor
     from intake.ingest.results import PollResult, Progress
     from intake.replies.delivery import Delivery, OutboxSender
@@ -68,12 +68,25 @@ class App:
         return store.session_factory(self.engine)
 
     @cached_property
-    def blobs(self) -> LocalBlobStore:
-        return LocalBlobStore(self.settings.storage.path)
+    def blobs(self) -> BlobStore:
+        """The configured store of raw mail and attachments (``[storage] backend``)."""
+        return self.blob_store(self.settings.storage.backend)
+
+    def blob_store(self, backend: str) -> BlobStore:
+        """The store of raw mail and attachments of ``backend`` ("filesystem": files under
+        ``storage.path``; "database": rows of this database), configured or not: ``intake
+        storage migrate`` reads one and writes the other."""
+        if backend == "database":
+            from intake.store.blobs import DatabaseBlobStore
+
+            return DatabaseBlobStore(self.engine, clock=self.clock)
+        if backend == "filesystem":
+            return LocalBlobStore(self.settings.storage.path)
+        raise ConfigError(f"storage.backend: unknown backend {backend!r}")
 
     @cached_property
     def reply_secret(self) -> bytes:
-        return config_mod.reply_secret(self.settings)
+        return credentials.reply_secret(self.settings)
 
     @cached_property
     def replier(self) -> Replier:
@@ -103,6 +116,7 @@ class App:
             self.__dict__.pop("engine").dispose()
             self.__dict__.pop("sessions", None)
             self.__dict__.pop("ingestor", None)
+            self.__dict__.pop("blobs", None)  # the database store holds the engine
 
     def ready(self) -> None:
         """Refuse to work on a database whose schema is missing or old."""
@@ -165,7 +179,7 @@ class App:
         from intake.adapters.imap import ImapMailbox
 
         tokens = self.tokens(config)
-        password = "" if tokens else config_mod.resolve_password(config)
+        password = "" if tokens else credentials.resolve_password(config)
         return ImapMailbox(config, password, tokens=tokens, logins=self.logins)
 
     def smtp_sender(self) -> SmtpSender:
@@ -175,7 +189,7 @@ class App:
         if smtp is None:
             raise ConfigError("smtp: not configured: replies cannot be sent")
         tokens = self.tokens(smtp)
-        password = "" if tokens or not smtp.username else config_mod.resolve_password(smtp)
+        password = "" if tokens or not smtp.username else credentials.resolve_password(smtp)
         return SmtpSender(smtp, password, tokens=tokens, logins=self.logins)
 
     def poll_mailbox(
@@ -278,7 +292,7 @@ class App:
         from datetime import timedelta
 
         from intake.store import health as health_store
-        from intake.store import outbox as outbox_store
+        from intake.store import sending
 
         # "Due before" is strict: a reply queued at this very instant counts too.
         now = self.clock()
@@ -286,11 +300,11 @@ class App:
         cap = self.settings.replies.max_auto_replies_per_hour
         with self.sessions() as session, session.begin():
             due = health_store.outbox_due_before(session, soon)
-            if due and due <= outbox_store.due_pending_automatic(session, now):
+            if due and due <= sending.due_pending_automatic(session, now):
                 # Only automatic replies: none can go while the hourly cap is spent.
-                spent = outbox_store.automatic_in_flight(session, now, now - timedelta(hours=1))
+                spent = sending.automatic_in_flight(session, now, now - timedelta(hours=1))
                 due = due if spent < cap else 0
-            uncopied = bool(outbox_store.uncopied(session, 1))
+            uncopied = bool(sending.uncopied(session, 1))
         return due > 0, uncopied
 
     def run_maintenance(self) -> dict[str, int]:

@@ -13,7 +13,7 @@ from typing import Any
 
 from intake import store
 from intake.app import App
-from intake.core import config
+from intake.core import config, configfile
 from tests.servers import Dovecot
 
 
@@ -56,7 +56,7 @@ def settings_for(
         }
     for name, values in sections.items():
         data[name] = {**data.get(name, {}), **values}
-    return config.from_mapping(data, env={})
+    return configfile.from_mapping(data, env={})
 
 
 AppFactory = Callable[..., App]

@@ -5,6 +5,9 @@ is the one whose ``d=`` aligns with the From domain, and a mail service may sign
 (intake.text.domains decides alignment). The result is ``pass`` when some signature verifies,
 and names the domains of those that did; otherwise it is the topmost signature's outcome.
 
+A signature whose ``l=`` tag signs only the start of the body verifies whatever is appended
+after it, so it proves nothing about the answer written there: it is ``partial``, never a pass.
+
 The public key comes from DNS, so the lookup is the :class:`~intake.core.ports.Resolver` port:
 production passes dkimpy's resolver with a short timeout (:func:`dns_lookup`), tests a
 ``StaticResolver`` holding the test key. A lookup that fails (no DNS, a
@@ -37,7 +40,8 @@ _quiet.addHandler(logging.NullHandler())
 @dataclass(frozen=True, slots=True)
 class DkimResult:
     """The outcome: none, pass (some signature verifies; ``domain`` is the first of them),
-    else the topmost signature's fail or error. ``passed``: the ``d=`` of every signature
+    else the topmost signature's fail, error or partial (verifies, but signs only the start
+    of the body). ``passed``: the ``d=`` of every signature
     that verified, lower case, top down."""
 
     status: str
@@ -46,8 +50,8 @@ class DkimResult:
     passed: tuple[str, ...] = ()
 
     def __str__(self) -> str:
-        if self.status == "error":
-            return f"error: {self.reason}"[:_MAX]
+        if self.status in ("error", "partial"):
+            return f"{self.status}: {self.reason}"[:_MAX]
         return self.status
 
 
@@ -99,6 +103,9 @@ def _verify_one(raw: bytes, index: int, resolver: Resolver, timeout: float) -> D
     except Exception as exc:  # noqa: BLE001 - a malformed message must not stop ingest
         return DkimResult("error", _domain(checker), f"{type(exc).__name__}: {exc}")
     if ok:
+        unsigned = _unsigned_body(checker)
+        if unsigned:
+            return DkimResult("partial", _domain(checker), unsigned)
         return DkimResult("pass", _domain(checker))
     if tracked.problem:
         return DkimResult("error", _domain(checker), tracked.problem)
@@ -124,6 +131,21 @@ class _Tracked:
         if not found:
             self.problem = f"no key at {name.decode('ascii', 'replace').rstrip('.')}"
         return found
+
+
+def _unsigned_body(checker: Any) -> str:
+    """Why the body is not all signed ("" when it is): an ``l=`` shorter than the body."""
+    fields = getattr(checker, "signature_fields", None) or {}
+    length = fields.get(b"l")
+    if length is None:
+        return ""
+    try:
+        policy = dkim.CanonicalizationPolicy.from_c_value(fields.get(b"c", b"simple/simple"))
+        body = len(policy.canonicalize_body(checker.body))
+        signed = int(length)
+    except (ValueError, TypeError, dkim.DKIMException):
+        return "l= unreadable"
+    return f"l= signs {signed} of {body} body bytes" if signed < body else ""
 
 
 def _domain(checker: Any) -> str:

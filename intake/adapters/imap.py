@@ -30,12 +30,11 @@ from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
 
 from intake import __version__
-from intake.adapters.logins import Logins, server_words
+from intake.adapters.logins import Login, Logins, server_words
 from intake.adapters.oauth import TokenSource, oauthbearer, xoauth2
 from intake.core.config import AUTO_FOLDER, MailboxConfig
 from intake.core.errors import (
     LoginRefused,
-    MailboxLoginRefused,
     MailboxProtocolError,
     MailboxUnavailable,
     OAuthError,
@@ -73,9 +72,7 @@ class ImapMailbox(MailSource, SentMailbox):
         logins: Logins | None = None,
     ) -> None:
         self.config = config
-        self._password = password
-        self._tokens = tokens
-        self._logins = logins
+        self._login = Login.of(config, password, tokens, logins)
         self._client: IMAPClient | None = None
         self._folder: FolderInfo | None = None
         self._idling = False
@@ -98,8 +95,7 @@ class ImapMailbox(MailSource, SentMailbox):
 
     def connect(self) -> None:
         cfg = self.config
-        if self._logins is not None:
-            self._logins.before_login(cfg.account, "imap", self._secret())
+        self._login.before()
         try:
             context = ssl.create_default_context(cafile=cfg.ca_file or None)
         except (OSError, ssl.SSLError) as exc:
@@ -129,8 +125,7 @@ class ImapMailbox(MailSource, SentMailbox):
                 raise
             raise self._connect_error(exc) from None
         self._client = client
-        if self._logins is not None:
-            self._logins.succeeded(cfg.account, "imap")
+        self._login.succeeded()
         self._identify()
 
     def _connect_error(self, exc: Exception) -> MailboxUnavailable:
@@ -144,26 +139,18 @@ class ImapMailbox(MailSource, SentMailbox):
             )
         raise exc
 
-    def _secret(self) -> str:
-        """What a refusal is remembered by: the password, or the OAuth refresh token."""
-        if self._tokens is not None:
-            try:
-                return self._tokens.refresh_token()
-            except Exception:  # noqa: BLE001 - unreadable now: the login says why
-                return ""
-        return self._password
-
     def _authenticate(self, client: IMAPClient) -> None:
         cfg = self.config
         caps = _caps(client)
-        if self._tokens is None:
+        tokens = self._login.tokens
+        if tokens is None:
             if "LOGINDISABLED" in caps:
                 raise MailboxUnavailable(
                     f"mailbox {cfg.name}: {cfg.host} refuses LOGIN on this connection "
                     '(LOGINDISABLED): set security = "tls" or "starttls"'
                 )
             try:
-                client.login(cfg.username, self._password)
+                client.login(cfg.username, self._login.password)
             except LoginError as exc:
                 raise self._refused(server_words(exc)) from None
             return
@@ -176,7 +163,7 @@ class ImapMailbox(MailSource, SentMailbox):
         # A refused token is refreshed once and tried again: it may have been revoked early.
         for attempt in (1, 2):
             try:
-                token = self._tokens.token()
+                token = tokens.token()
             except OAuthError as exc:
                 if exc.refused:
                     raise self._refused(str(exc)) from None
@@ -192,25 +179,13 @@ class ImapMailbox(MailSource, SentMailbox):
             except (IMAPClientError, imaplib.IMAP4.error) as exc:
                 if isinstance(exc, imaplib.IMAP4.abort):
                     raise
-                self._tokens.invalidate()
+                tokens.invalidate()
                 if attempt == 2:
                     raise self._refused(server_words(exc)) from None
 
-    def _refused(self, words: str) -> LoginRefused | MailboxUnavailable:
-        cfg = self.config
-        hint = provider(cfg.provider).password_hint if cfg.auth == "password" else ""
-        if self._logins is None:
-            advice = f" ({hint})" if hint else ""
-            error = MailboxLoginRefused(
-                f"mailbox {cfg.name}: login failed for {cfg.username} at {cfg.host}: "
-                f"{words}{advice}"
-            )
-            error.account, error.service, error.server_text = cfg.account, "imap", words
-            return error
-        refused = self._logins.refused(
-            cfg.account, "imap", cfg.host, words, self._secret(), hint=hint
-        )
-        refused.args = (f"mailbox {cfg.name}: {refused}",)
+    def _refused(self, words: str) -> LoginRefused:
+        refused = self._login.refused(self.config.host, words)
+        refused.args = (f"mailbox {self.config.name}: {refused}",)
         return refused
 
     def _identify(self) -> None:

@@ -18,8 +18,14 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
 
+from intake.core.config import MailboxConfig, SmtpConfig
 from intake.core.errors import LoginRefused, MailboxLoginRefused, SmtpLoginRefused
+from intake.core.providers import provider
+
+if TYPE_CHECKING:
+    from intake.adapters.oauth import TokenSource
 
 log = logging.getLogger(__name__)
 
@@ -167,18 +173,7 @@ class Logins:
                 extra={"event": "login_refused", "account": account},
             )  # fmt: skip
         self._notify(refusal, account, service)
-        if service == "smtp":
-            message = f"SMTP AUTH at {host} refused the credentials of {account}: {server_text}"
-        else:
-            message = f"login failed for {account} at {host}: {server_text}"
-        return _error(
-            service,
-            message + advice,
-            account=account,
-            server_text=server_text,
-            retry_in=delay,
-            fresh=True,
-        )
+        return _refusal(service, account, host, server_text, hint, retry_in=delay)
 
     def succeeded(self, account: str, service: str) -> None:
         """A login worked: the account's gate opens (logged when it had been closed)."""
@@ -198,6 +193,76 @@ class Logins:
                 listener(refusal, account, service)
             except Exception as exc:  # noqa: BLE001 - bookkeeping must not hide the refusal
                 log.warning("could not record the login state of %s: %s", account, exc)
+
+
+@dataclass(frozen=True, slots=True)
+class Login:
+    """How one connection logs in to one account, IMAP or SMTP alike: the password (or
+    authorization code) or the OAuth2 tokens, and the process's :class:`Logins` gates (None:
+    no back-off, as in ``intake check``). The adapters speak their protocol; this holds the
+    rest of a login: the gate before it, the refusal after it, the gate opened on success."""
+
+    account: str
+    service: Literal["imap", "smtp"]
+    password: str = ""
+    tokens: TokenSource | None = None
+    gates: Logins | None = None
+    hint: str = ""  # what the provider says about its passwords, added to a refusal
+
+    @classmethod
+    def of(
+        cls,
+        config: MailboxConfig | SmtpConfig,
+        password: str = "",
+        tokens: TokenSource | None = None,
+        gates: Logins | None = None,
+    ) -> Login:
+        service: Literal["imap", "smtp"] = "smtp" if isinstance(config, SmtpConfig) else "imap"
+        hint = provider(config.provider).password_hint if config.auth == "password" else ""
+        return cls(config.account, service, password, tokens, gates, hint)
+
+    def secret(self) -> str:
+        """What a refusal is remembered by: the password, or the OAuth refresh token."""
+        if self.tokens is not None:
+            try:
+                return self.tokens.refresh_token()
+            except Exception:  # noqa: BLE001 - unreadable now: the login says why
+                return ""
+        return self.password
+
+    def before(self) -> None:
+        """Raise the service's LoginRefused while the account waits after a refusal."""
+        if self.gates is not None:
+            self.gates.before_login(self.account, self.service, self.secret())
+
+    def succeeded(self) -> None:
+        if self.gates is not None:
+            self.gates.succeeded(self.account, self.service)
+
+    def refused(self, host: str, server_text: str) -> LoginRefused:
+        """The error to raise for the server's refusal, recorded in the gates when there are."""
+        if self.gates is None:
+            return _refusal(self.service, self.account, host, server_text, self.hint)
+        return self.gates.refused(
+            self.account, self.service, host, server_text, self.secret(), hint=self.hint
+        )
+
+
+def _refusal(
+    service: str, account: str, host: str, server_text: str, hint: str, *, retry_in: float = 0.0
+) -> LoginRefused:
+    if service == "smtp":
+        message = f"SMTP AUTH at {host} refused the credentials of {account}: {server_text}"
+    else:
+        message = f"login failed for {account} at {host}: {server_text}"
+    return _error(
+        service,
+        message + (f" ({hint})" if hint else ""),
+        account=account,
+        server_text=server_text,
+        retry_in=retry_in,
+        fresh=True,
+    )
 
 
 def _error(

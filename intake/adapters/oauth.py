@@ -30,7 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from intake.core.config import Credentials, resolve_secret
+from intake.core.config import Credentials
+from intake.core.credentials import resolve_secret
 from intake.core.errors import ConfigError, OAuthError
 
 log = logging.getLogger(__name__)

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from types import TracebackType
 from typing import Self
 
-from intake.adapters.logins import Logins, server_words
+from intake.adapters.logins import Login, Logins, server_words
 from intake.adapters.oauth import TokenSource, oauthbearer, xoauth2
 from intake.core.config import SmtpConfig
 from intake.core.errors import (
@@ -39,7 +39,6 @@ from intake.core.errors import (
     TemporaryDeliveryError,
 )
 from intake.core.ports import Transport
-from intake.core.providers import provider
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +65,7 @@ class SmtpSender(Transport):
         logins: Logins | None = None,
     ) -> None:
         self._config = config
-        self._login = _Login(password, tokens, logins)
+        self._login = Login.of(config, password, tokens, logins)
         self._local_hostname = local_hostname
         self._conn: smtplib.SMTP | None = None
         self._broken: TemporaryDeliveryError | None = None
@@ -172,23 +171,6 @@ class SmtpSender(Transport):
         return PermanentDeliveryError(message, code=items[0][1][0])
 
 
-class _Login:
-    """How this sender logs in: a password, or OAuth2 tokens; and the account's back-off."""
-
-    def __init__(self, password: str, tokens: TokenSource | None, logins: Logins | None) -> None:
-        self.password = password
-        self.tokens = tokens
-        self.logins = logins
-
-    def secret(self) -> str:
-        if self.tokens is not None:
-            try:
-                return self.tokens.refresh_token()
-            except Exception:  # noqa: BLE001 - unreadable now: the login says why
-                return ""
-        return self.password
-
-
 def check_login(
     config: SmtpConfig,
     password: str = "",
@@ -198,14 +180,14 @@ def check_login(
     logins: Logins | None = None,
 ) -> None:
     """Connect, negotiate TLS and log in as ``intake check`` does; raise a DeliveryError if not."""
-    _quit(_open(config, _Login(password, tokens, logins), local_hostname))
+    _quit(_open(config, Login.of(config, password, tokens, logins), local_hostname))
 
 
-def _open(config: SmtpConfig, login: _Login, local_hostname: str | None) -> smtplib.SMTP:
+def _open(config: SmtpConfig, login: Login, local_hostname: str | None) -> smtplib.SMTP:
     where = f"{config.host}:{config.port}"
     stage = "connect"
-    if config.username and login.logins is not None:
-        login.logins.before_login(config.account, "smtp", login.secret())
+    if config.username:
+        login.before()
     try:
         context = None
         if config.security != "none":
@@ -245,7 +227,7 @@ def _open(config: SmtpConfig, login: _Login, local_hostname: str | None) -> smtp
     return conn
 
 
-def _authenticate(conn: smtplib.SMTP, config: SmtpConfig, login: _Login, where: str) -> None:
+def _authenticate(conn: smtplib.SMTP, config: SmtpConfig, login: Login, where: str) -> None:
     # One attempt with one mechanism: smtplib's login() would try every mechanism in turn,
     # and several failed logins per connection get accounts locked at QQ Mail or 163.
     offered = conn.esmtp_features.get("auth", "").upper().split()
@@ -267,7 +249,7 @@ def _authenticate(conn: smtplib.SMTP, config: SmtpConfig, login: _Login, where: 
             conn.auth(mechanism, authobject)
         except smtplib.SMTPAuthenticationError as exc:
             raise _refused(exc, config, login, where) from None
-        _succeeded(config, login)
+        login.succeeded()
         return
     sasl = next((m for m in ("XOAUTH2", "OAUTHBEARER") if m in offered), None)
     if sasl is None:
@@ -298,17 +280,12 @@ def _authenticate(conn: smtplib.SMTP, config: SmtpConfig, login: _Login, where: 
             if attempt == 2 or not 500 <= exc.smtp_code < 600:
                 raise _refused(exc, config, login, where) from None
             continue
-        _succeeded(config, login)
+        login.succeeded()
         return
 
 
-def _succeeded(config: SmtpConfig, login: _Login) -> None:
-    if login.logins is not None:
-        login.logins.succeeded(config.account, "smtp")
-
-
 def _refused(
-    exc: smtplib.SMTPAuthenticationError, config: SmtpConfig, login: _Login, where: str
+    exc: smtplib.SMTPAuthenticationError, config: SmtpConfig, login: Login, where: str
 ) -> DeliveryError:
     words = f"{exc.smtp_code} {server_words(exc.smtp_error)}"
     if not 500 <= exc.smtp_code < 600:  # 454: the server could not check just now
@@ -318,20 +295,10 @@ def _refused(
     return error
 
 
-def _refusal(config: SmtpConfig, login: _Login, words: str) -> SmtpLoginRefused:
-    hint = provider(config.provider).password_hint if config.auth == "password" else ""
-    if login.logins is not None:
-        refused = login.logins.refused(
-            config.account, "smtp", config.host, words, login.secret(), hint=hint
-        )
-        assert isinstance(refused, SmtpLoginRefused)
-        return refused
-    error = SmtpLoginRefused(
-        f"SMTP AUTH at {config.host} refused the credentials of {config.username}: {words}"
-        + (f" ({hint})" if hint else "")
-    )
-    error.account, error.service, error.server_text = config.account, "smtp", words
-    return error
+def _refusal(config: SmtpConfig, login: Login, words: str) -> SmtpLoginRefused:
+    refused = login.refused(config.host, words)
+    assert isinstance(refused, SmtpLoginRefused)
+    return refused
 
 
 def _quit(conn: smtplib.SMTP) -> None:

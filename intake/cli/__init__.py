@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 import click
 
 from intake.app import App
-from intake.core import config as config_mod
+from intake.core import configfile
 from intake.core.errors import ConfigError, IntakeError
 from intake.text.display import visible
 
@@ -33,7 +33,7 @@ class Context:
     def app(self) -> App:
         if self._app is None:
             # A refused login is the command's own one-line error; `run` logs it instead.
-            self._app = App(config_mod.load(self.config_path), log_refusals=False)
+            self._app = App(configfile.load(self.config_path), log_refusals=False)
         return self._app
 
     def close(self) -> None:
@@ -196,6 +196,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "intake.cli.queue_cmds": ("list", "stats"),
     "intake.cli.show_cmds": ("show", "attachment"),
     "intake.cli.service_cmds": ("run", "status", "db"),  # db copy
+    "intake.cli.storage_cmds": ("storage",),
     "intake.cli.workflow_cmds": (
         "accept",
         "decline",
@@ -228,5 +229,5 @@ COMMAND_ROLES: dict[str, tuple[str, ...]] = {
         "poll", "messages", "quarantine", "reprocess", "outbox", "send", "suppress",
         "suppressions", "unsuppress",
     ),
-    "Administration": ("check", "auth", "db", "run", "status"),
+    "Administration": ("check", "auth", "db", "storage", "run", "status"),
 }  # fmt: skip

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from intake.cli import Context, cli, pass_ctx
-from intake.core import config as config_mod
+from intake.core import credentials
 from intake.core.errors import ConfigError, IntakeError, OAuthError, UsageError
 
 
@@ -54,7 +54,7 @@ def auth_login(ctx: Context, mailbox: str, flow: str, port: int) -> None:
             f"{where}.oauth_refresh_token_file: say where to keep the refresh token, e.g. "
             f'"/var/lib/intake/oauth/{box.name}.token"'
         )
-    config_mod.resolve_secret(box, "oauth_client_secret", where=where)  # readable now
+    credentials.resolve_secret(box, "oauth_client_secret", where=where)  # readable now
     if flow == "auto":
         flow = "device" if box.oauth_device_url else "browser"
 

@@ -3,37 +3,32 @@ claims (investigate, request-info, resolve, note, assign) and reclassify."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from datetime import datetime
+from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from intake.cli import Context, actor_name, cli, pass_ctx
+from intake.cli.claim_views import claim_detail, claim_line, claim_parts, claim_summary
 from intake.cli.output import (
     change_json,
     echo_change,
     echo_text,
-    emit_fields,
     emit_json,
     emit_table,
-    iso,
-    short,
+    page_parts,
 )
-from intake.core.clock import as_utc
+from intake.core.errors import NotFound, UsageError
 from intake.store import claims as claim_store
-from intake.workflow import claim as claimflow
 from intake.workflow.claim import ClaimStatus, Outcome
 
 # The use case (and the parser, templates and ingest it brings) loads for the commands that
 # act; `intake --help` and the listings do without it.
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
     from intake.replies.letters import Change
     from intake.rights.actions import Rights
     from intake.rights.reclassify import Reclassified, Reclassifier
-    from intake.store.models import Claim, Event
 
 F = TypeVar("F", bound=Callable[..., Any])
 STATUSES = tuple(str(s) for s in ClaimStatus)
@@ -78,118 +73,6 @@ def _as_option(func: F) -> F:
 
 def _json_option(func: F) -> F:
     return click.option("--json", "as_json", is_flag=True, help="Print JSON.")(func)
-
-
-# --------------------------------------------------------------------------- JSON contracts
-
-
-def _iso(value: datetime | None) -> str | None:
-    # SQLite hands back naive datetimes (always UTC here); say so, as PostgreSQL's do.
-    return iso(as_utc(value)) if value is not None else None
-
-
-def history(events: Sequence[Event]) -> list[dict[str, Any]]:
-    return [
-        {
-            "at": _iso(e.at),
-            "actor": e.actor,
-            "action": e.action,
-            "from": e.from_status,
-            "to": e.to_status,
-            "note": e.note,
-        }
-        for e in events
-    ]
-
-
-def claim_summary(claim: Claim, events: Sequence[Event], now: datetime) -> dict[str, Any]:
-    """The fields of ``intake claims --json`` (a contract)."""
-    return {
-        "id": claim.id,
-        "status": claim.status,
-        "claimant": claim.claimant,
-        "claimant_name": claim.claimant_name,
-        "subject": claim.subject,
-        "received_at": _iso(claim.received_at),
-        "urls": list(claim.urls),
-        "work_title": claim.work_title,
-        "demand": claim.demand,
-        "deadline": _iso(claim.deadline),
-        "overdue": claimflow.is_overdue(claim.status, claim.deadline, now),
-        "assignee": claim.assignee,
-        "amount": claim.amount,
-        "history": history(events),
-    }
-
-
-def claim_detail(session: Session, claim: Claim, now: datetime) -> dict[str, Any]:
-    """The fields of ``intake claim show --json`` (a contract): the summary's and more."""
-    data = claim_summary(claim, claim_store.events_for(session, claim.id), now)
-    linked = (
-        claim_store.get_submission(session, claim.submission_id)
-        if claim.submission_id is not None
-        else None
-    )
-    data.update(
-        {
-            "text": claim.body_text,
-            "score": claim.score,
-            "signals": list(claim.signals),
-            "message_pk": claim.message_pk,
-            "linked_submission": (
-                {
-                    "id": linked.id,
-                    "status": linked.status,
-                    "title": linked.title,
-                    "published_url": linked.published_url,
-                }
-                if linked is not None
-                else None
-            ),
-            "attachments": [
-                {
-                    "id": a.id,
-                    "message_pk": a.message_pk,
-                    "filename": a.filename,
-                    "content_type": a.content_type,
-                    "size": a.size,
-                    "sha256": a.sha256,
-                    "kind": a.kind,
-                    "text": a.text,
-                    "extract_error": a.extract_error,
-                }
-                for a in claim_store.attachments_for(session, claim)
-            ],
-            "messages": [
-                {
-                    "id": m.id,
-                    "message_id": m.message_id,
-                    "received_at": _iso(m.received_at),
-                    "sender": m.sender,
-                    "subject": m.subject,
-                    "kind": m.kind,
-                    "original": m.id == claim.message_pk,
-                }
-                for m in claim_store.messages_for(session, claim)
-            ],
-            "outbox": [
-                {
-                    "id": o.id,
-                    "template": o.template,
-                    "to": o.to_addr,
-                    "subject": o.subject,
-                    "message_id": o.message_id,
-                    "state": o.state,
-                    "automatic": o.automatic,
-                    "created_at": _iso(o.created_at),
-                    "sent_at": _iso(o.sent_at),
-                    "last_error": o.last_error,
-                }
-                for o in claim_store.outbox_for(session, claim.id)
-            ],
-        }
-    )
-    return data
 
 
 def report(change: Change, as_json: bool) -> None:
@@ -256,28 +139,10 @@ def claims_(
         return
     emit_table(
         ["id", "status", "deadline", "demand", "assignee", "claimant", "work", "links"],
-        (
-            [
-                d["id"],
-                d["status"],
-                _local(d["deadline"]) + (" !" if d["overdue"] else ""),
-                d["demand"],
-                d["assignee"] or "-",
-                short(d["claimant_name"] or d["claimant"], 24),
-                short(d["work_title"] or d["subject"], 30),
-                len(d["urls"]),
-            ]
-            for d in data
-        ),
+        (claim_line(d) for d in data),
     )
     if len(data) == limit:
         click.echo(f"(first {limit} from {offset}; --offset {offset + limit} for more)", err=True)
-
-
-def _local(value: str | None) -> str:
-    if value is None:
-        return "-"
-    return as_utc(datetime.fromisoformat(value)).astimezone().strftime("%Y-%m-%d %H:%M")
 
 
 @cli.group("claim")
@@ -304,52 +169,55 @@ def show(ctx: Context, claim_id: int, as_json: bool) -> None:
     if as_json:
         emit_json(data)
         return
-    claimant = data["claimant"]
-    if data["claimant_name"]:
-        claimant = f"{data['claimant_name']} <{claimant}>"
-    linked = data["linked_submission"]
-    fields: dict[str, object] = {
-        "claim": f"#{data['id']}  {data['status']}",
-        "from": claimant,
-        "subject": data["subject"],
-        "received": _local(data["received_at"]),
-        "deadline": _local(data["deadline"]) + ("  OVERDUE" if data["overdue"] else ""),
-        "work": data["work_title"] or "-",
-        "demand": data["demand"],
-        "assignee": data["assignee"] or "-",
-        "score": f"{data['score']:g} ({', '.join(data['signals'])})",
-        "submission": (
-            f"#{linked['id']} {linked['status']} {linked['published_url'] or linked['title']}"
-            if linked
-            else "-"
-        ),
-    }
-    if data["amount"]:
-        fields["amount"] = data["amount"]
-    for i, url in enumerate(data["urls"]):
-        fields[f"link {i + 1}" if len(data["urls"]) > 1 else "link"] = url
-    emit_fields(fields)
-    echo_text(f"\n--- letter\n{(data['text'] or '(no text)').rstrip()}")
-    for a in data["attachments"]:
-        head = f"--- attachment {a['filename']} ({a['content_type']}, {a['size']:,} B)"
-        click.echo("\n" + short(head, 1000))
-        echo_text((a["text"] or a["extract_error"] or "(no text)").rstrip())
-    if data["outbox"]:
-        click.echo("\n--- letters")
-        emit_table(
-            ["id", "template", "state", "to", "subject"],
-            ([o["id"], o["template"], o["state"], o["to"], short(o["subject"], 40)]
-             for o in data["outbox"]),
-        )  # fmt: skip
-    click.echo("\n--- history")
-    emit_table(
-        ["at", "actor", "action", "status", "note"],
-        (
-            [_local(h["at"]), h["actor"], h["action"],
-             f"{h['from']} -> {h['to']}" if h["from"] or h["to"] else "", short(h["note"], 70)]
-            for h in data["history"]
-        ),
-    )  # fmt: skip
+    page_parts(claim_parts(data))
+
+
+@claim_group.command("attachment")
+@click.argument("claim_id", type=int)
+@click.argument("number", type=click.IntRange(min=1), metavar="N")
+@click.option(
+    "--save",
+    type=click.Path(path_type=Path),
+    metavar="PATH",
+    help="Write the file here (a folder: under its own safe name).",
+)
+@click.option("--open", "open_", is_flag=True, help="Open it with the desktop's viewer.")
+@click.option("--force", is_flag=True, help="Replace a file already at PATH.")
+@pass_ctx
+def attachment(
+    ctx: Context, claim_id: int, number: int, save: Path | None, open_: bool, force: bool
+) -> None:
+    """Save, open or pipe file N of a claim (its evidence).
+
+    N as `intake claim show` numbers the attachments.
+
+    \b
+      intake claim attachment 3 1 --save ~/claims/    under its safe name
+      intake claim attachment 3 1 --open              xdg-open (or $INTAKE_OPENER)
+      intake claim attachment 3 1 > letter.pdf
+    """
+    from intake.cli.show_cmds import deliver_attachment
+
+    if save is not None and open_:
+        raise UsageError("give --save or --open, not both")
+    app = ctx.app
+    app.ready()
+    with app.sessions() as session, session.begin():
+        claim = claim_store.get_claim(session, claim_id)
+        row = claim_store.attachment_file(session, claim, number)
+        blob_path, safe_name, filename, size = row.blob_path, row.safe_name, row.filename, row.size
+    if not blob_path:
+        raise NotFound(f"claim {claim_id}: attachment {number} was not stored")
+    deliver_attachment(
+        f"claim #{claim_id} attachment {number}",
+        app.blobs.get(blob_path),
+        safe_name=safe_name,
+        filename=filename,
+        size=size,
+        save=save,
+        open_=open_,
+        force=force,
+    )
 
 
 # --------------------------------------------------------------------------- staff actions

@@ -14,6 +14,7 @@ from intake.app import App
 from intake.cli import Context, cli, pass_ctx
 from intake.cli.output import echo_text, emit_json, emit_table, iso, short
 from intake.core import config as config_mod
+from intake.core import credentials
 from intake.core.config import MailboxConfig
 from intake.core.errors import IntakeError, MailboxError
 from intake.core.mail import Kind
@@ -71,7 +72,7 @@ def check(ctx: Context) -> None:
     """
     app = ctx.app
     settings = app.settings
-    config_mod.check_credentials(settings)
+    credentials.check_credentials(settings)
     failed = False
     click.echo(f"config: ok ({len(settings.mailboxes)} mailbox(es))")
     try:
@@ -101,8 +102,23 @@ def check(ctx: Context) -> None:
         except IntakeError as exc:
             failed = True
             echo_text(f"smtp: FAILED: {exc}", multiline=False)
+    click.echo(f"documents: {_fonts_line()}")
     if failed:
         sys.exit(1)
+
+
+def _fonts_line() -> str:
+    from intake.documents import fonts
+
+    found = fonts.has_cjk_font()
+    if found:
+        return "ok (a CJK font for PDFs that do not embed theirs)"
+    why = "no CJK font installed" if found is False else "cannot tell (no fc-list)"
+    # A note, not a failure: most PDFs embed their fonts.
+    return (
+        f"note: {why}; PDFs naming an unembedded Chinese or Japanese font lose text:"
+        f" install {fonts.PACKAGE}"
+    )
 
 
 def _imap_check(app: App, box: MailboxConfig) -> str:
@@ -131,7 +147,7 @@ def _imap_check(app: App, box: MailboxConfig) -> str:
 def poll(ctx: Context, as_json: bool, only: str | None) -> None:
     """One pass over every mailbox: ingest new mail, then exit."""
     app = ctx.app
-    config_mod.check_credentials(app.settings)
+    credentials.check_credentials(app.settings)
     app.ready()
     boxes = [app.settings.mailbox(only)] if only else app.settings.mailboxes
     from intake.ingest.results import PollResult

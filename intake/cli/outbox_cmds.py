@@ -9,7 +9,7 @@ import click
 
 from intake.cli import Context, actor_name, cli, pass_ctx
 from intake.cli.output import echo_text, emit_json, emit_table, iso, short
-from intake.core import config as config_mod
+from intake.core import credentials
 from intake.core.clock import as_utc
 from intake.store import outbox as outbox_store
 
@@ -55,7 +55,7 @@ def suppression_row(row: Suppression) -> dict[str, Any]:
 def send(ctx: Context, as_json: bool) -> None:
     """Send the replies that are due now, once (the daemon does this every outbox_interval)."""
     app = ctx.app
-    config_mod.check_credentials(app.settings)
+    credentials.check_credentials(app.settings)
     app.ready()
     result = app.deliver_outbox(strict=True)
     if as_json:

@@ -14,8 +14,7 @@ from intake import store
 from intake.cli import Context, cli, pass_ctx
 from intake.cli.ingest_cmds import db
 from intake.cli.output import echo_text, emit_fields, emit_json, emit_table, iso
-from intake.core import config as config_mod
-from intake.core import logs
+from intake.core import configfile, credentials, logs
 
 # The daemon (APScheduler, IMAP, the whole pipeline) loads for `intake run` alone.
 if TYPE_CHECKING:
@@ -45,10 +44,10 @@ def run(ctx: Context, log_format: str | None, metrics_address: str | None) -> No
     app = ctx.app
     app.log_refusals = True  # the journal gets one line per refused login
     settings = app.settings
-    config_mod.check_credentials(settings)
+    credentials.check_credentials(settings)
     address = metrics_address if metrics_address is not None else settings.daemon.metrics_address
     if address:
-        config_mod.parse_address(address, "--metrics-address")
+        configfile.parse_address(address, "--metrics-address")
     verbose = click.get_current_context().find_root().params.get("verbose") or 0
     chosen = log_format or settings.daemon.log_format
     secrets = logs.secrets_of(settings)
@@ -205,7 +204,7 @@ def db_copy(ctx: Context, url: str) -> None:
 
     Stop the service first. The target's schema is created (or brought up to date) first;
     it must hold no rows. Afterwards point database.url at URL. The store is not copied:
-    it stays where storage.path says.
+    a file store stays where storage.path says; a database store is copied with the rows.
     """
     app = ctx.app
     app.ready()

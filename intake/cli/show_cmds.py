@@ -67,14 +67,15 @@ def show(ctx: Context, submission_id: int, raw: bool, reveal: bool, as_json: boo
         # Written after the transaction: a slow reader (a pager) must not hold the database.
         if not raw_path:
             raise NotFound(f"submission {submission_id}: the original message was not stored")
-        payload = app.blobs.get(raw_path)
         if is_terminal():
             # On a terminal the mail's bytes are shown, never obeyed: a header may hide escape
             # sequences. Piped (`> file.eml`, `| formail`) they are exact.
+            payload = app.blobs.get(raw_path)
             page_text(shown(payload.decode("utf-8", "replace"), multiline=True))
             return
         sys.stdout.flush()
-        sys.stdout.buffer.write(payload)
+        for piece in app.blobs.chunks(raw_path):  # a piece at a time: never held whole twice
+            sys.stdout.buffer.write(piece)
         sys.stdout.buffer.flush()
         return
     if as_json:
@@ -132,7 +133,7 @@ def show_parts(data: dict[str, Any], *, wide: bool = True) -> list[Part]:
     if data["attachments"]:
         parts += ["", Heading(f"attachments (intake attachment {data['id']} N)")]
         parts += attachment_parts(data["attachments"])
-    mail = _conversation(data)
+    mail = mail_rows(data["conversation"], data["outbox"])
     if mail:
         parts += ["", Heading("conversation")]
         if wide:
@@ -141,7 +142,7 @@ def show_parts(data: dict[str, Any], *, wide: bool = True) -> list[Part]:
             parts.append(
                 grid(["at", "", "what", "subject"], ([r[0][5:], r[1], *r[3:]] for r in mail))
             )
-        parts += _said(data, wide)
+        parts += said_parts(data["conversation"], data["outbox"], wide)
     for title, columns, rows in consent_sections(data, wide=wide):
         parts += ["", Heading(title), grid(columns, rows)]
     if data["claims"]:
@@ -155,22 +156,7 @@ def show_parts(data: dict[str, Any], *, wide: bool = True) -> list[Part]:
                 ),
             )
         )
-    parts += ["", Heading("history")]
-    parts.append(
-        grid(
-            ["at", "actor", "action", "status", "note"],
-            (
-                [
-                    local(h["at"]),
-                    h["actor"],
-                    h["action"],
-                    f"{h['from']} -> {h['to']}".strip() if h["from"] or h["to"] else "",
-                    h["note"],
-                ]
-                for h in data["history"]
-            ),
-        )
-    )
+    parts += ["", Heading("history"), history_grid(data["history"])]
     return parts
 
 
@@ -270,13 +256,33 @@ def _minute(value: str | None) -> str:
     return (value or "")[:16].replace("T", " ")
 
 
-def _conversation(data: dict[str, Any]) -> list[list[str]]:
-    """Their messages and our replies, in the order they happened."""
+def history_grid(history: Sequence[dict[str, Any]]) -> Part:
+    """A case's history (``history`` of ``show --json`` or ``claim show --json``) as a table."""
+    return grid(
+        ["at", "actor", "action", "status", "note"],
+        (
+            [
+                local(h["at"]),
+                h["actor"],
+                h["action"],
+                f"{h['from']} -> {h['to']}".strip() if h["from"] or h["to"] else "",
+                h["note"],
+            ]
+            for h in history
+        ),
+    )
+
+
+def mail_rows(
+    conversation: Sequence[dict[str, Any]], outbox: Sequence[dict[str, Any]]
+) -> list[list[str]]:
+    """Their messages and our letters, in the order they happened: at, in/out, who, what,
+    subject."""
     rows: list[tuple[str, list[str]]] = []
-    for m in data["conversation"]:
+    for m in conversation:
         what = m["kind"] + (" (original)" if m["original"] else "")
         rows.append((m["received_at"] or "", ["in", m["sender"], what, m["subject"]]))
-    for o in data["outbox"]:
+    for o in outbox:
         what = f"{o['template']} [{o['state']}{'' if o['automatic'] else ', staff'}]"
         at = o["sent_at"] or o["created_at"] or ""
         rows.append((at, ["out", o["to"], what, o["subject"]]))
@@ -284,17 +290,19 @@ def _conversation(data: dict[str, Any]) -> list[list[str]]:
     return [[local(at or None), *rest[:3], short(rest[3], 50)] for at, rest in rows]
 
 
-def _said(data: dict[str, Any], wide: bool) -> list[Part]:
+def said_parts(
+    conversation: Sequence[dict[str, Any]], outbox: Sequence[dict[str, Any]], wide: bool
+) -> list[Part]:
     """Each later message's own words and the desk's own letters, oldest first: what a reply
     said is read here, not in a history note. Automatic letters (acknowledgments, requests)
     are in the table above; their text only in the wide view."""
     said: list[tuple[str, list[Part]]] = []
-    for m in data["conversation"]:
+    for m in conversation:
         if m["original"]:
             continue
         title = f"{local(m['received_at'])}  {m['kind']} from {m['sender']}"
         said.append((m["received_at"] or "", [Heading(title), Block(m["text"] or "(no new text)")]))
-    for o in data["outbox"]:
+    for o in outbox:
         if o["automatic"] and not wide:
             continue
         at = o["sent_at"] or o["created_at"] or ""
@@ -350,18 +358,42 @@ def attachment(
         row = queue_store.attachment_file(conn, submission_id, number)
     if not row.blob_path:
         raise NotFound(f"submission {submission_id}: attachment {number} was not stored")
-    payload = app.blobs.get(row.blob_path)
+    deliver_attachment(
+        f"#{submission_id} attachment {number}",
+        app.blobs.get(row.blob_path),
+        safe_name=row.safe_name,
+        filename=row.filename,
+        size=row.size,
+        save=save,
+        open_=open_,
+        force=force,
+    )
+
+
+def deliver_attachment(
+    label: str,
+    payload: bytes,
+    *,
+    safe_name: str,
+    filename: str,
+    size: int,
+    save: Path | None,
+    open_: bool,
+    force: bool,
+) -> None:
+    """What ``intake attachment`` and ``intake claim attachment`` do with the file: save it,
+    open it, or write its bytes to a pipe (never to a terminal)."""
     if save is not None:
-        target = save_attachment(payload, row.safe_name, save, force=force)
-        click.echo(f"#{submission_id} attachment {number} saved to {shown(str(target))}")
+        target = save_attachment(payload, safe_name, save, force=force)
+        click.echo(f"{label} saved to {shown(str(target))}")
         return
     if open_:
-        target = open_attachment(payload, row.safe_name)
-        click.echo(f"#{submission_id} attachment {number} opened ({shown(str(target))})")
+        target = open_attachment(payload, safe_name)
+        click.echo(f"{label} opened ({shown(str(target))})")
         return
     if is_terminal():
         raise UsageError(
-            f"attachment {number} is {shown(row.filename)} ({_size(row.size)}): "
+            f"{label} is {shown(filename)} ({_size(size)}): "
             "use --save PATH or --open, or redirect the output to a file"
         )
     sys.stdout.flush()

@@ -40,7 +40,13 @@ from intake.store import submissions as submission_store
 from intake.store.consent import SentLetter
 from intake.store.models import Submission
 from intake.text import domains, threads
-from intake.text.addresses import AddressError, normalise, normalised_or_empty, same
+from intake.text.addresses import (
+    AddressError,
+    normalise,
+    normalised_or_empty,
+    normalised_or_lower,
+    same,
+)
 from intake.workflow import cases
 from intake.workflow.submission import RIGHTS_LETTERS
 
@@ -88,6 +94,10 @@ class Binding:
     new_text: str  # the reply's new text with the confirmation code taken out
     #: Our letters of other submissions named in its headers (noted, never used).
     foreign: tuple[SentLetter, ...] = ()
+    #: Our letters of this submission that it names (by id or code) but that were sent to an
+    #: address that is not the contributor's (a Reply-To): whoever holds them may be anyone,
+    #: so they bind nothing (noted, never used).
+    elsewhere: tuple[SentLetter, ...] = ()
 
     @property
     def from_contributor(self) -> bool:
@@ -148,10 +158,21 @@ class Binding:
             parts.append(f"not from the contributor ({self.sender or 'no single sender'})")
         for letter in self.foreign:
             parts.append(f"names outbox #{letter.id} of submission #{letter.submission_id}")
+        for letter in self.elsewhere:
+            parts.append(
+                f"names outbox #{letter.id} ({letter.template}), sent to {letter.to_addr}, "
+                "not to the contributor: binds nothing"
+            )
         return "; ".join(parts)
 
     def unbound(self) -> str:
         """Why it is no answer to our copyright request (for a flag)."""
+        if self.elsewhere and self.answers is None:
+            letter = self.elsewhere[0]
+            return (
+                f"the letter it names (outbox #{letter.id}, {letter.template}) went to "
+                f"{letter.to_addr}, not to the contributor's address"
+            )
         if self.answers is not None:
             return (
                 f"it answers our {self.answers.template} (outbox #{self.answers.id}), not the "
@@ -170,10 +191,16 @@ class Binder:
 
     def bind(self, session: Session, submission: Submission, item: Ingested, new: str) -> Binding:
         """The binding of the reply ``item`` (whose new text is ``new``) to ``submission``."""
-        answers, foreign = self._answers(session, submission.id, item)
+        mailboxes = self._mailboxes(session, submission)
+        answers, foreign, elsewhere = self._answers(session, submission.id, item, mailboxes)
         rights = consent_store.rights_letters(session, submission.id)
         requests = [r.id for r in rights if r.template == "copyright_request"]
-        coded, text = self._coded(rights, new)
+        # A letter binds only the mailbox it went to: the code of a request sent elsewhere
+        # (an old row, a Reply-To) proves nothing about the contributor.
+        coded, text = self._coded([r for r in rights if r.to_addr in mailboxes], new)
+        misdirected, text = self._coded([r for r in rights if r.to_addr not in mailboxes], text)
+        if misdirected is not None and misdirected not in elsewhere:
+            elsewhere = (*elsewhere, misdirected)
         sender = _single_sender(item)
         checked = self._dkim(item)
         domain = sender.rpartition("@")[2]
@@ -183,18 +210,19 @@ class Binder:
             coded=coded,
             current_request=max(requests, default=0),
             sender=sender,
-            contributor=self._contributor(session, submission, sender),
+            contributor=mailboxes.get(sender, "") if sender else "",
             dkim=checked,
             dkim_domain=aligned,
             new_text=text,
             foreign=foreign,
+            elsewhere=elsewhere,
         )
 
     def _answers(
-        self, session: Session, submission_id: int, item: Ingested
-    ) -> tuple[SentLetter | None, tuple[SentLetter, ...]]:
-        """The nearest of our letters for this submission named in the headers, and ours of
-        other submissions named there."""
+        self, session: Session, submission_id: int, item: Ingested, mailboxes: dict[str, str]
+    ) -> tuple[SentLetter | None, tuple[SentLetter, ...], tuple[SentLetter, ...]]:
+        """The nearest of our letters for this submission, sent to the contributor, named in
+        the headers; ours of other submissions named there; ours of this one sent elsewhere."""
 
         def ours(mid: str) -> bool:
             return render.verify_message_id(self.secret, mid)
@@ -205,9 +233,11 @@ class Binder:
         ids = [m for m in threads.canonical_ids(nearest, ours) if ours(m)][:MAX_OUR_IDS]
         named = consent_store.letters_named(session, ids)
         found = [named[m] for m in ids if m in named]
-        mine = [letter for letter in found if letter.submission_id == submission_id]
+        here = [letter for letter in found if letter.submission_id == submission_id]
+        mine = [letter for letter in here if letter.to_addr in mailboxes]
+        elsewhere = tuple(letter for letter in here if letter.to_addr not in mailboxes)
         others = tuple(letter for letter in found if letter.submission_id != submission_id)
-        return (mine[0] if mine else None), others
+        return (mine[0] if mine else None), others, elsewhere
 
     def _coded(self, rights: list[SentLetter], new: str) -> tuple[SentLetter | None, str]:
         """The newest request or reminder whose code is in ``new``; ``new`` without codes."""
@@ -222,15 +252,17 @@ class Binder:
                 span = render.find_code(text[:CODE_SEARCH_CHARS], code)
         return found, text
 
-    def _contributor(self, session: Session, submission: Submission, sender: str) -> str:
-        if not sender:
-            return ""
-        if same(sender, submission.sender):
-            return "the contributor's address"
-        for added in consent_store.addresses_for(session, submission.id):
-            if added.address == sender:
-                return f"an address {added.added_by or 'staff'} added"
-        return ""
+    @staticmethod
+    def _mailboxes(session: Session, submission: Submission) -> dict[str, str]:
+        """The contributor's addresses, normalised, each with why it is theirs: their own and
+        those staff added."""
+        found = {
+            a.address: f"an address {a.added_by or 'staff'} added"
+            for a in consent_store.addresses_for(session, submission.id)
+        }
+        found[normalised_or_lower(submission.sender)] = "the contributor's address"
+        found.pop("", None)
+        return found
 
     def _dkim(self, item: Ingested) -> DkimCheck:
         """The signatures ingest checked before its transaction; checked here only when ingest

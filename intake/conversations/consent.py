@@ -9,8 +9,8 @@ contains both "同意" and "不同意". The reader decides per sentence and neve
    then grant phrases (so the "同意" of "不同意" is no grant), from the tables in
    :mod:`intake.conversations.phrases` and the configured phrases;
 3. what is left is searched for markers: questions, negations and inability, conditions
-   (before or after the verb, near or far), reservations and partial grants, payment, hedges,
-   agreement with another matter;
+   (before or after the verb, near or far), reservations and partial grants, payment, word
+   that the piece was published or sent elsewhere, hedges, agreement with another matter;
 4. a grant needs a grant sentence with no marker at all, no refusal anywhere, and no
    condition, reservation, payment, hedge or negation in any other sentence (a plain
    question such as "什么时候发表？" may stand beside it); a refusal likewise. Anything else is
@@ -120,10 +120,13 @@ def _decide(sentences: list[_Sentence]) -> Reading:
         if why:
             return Reading(Decision.UNCLEAR, s.grants[0], f"{s.grants[0]!r} {why}", s.text)
     for s in refusals:
-        why = s.doubt(answer=True)
+        why = s.doubt(answer=True, refusal=True)
         if why:
             return Reading(Decision.UNCLEAR, s.refusals[0], f"{s.refusals[0]!r} {why}", s.text)
-    terms = next(((s, why) for s in sentences if (why := s.doubt(answer=False))), None)
+    refusing = bool(refusals) and not grants
+    terms = next(
+        ((s, why) for s in sentences if (why := s.doubt(answer=False, refusal=refusing))), None
+    )
     found = grants or refusals
     if found:
         first = found[0]
@@ -156,6 +159,7 @@ _WHY = {
     "condition": "is conditional",
     "payment": "comes with payment terms",
     "reservation": "comes with a reservation",
+    "elsewhere": "comes with word of publication elsewhere",
     "negation": "is negated",
     "hedge": "is hedged",
     "another matter": "is about another matter",
@@ -163,8 +167,10 @@ _WHY = {
 # What makes a sentence with neither grant nor refusal in it hold the answer back; a question
 # ("什么时候发表？") only when it asks about terms.
 _BARE_QUESTION = re.compile(r"[\W_吗嘛呢么啊呀吧]+")
-_TERMS = ("negation", "condition", "payment", "reservation", "hedge", "another matter")
-_QUESTION_TERMS = ("payment", "reservation", "another matter")
+_TERMS = (
+    "negation", "condition", "payment", "reservation", "elsewhere", "hedge", "another matter",
+)  # fmt: skip
+_QUESTION_TERMS = ("payment", "reservation", "elsewhere", "another matter")
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +193,9 @@ class _Sentence:
         if standalone is not None:
             refusals.append(standalone.group("word"))
             rest = ""
+        # "No, I don't agree", "不，我不同意": the leading word refuses too; it is no negation
+        # of what follows (that would make a double negative of a plain refusal).
+        rest = _take(rules.leading_refusal, rest, refusals)
         rest = _take(rules.refuse, rest, refusals)
         grants: list[str] = []
         rest = _take(rules.grant, rest, grants)
@@ -204,9 +213,11 @@ class _Sentence:
     def question(self) -> bool:
         return "question" in self.markers
 
-    def doubt(self, *, answer: bool) -> str:
+    def doubt(self, *, answer: bool, refusal: bool = False) -> str:
         """Why this sentence holds the answer back ("" when it does not). ``answer``: the
-        sentence holds the grant or refusal itself, so any marker counts."""
+        sentence holds the grant or refusal itself, so any marker counts. ``refusal``: the
+        answer is a refusal, which word of publication elsewhere does not undo (it is often
+        the reason)."""
         if answer:
             names: Iterable[str] = _WHY
         elif self.question and not _BARE_QUESTION.sub("", self.normal):
@@ -215,7 +226,7 @@ class _Sentence:
         else:
             names = _QUESTION_TERMS if self.question else _TERMS
         for name in names:
-            if name in self.markers:
+            if name in self.markers and not (refusal and name == "elsewhere"):
                 word = self.markers[name]
                 if name == "negation" and self.refusals and not self.grants:
                     return f"is itself negated ({word!r}): a double negative"
@@ -325,6 +336,7 @@ class _Rules:
     courtesy: re.Pattern[str]
     question_compound: re.Pattern[str]
     standalone_refusal: re.Pattern[str]
+    leading_refusal: re.Pattern[str]
     refuse: re.Pattern[str]
     grant: re.Pattern[str]
     markers: tuple[tuple[str, re.Pattern[str]], ...]
@@ -372,6 +384,7 @@ def _rules(grant_phrases: tuple[str, ...], refuse_phrases: tuple[str, ...]) -> _
             rf"(?:{_STANDALONE_THANKS}[\W_]*)*(?P<word>{standalone})[\W_]*"
             rf"(?:{_STANDALONE_THANKS}[\W_]*)*"
         ),
+        leading_refusal=re.compile(rf"^\s*(?:{standalone})(?=\s*[,，])"),
         refuse=_compile(phrases.REFUSALS, _configured(refuse_phrases, refuse)),
         grant=_compile(phrases.GRANTS, _configured(grant_phrases, grant)),
         markers=tuple(
@@ -382,6 +395,7 @@ def _rules(grant_phrases: tuple[str, ...], refuse_phrases: tuple[str, ...]) -> _
                 phrases.CONDITIONS,
                 phrases.PAYMENT,
                 phrases.RESERVATIONS,
+                phrases.ELSEWHERE,
                 phrases.HEDGES,
                 phrases.OTHER_OBJECTS,
             )

@@ -123,12 +123,20 @@ class CopyrightAnswers:
             status = submission.copyright_status
         letter = binding.rights_letter
         if letter is None:
-            if status in AWAITING and reading.decision is not consent.Decision.UNCLEAR:
+            if _says_something(status, reading.decision):
+                # While we wait, the answer may have come this way; once the rights are
+                # settled, a contrary word (a refusal answering the receipt, which invites
+                # one) is the contributor changing their mind: an editor must see it.
+                what = (
+                    "grant|refuse if it is the answer"
+                    if status in AWAITING
+                    else "grant|refuse|revoke to act on it"
+                )
                 cases.flag(
                     session, submission,
                     f"reply {item.message_pk} reads as {reading.decision} ({reading.phrase!r}) "
-                    f"but {binding.unbound()}: not applied (intake consent {submission.id} "
-                    f"grant|refuse if it is the answer)",
+                    f"while copyright is {status}, but {binding.unbound()}: not applied "
+                    f"(intake consent {submission.id} {what})",
                     now=item.now,
                 )  # fmt: skip
             return
@@ -481,3 +489,14 @@ def _pending(
             f"not #{consent_id} (see intake consent {submission_id})"
         )
     return submission, row
+
+
+def _says_something(status: str, decision: consent.Decision) -> bool:
+    """Whether an answer bound to no request of ours should still reach an editor: while the
+    request waits or after it expired, any grant or refusal; once the rights are settled, one
+    that says the opposite."""
+    if decision is consent.Decision.UNCLEAR:
+        return False
+    if status in AWAITING or status == CopyrightStatus.EXPIRED:
+        return True
+    return _CONTRADICTS.get(status) is decision

@@ -97,11 +97,15 @@ class Conversations:
         if not docs:
             return
         if not binding.may_revise:
+            why = (
+                binding.unbound() if binding.elsewhere and binding.answers is None
+                else "no Message-ID of ours in its headers"
+            )  # fmt: skip
             cases.flag(
                 session, submission,
                 f"reply {item.message_pk} brings {_names(docs)}, but it is bound to none of our "
-                f"letters for #{submission.id} (no Message-ID of ours in its headers): kept on "
-                "the message, the current text stays",
+                f"letters for #{submission.id} ({why}): kept on the message, the current text "
+                "stays",
                 now=item.now,
             )  # fmt: skip
             return

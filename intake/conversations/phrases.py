@@ -52,15 +52,22 @@ COURTESIES = Table(
         r"譬如", r"刚才", r"最后", r"首先", r"先生", r"再见", r"再次", r"再会", r"当然", r"费心",
         r"付出", r"别人", r"别的", r"别家", r"别处", r"特别", r"分别", r"区别", r"类别", r"级别",
         r"个别", r"未来", r"有限责任公司", r"有限公司", r"其他", r"其它", r"目前", r"前辈",
+        r"改(?:变)?(?:了)?主意",  # "我改主意了": a change of mind, not an edit
+        r"对不起", r"期待", r"期盼", r"求之不得", r"巴不得(?:呢)?", r"再好不过",
+        r"等(?:待)?(?:你们|您)?的?好消息", r"就这(?:样|么)(?:吧|定了)?",
+        r"(?:没有|没|无)(?:任何|什么)?(?:附加)?(?:条件|要求)",  # "没有任何条件": none at all
+        r"就?按(?:照)?(?:你们|您|贵报|贵刊|贵网|编辑部|老师)(?:说的|的意思)?(?:办|来)",
         r"(?:谢谢|感谢|抱歉|对不起|不好意思)[,，]?(?:您|你|老师|编辑)?[,，]?(?:但是|但|不过)",
         r"如有(?:任何)?(?:问题|疑问|不明|需要)(?:的话)?[,，]?(?:请|可|欢迎)?(?:随时)?(?:与我|和我|跟我)?"
         r"(?:联系|联络|告知|告诉我)(?:我)?",
         r"有(?:任何)?(?:问题|疑问)(?:请|可|欢迎)?(?:随时)?(?:与我|和我|跟我)?(?:联系|联络)(?:我)?",
-        r"(?:刊登|发表|刊发|发布|刊出|上线)(?:了|之后|以后|后)?[,，]?(?:请|麻烦|烦请)?(?:告诉|告知|通知)"
-        r"(?:我|一声|一下)",
+        r"等?(?:刊登|发表|刊发|发布|刊出|上线)(?:了|之后|以后|后)?[,，]?(?:请|麻烦|烦请)?(?:告诉|告知|通知)"
+        r"(?:我)?(?:一声|一下)?",
     ),
     en=(
-        r"no problem(?: at all)?", r"no worries", r"you're welcome", r"thank you", r"best regards",
+        r"no problem(?: at all)?", r"not a problem", r"no worries", r"can(?:'t|not) wait",
+        r"no strings attached", r"(?:with )?no (?:conditions?|strings)",
+        r"why not(?=\s*[!.,]|\s*$)", r"you're welcome", r"thank you", r"best regards",
         r"kind regards", r"best wishes", r"(?:thanks?(?: you)?|sorry),? but",
         r"terms (?:and|&) conditions", r"unconditional(?:ly)?",
         r"without (?:any )?conditions?",
@@ -79,8 +86,9 @@ COURTESIES = Table(
 QUESTION_COMPOUNDS = Table(
     "question",
     zh=(
-        r"(?P<a>[\u4e00-\u9fff]{1,2})[不没](?P=a)", r"是否", r"能否", r"可否", r"与否", r"同意否",
-        r"可以否", r"行否",
+        # Not "不行不行" (a refusal said twice).
+        r"(?<![不没])(?P<a>[\u4e00-\u9fff]{1,2})[不没](?P=a)", r"是否", r"能否", r"可否", r"与否",
+        r"同意否", r"可以否", r"行否",
     ),
 )
 
@@ -88,9 +96,10 @@ REFUSALS = Table(
     "refusal",
     zh=(
         # The verb with what it refuses: "不同意授权" holds no grant "授权".
-        r"(?:不同意|不授权|拒绝|不愿意|不愿|不想|不允许|不接受|不可以|不答应|不赞成|反对)"
+        r"(?:不同意|不授权|拒绝|不愿意|不愿|不想|不打算|不准备|不允许|不接受|不可以|不答应|不赞成"
+        r"|反对)"
         r"(?:将?(?:该|此|本|我的|这篇)?(?:作品|文章|稿件)?(?:授权|刊登|发表|刊用|使用|转载|发布))?",
-        r"不行", r"不准", r"不许", r"谢绝", r"婉拒", r"撤稿", r"撤回(?:稿件|投稿|授权)?",
+        r"不行", r"不准", r"不许", r"谢绝", r"婉拒", r"撤稿", r"退稿", r"撤回(?:稿件|投稿|授权)?",
         r"(?:不要|别|请勿|勿|不得|不能|不可)(?:刊登|发表|刊用|使用|用|发布|发|登|转载|采用)",
     ),
     en=(
@@ -100,7 +109,7 @@ REFUSALS = Table(
         r"declined?", r"(?:i )?do not consent",
         r"(?:don't|dont) consent", r"withdraw(?:n|s)?", r"not willing", r"unwilling",
         r"(?:please )?(?:do not|don't|dont) (?:publish|use|print|post)(?: it)?", r"(?:i )?object",
-        r"no thanks?(?: you)?",
+        r"no thanks?(?: you)?", r"not interested",
     ),
 )
 # A sentence that is nothing but one of these (and thanks or sorry) refuses: "不。", "No.".
@@ -122,14 +131,17 @@ GRANTS = Table(
         # 授权 as the verb, not "收到授权请求" (received the request).
         r"授权(?!请求|事宜|协议|内容|范围|条款|函|信|邮件|的事|的问题|书|声明)",
         r"允许", r"准许", r"许可", r"乐意", r"愿意", r"欢迎(?:刊登|转载|使用|发表|采用|刊用|刊发)",
-        r"我接受", r"接受授权", r"答应", r"赞成",
+        r"我接受", r"接受授权", r"答应", r"赞成", r"(?:没有|没|无)(?:任何)?异议",
         r"(?:^|(?<=[,，\s]))行(?:的|啊|呀|吧)?(?=$|[,，.。!！\s])",  # 行 alone, not 银行 or 发行
         r"(?:尽管|随便|放心)(?:用|刊登|发表|使用|发)", r"请(?:刊登|发表|刊用|采用)",
+        # "你们发吧", "发吧": go ahead and publish ("不发吧" keeps its 不, a negation).
+        r"(?:(?<=^)|(?<=[,，\s]))(?:你们|您)?(?:那)?就?(?:发|登|用|刊登|发表)(?:吧|呗)",
     ),
     en=(
         r"agree[sd]?", r"agre", r"aggree[sd]?", r"argee[sd]?", r"agreee[sd]?",
         r"(?:i )?consent(?:ed)?", r"yes", r"yeah", r"yep", r"yup", r"sure", r"of course",
-        r"certainly", r"absolutely", r"by all means", r"go ahead", r"ok to publish",
+        r"certainly", r"absolutely", r"by all means", r"go ahead", r"go for it", r"ok to publish",
+        r"(?:i have )?no objections?",
         r"(?:you )?(?:may|can) (?:publish|use|print|post|run)(?: it)?",
         r"feel free to (?:publish|use|print|post|run)", r"permission (?:is )?granted",
         r"(?:i )?(?:hereby )?(?:give|grant)(?: you)?(?: my)? "
@@ -137,6 +149,10 @@ GRANTS = Table(
         r"(?:i )?authori[sz]e", r"approved?", r"(?:i )?accept(?:ed)?",
         r"(?:that's|that is|it's|it is|all) fine", r"fine (?:with|by) me",
         r"please (?:publish|go ahead|use it)", r"you have my (?:permission|consent|blessing)",
+        r"(?:i am |i'm )?happy for you to (?:publish|use|print|post|run)(?: it)?",
+        # "Ok, publish it." at the start of a sentence only ("to publish it elsewhere" is none).
+        r"^(?:(?:ok|okay|yes|sure|fine|alright|so|then)[, ]+)*(?:please )?(?:go ahead and )?"
+        r"publish it",
     ),
 )
 
@@ -184,7 +200,8 @@ RESERVATIONS = Table(
         r"只", r"仅", r"限", r"部分", r"纸质", r"纸媒", r"印刷", r"除了", r"除外", r"除去",
         r"除.{0,12}外",
         r"以外", r"之外", r"不包括", r"不含", r"但", r"不过", r"可是", r"然而", r"署名", r"笔名",
-        r"真名", r"实名", r"匿名", r"修改", r"改动", r"删改", r"删减", r"改", r"标题", r"题目",
+        r"真名", r"实名", r"匿名", r"修改", r"改动", r"删改", r"删减", r"删", r"改", r"标题",
+        r"题目",
         r"保留",
         r"独家", r"一次性", r"首发", r"期限", r"为期", r"年内", r"以内", r"之内", r"有效期",
         r"到期",
@@ -202,6 +219,23 @@ RESERVATIONS = Table(
         r"requests?", r"expire[sd]?", r"within", r"as far as", r"in part",
         r"keep (?:my|the) (?:name|title|text|byline|words|original)",
         r"for (?:\d+|one|two|three|five|ten) (?:years?|months?|days?|weeks?)",
+    ),
+)
+
+# The piece was published or sent elsewhere already: the request asks the contributor to
+# guarantee first publication, so a grant beside this is for an editor.
+ELSEWHERE = Table(
+    "elsewhere",
+    zh=(
+        r"(?:发|登|刊|投|用|发表|刊登|发布|刊发|转载|上传)过",
+        r"已(?:经)?(?:在|发|投|登|刊|公开|上传)",
+        r"也投", r"投了", r"同时投", r"一稿多投",
+    ),
+    en=(
+        r"already (?:been )?(?:published|posted|printed|submitted|sent|online|out|appeared)",
+        r"(?:published|posted|printed|submitted|appeared) (?:before|elsewhere|already|previously"
+        r"|earlier)",
+        r"previously", r"elsewhere",
     ),
 )
 
@@ -247,7 +281,7 @@ HEDGES = Table(
 OTHER_OBJECTS = Table(
     "another matter",
     zh=(
-        r"观点", r"看法", r"意见", r"建议", r"说法", r"评价",
+        r"观点", r"看法", r"意见", r"建议", r"说法", r"评价", r"的处理", r"的安排", r"的决定",
         # Someone else's answer, or an answer for someone else.
         r"他", r"她", r"家人", r"爱人", r"老公", r"老婆", r"妻子", r"丈夫", r"父母", r"父亲",
         r"母亲",

@@ -23,7 +23,8 @@ from urllib.parse import unquote, urlsplit
 
 from pythonjsonlogger.json import JsonFormatter as _LibraryJsonFormatter
 
-from intake.core.config import Credentials, Settings, resolve_secret
+from intake.core.config import Credentials, Settings
+from intake.core.credentials import resolve_secret
 from intake.core.errors import ConfigError
 
 LogFormat = Literal["text", "json"]

@@ -9,11 +9,16 @@ from the server it stands in for. A use case names the port, never the adapter.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
+from intake.core.errors import StorageError
 from intake.core.mail import FolderInfo, MessageSize, RawMail
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 #: Aware UTC "now" (``intake.core.clock.utcnow`` in production, a manual clock in tests).
 Clock = Callable[[], datetime]
@@ -84,6 +89,20 @@ class Transport(Protocol):
     def send(self, raw: bytes, mail_from: str, rcpt_to: Sequence[str]) -> None: ...
 
 
+#: What the blob store keeps: raw messages ("raw") and attachments ("att").
+BLOB_KINDS = ("raw", "att")
+
+
+def blob_address(kind: str, data: bytes) -> tuple[str, str]:
+    """``(sha256, path)`` of ``data`` in every blob store: ``<kind>/<aa>/<bb>/<sha256>``, so the
+    same bytes have the same path in each backend and rows name blobs the same way in all of
+    them. An unknown ``kind`` raises StorageError."""
+    if kind not in BLOB_KINDS:
+        raise StorageError(f"unknown blob kind {kind!r}")
+    digest = hashlib.sha256(data).hexdigest()
+    return digest, f"{kind}/{digest[:2]}/{digest[2:4]}/{digest}"
+
+
 class BlobReader(Protocol):
     """Where stored raw mail and attachments are read back from."""
 
@@ -91,13 +110,33 @@ class BlobReader(Protocol):
         """The bytes stored at a path :meth:`BlobStore.put` returned; StorageError if none."""
         ...
 
+    def chunks(self, path: str) -> Iterator[bytes]:
+        """The same bytes as :meth:`get`, in pieces of at most a few MiB, so a large blob can
+        be hashed, copied or written out without being held whole; StorageError if none."""
+        ...
+
 
 class BlobStore(BlobReader, Protocol):
-    """Content-addressed storage of raw messages ("raw") and attachments ("att")."""
+    """Content-addressed storage of raw messages ("raw") and attachments ("att").
 
-    def put(self, kind: str, data: bytes) -> tuple[str, str]:
-        """Store ``data`` durably; return ``(sha256, path)``. The same bytes give the same path;
-        an unknown ``kind`` or a failed write raises StorageError."""
+    Two kinds of backend: one that writes at once (files: durable when ``put`` returns, before
+    any row names the blob) and one that writes in the caller's database transaction
+    (:attr:`transactional`: the blob commits, or rolls back, with the rows that name it).
+    """
+
+    @property
+    def transactional(self) -> bool:
+        """Whether ``put(..., session)`` writes in that session's transaction. A caller that
+        records rows naming a blob then only computes its address ahead
+        (:func:`blob_address`) and puts it in the transaction that writes the rows."""
+        ...
+
+    def put(self, kind: str, data: bytes, session: Session | None = None) -> tuple[str, str]:
+        """Store ``data``; return ``(sha256, path)`` (:func:`blob_address`). The same bytes give
+        the same path and are stored once; an unknown ``kind`` or a failed write raises
+        StorageError. With ``session``, a transactional store writes in its transaction
+        (visible to others once it commits); otherwise, and in a store that is not
+        transactional, ``data`` is durable when ``put`` returns."""
         ...
 
     def exists(self, path: str) -> bool: ...
@@ -119,6 +158,7 @@ class Resolver(Protocol):
 
 
 __all__ = [
+    "BLOB_KINDS",
     "BlobReader",
     "BlobStore",
     "Clock",
@@ -126,4 +166,5 @@ __all__ = [
     "Resolver",
     "SentMailbox",
     "Transport",
+    "blob_address",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from typing import Any
 
@@ -64,17 +65,42 @@ def read_docx(payload: bytes) -> Document:
             for note in root:
                 if note.get(f"{_W}type") not in _NOTE_TYPES:
                     notes.append(_walk(note))
-    except PackageNotFoundError:
-        raise ExtractionError("not a Word document (no main document part)") from None
-    except (zipfile.BadZipFile, KeyError, ValueError, EOFError) as exc:
-        # python-docx reports a damaged package with whatever zipfile or lxml raised.
-        raise ExtractionError(f"damaged docx: {type(exc).__name__}: {exc}") from None
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, EOFError) as exc:
+        # python-docx loads the whole package and fails on any part it cannot resolve (a
+        # missing picture, a damaged theme, ISO Strict's namespaces), although the text is
+        # one part: read that part alone before calling the document damaged.
+        body, notes = _main_part_only(payload, exc)
     text = _tidy(body)
     note_text = "\n".join(_tidy(n) for n in notes if n.strip())
     meta: dict[str, object] = {"notes": len(notes)} if notes else {}
     if variant:
         meta["variant"] = variant  # macros are never run: only the text is read
     return Document(format="docx", text=f"{text}\n\n{note_text}" if note_text else text, meta=meta)
+
+
+_STRICT = b"http://purl.oclc.org/ooxml/wordprocessingml/main"
+_TRANSITIONAL = _W[1:-1].encode()
+_MAIN_PART = re.compile(
+    rb'PartName="/?([^"]+)"\s+ContentType="[^"]*(?:wordprocessingml|ms-word)[^"]*main\+xml"'
+)
+
+
+def _main_part_only(payload: bytes, failure: Exception) -> tuple[str, list[str]]:
+    """The body text of the main document part alone (notes are not looked for)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(payload)) as archive:
+            names = set(archive.namelist())
+            types = archive.read("[Content_Types].xml") if "[Content_Types].xml" in names else b""
+            found = _MAIN_PART.search(types)
+            name = found.group(1).decode("utf-8", "replace") if found else "word/document.xml"
+            if name not in names:
+                raise KeyError(name)
+            xml = archive.read(name).replace(_STRICT, _TRANSITIONAL)
+        return _walk(parse_xml(xml)), []
+    except Exception:  # noqa: BLE001 - the first failure is the one worth reporting
+        if isinstance(failure, PackageNotFoundError):
+            raise ExtractionError("not a Word document (no main document part)") from None
+        raise ExtractionError(f"damaged docx: {type(failure).__name__}: {failure}") from None
 
 
 def _as_document(payload: bytes) -> tuple[bytes, str]:

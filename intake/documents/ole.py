@@ -1,5 +1,6 @@
 """Text of OLE compound files: Word 97-2003 .doc and WPS .wps; the only importer of olefile.
 
+Word 6.0/95 files (another FIB and 8-bit text) are read by :mod:`intake.documents.word6`.
 The Word reader follows [MS-DOC]: the FIB at the start of the WordDocument stream names the
 table stream and the Clx, whose piece table maps character positions to byte ranges that are
 either "compressed" (one cp1252 byte per character) or UTF-16LE, which is where Chinese text
@@ -17,6 +18,7 @@ from intake.core.errors import ExtractionError
 from intake.documents import Document
 
 _WORD_IDENT = 0xA5EC
+_WORD6_IDENT = 0xA5DC  # Word 6.0 and Word 95
 _NFIB_WORD97 = 0x00C1  # Word 6/95 files have 0x0065-0x0068 and another text layout
 _F_ENCRYPTED = 0x0100
 _F_WHICH_TABLE = 0x0200
@@ -87,14 +89,18 @@ def _read_word(ole: olefile.OleFileIO, word: bytes, max_chars: int) -> Document:
         raise ExtractionError("WordDocument stream too short for a FIB")
     ident, nfib = struct.unpack_from("<HH", word, 0)
     (flags,) = struct.unpack_from("<H", word, 0x0A)
-    if ident != _WORD_IDENT:
+    if ident == _WORD6_IDENT and not flags & _F_ENCRYPTED:
+        from intake.documents.word6 import read_word6
+
+        return read_word6(word)
+    if ident not in (_WORD_IDENT, _WORD6_IDENT):
         raise ExtractionError("not a Word document (bad FIB signature)")
     if flags & _F_ENCRYPTED:
         how = "XOR-obfuscated" if flags & _F_OBFUSCATED else "encrypted"
         return Document(
             format="doc", encrypted=True, note=f"encrypted: password-protected Word file ({how})"
         )
-    if nfib < _NFIB_WORD97 - 1:
+    if nfib < _NFIB_WORD97 - 1 or ident == _WORD6_IDENT:
         raise ExtractionError(f"Word 6.0/95 documents are not supported (nFib {nfib:#06x})")
 
     ccp, fc_clx, lcb_clx = _fib(word)
@@ -102,20 +108,22 @@ def _read_word(ole: olefile.OleFileIO, word: bytes, max_chars: int) -> Document:
     if not ole.exists(table_name):
         raise ExtractionError(f"the FIB names a {table_name} stream that is missing")
     table = _stream(ole, table_name)
-    pieces = _piece_table(table, fc_clx, lcb_clx)
+    pieces = piece_table(table, fc_clx, lcb_clx)
 
-    main_len, ftn_len, hdd_len, mcr_len, atn_len, edn_len = ccp
-    # Main text, then footnotes; endnotes come after headers, macros and annotations.
+    main_len, ftn_len, hdd_len, mcr_len, atn_len, edn_len, txbx_len = ccp
+    # Main text, then footnotes; endnotes come after headers, macros and annotations, and
+    # the main text's text boxes after the endnotes (a poem is often set in one).
     ranges = [(0, main_len), (main_len, main_len + ftn_len)]
     edn_start = main_len + ftn_len + hdd_len + mcr_len + atn_len
     ranges.append((edn_start, edn_start + edn_len))
+    ranges.append((edn_start + edn_len, edn_start + edn_len + txbx_len))
     end = max(stop for _, stop in ranges)
     # A hostile piece table can point every piece at the same bytes; never build more text
     # than the document claims, nor much more than the caller will keep.
     budget = min(end, max_chars * 2 + 1024)
     chars, truncated = _assemble(word, pieces, budget)
 
-    parts = [_clean(chars[start:stop]) for start, stop in ranges]
+    parts = [clean(chars[start:stop]) for start, stop in ranges]
     text = "\n\n".join(part for part in parts if part)
     meta: dict[str, object] = {"nfib": nfib}
     if truncated:
@@ -123,8 +131,8 @@ def _read_word(ole: olefile.OleFileIO, word: bytes, max_chars: int) -> Document:
     return Document(format="doc", text=text, meta=meta)
 
 
-def _fib(word: bytes) -> tuple[tuple[int, int, int, int, int, int], int, int]:
-    """The subdocument lengths (ccpText .. ccpEdn) and where the Clx is, from the FIB."""
+def _fib(word: bytes) -> tuple[tuple[int, int, int, int, int, int, int], int, int]:
+    """The subdocument lengths (ccpText .. ccpTxbx) and where the Clx is, from the FIB."""
     try:
         pos = 0x20
         (csw,) = struct.unpack_from("<H", word, pos)
@@ -134,9 +142,9 @@ def _fib(word: bytes) -> tuple[tuple[int, int, int, int, int, int], int, int]:
         if cslw < 12:
             raise ExtractionError("FIB too short (FibRgLw97)")
         # FibRgLw97: cbMac, 2 reserved, ccpText, ccpFtn, ccpHdd, reserved (ccpMcr), ccpAtn,
-        # ccpEdn, ...
+        # ccpEdn, ccpTxbx, ...
         values = struct.unpack_from("<9I", word, lw + 12)
-        ccp = (values[0], values[1], values[2], values[3], values[4], values[5])
+        ccp = (values[0], values[1], values[2], values[3], values[4], values[5], values[6])
         pos = lw + cslw * 4
         (cb_fclcb,) = struct.unpack_from("<H", word, pos)
         if cb_fclcb <= _FC_CLX_INDEX:
@@ -149,7 +157,7 @@ def _fib(word: bytes) -> tuple[tuple[int, int, int, int, int, int], int, int]:
     return ccp, fc_clx, lcb_clx
 
 
-def _piece_table(table: bytes, fc_clx: int, lcb_clx: int) -> list[tuple[int, int, int, bool]]:
+def piece_table(table: bytes, fc_clx: int, lcb_clx: int) -> list[tuple[int, int, int, bool]]:
     """The pieces as (cp_start, cp_end, byte offset, compressed), from the Clx."""
     if lcb_clx == 0 or fc_clx + lcb_clx > len(table):
         raise ExtractionError("no piece table (Clx outside the table stream)")
@@ -209,7 +217,7 @@ def _assemble(
     return "".join(out), truncated
 
 
-def _clean(chars: str) -> str:
+def clean(chars: str) -> str:
     """Plain text from Word's character stream: field results kept, codes and marks dropped."""
     if "\x13" in chars:
         kept: list[str] = []

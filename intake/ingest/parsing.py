@@ -29,14 +29,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from email import policy
 from email.feedparser import BytesFeedParser
-from email.generator import BytesGenerator
 from email.message import Message
-from io import BytesIO
 
 from intake.core.errors import ParseError
 from intake.core.mail import ParsedAttachment, ParsedMail
 from intake.documents.eml import looks_like_message
 from intake.ingest import bounces, headers, tnef
+from intake.ingest import enclosed as enclosures
 from intake.text.charsets import decode_text
 from intake.text.flowed import unflow
 from intake.text.htmltext import html_to_text
@@ -222,6 +221,10 @@ def _walk(part: Message, walk: _Walk, *, depth: int, enclosed: bool, where: str)
         return  # delivery-status blocks: read by intake.ingest.bounces, not content
     if isinstance(payload, list) and part.get_content_maintype() == "message":
         inner = next((m for m in payload if isinstance(m, Message)), None)
+        if inner is not None and ctype in _ENCLOSED:
+            inner, note = enclosures.decoded(part, inner)
+            if note:
+                walk.defects.append(f"{where}: {note}")
         if inner is not None:
             if not enclosed:
                 # Kept once, whole, as the outermost .eml: each level of a message nested in
@@ -337,14 +340,7 @@ def _unpack_tnef(walk: _Walk) -> None:
 
 def _attach_message(part: Message, inner: Message, walk: _Walk, where: str) -> None:
     """Keep an enclosed message whole, as the bytes of a ``.eml`` file."""
-    buffer = BytesIO()
-    # compat32 with no line length limit: headers are written back as they came, not refolded.
-    generator = BytesGenerator(
-        buffer,
-        mangle_from_=False,
-        policy=policy.compat32.clone(max_line_length=None, linesep="\r\n"),
-    )
-    generator.flatten(inner)
+    payload = enclosures.flattened(inner)
     filename = _filename(part, walk, where)
     subject = headers.header_text(
         headers.raw(inner, "subject") or "", walk.hint, walk.defects, where
@@ -354,7 +350,7 @@ def _attach_message(part: Message, inner: Message, walk: _Walk, where: str) -> N
             filename=filename,
             safe_name=safe_name(filename or f"{subject or 'message'}.eml", default="message.eml"),
             content_type=part.get_content_type(),
-            payload=buffer.getvalue(),
+            payload=payload,
             inline=(part.get_content_disposition() or "") == "inline",
         )
     )

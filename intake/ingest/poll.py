@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from intake.adapters.blobstore import WriteAhead
 from intake.core.config import MailboxConfig, Settings
 from intake.core.errors import MailboxError
+from intake.core.faults import crash_point
 from intake.core.mail import FolderInfo, MessageRef, MessageSize, OversizeMail
 from intake.core.ports import BlobStore, Clock, MailSource
 from intake.ingest.parseahead import MIN_MESSAGES, ParseAhead
@@ -171,6 +172,7 @@ class Poller:
     ) -> None:
         if not uids:
             return
+        crash_point("poll.before_move")
         try:
             how = box.mark_processed(uids, config.processed_folder)
         except MailboxError as exc:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from intake.core.errors import UsageError
 from intake.core.mail import OVERSIZE_RULE, Kind, MessageRef
-from intake.core.ports import BlobReader, Clock
+from intake.core.ports import BlobStore, Clock
 from intake.ingest import parsing
 from intake.ingest.results import Outcome
 from intake.ingest.rows import Arrival, write_quarantined
@@ -36,7 +36,7 @@ class Records(Protocol):
 class Quarantine:
     """Holds messages that could not be recorded, and reprocesses them on request."""
 
-    def __init__(self, sessions: sessionmaker[Session], blobs: BlobReader, clock: Clock) -> None:
+    def __init__(self, sessions: sessionmaker[Session], blobs: BlobStore, clock: Clock) -> None:
         self.sessions = sessions
         self.blobs = blobs
         self.clock = clock
@@ -53,8 +53,9 @@ class Quarantine:
         *,
         size: int | None = None,
     ) -> Outcome:
-        """Record ``raw`` (stored at ``raw_path`` already) as quarantined, in its own
-        transaction; the same bytes recorded before are a duplicate instead.
+        """Record ``raw`` as quarantined, in its own transaction; the same bytes recorded before
+        are a duplicate instead. ``raw_path`` is where a store that writes at once has put it
+        already; a transactional store writes it here, with the row.
 
         ``size`` is given for an oversize message, of which ``raw`` is only the header: its
         row says so (rule ``oversize``) and the poll leaves the message on the server."""
@@ -67,6 +68,8 @@ class Quarantine:
             if existing is not None:
                 message_store.add_location(session, existing.id, ref, now, duplicate=True)
                 return Outcome.DUPLICATE
+            if raw_path and self.blobs.transactional:
+                self.blobs.put("raw", raw, session)
             message_pk = write_quarantined(
                 session,
                 raw=raw,

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from intake.core.config import Settings, own_addresses
 from intake.core.errors import StorageError
 from intake.core.events import DkimCheck, DkimVerifier, Ingested, IngestHook, ThreadMatch
+from intake.core.faults import crash_point
 from intake.core.mail import (
     GENUINE_KINDS,
     NO_AUTOREPLY_KINDS,
@@ -31,7 +32,7 @@ from intake.core.mail import (
     RawMail,
     Verdict,
 )
-from intake.core.ports import BlobStore, Clock
+from intake.core.ports import BlobStore, Clock, blob_address
 from intake.documents import extract
 from intake.ingest import budget, classify, parsing, rows
 from intake.ingest.parseahead import Parsed
@@ -92,7 +93,7 @@ class Recorder:
         (:class:`~intake.ingest.parseahead.ParseAhead`); if that failed it is parsed here.
         """
         if stored is None:
-            sha, raw_path = self.blobs.put("raw", raw.raw)
+            sha, raw_path = self._stage("raw", raw.raw)
         body_sha = hashlib.sha256(rows.body(raw.raw)).hexdigest() if raw.raw else ""
         received_at = raw.internaldate or self.clock()
         parsed = _parsed_ahead(parsed_ahead) if parsed_ahead is not None else None
@@ -134,7 +135,7 @@ class Recorder:
             log.exception("could not record oversize %s", mail.ref)
             # Its header is all we hold of it: stored, so the row names real bytes, and the
             # message stays on the server (a quarantined oversize row is never moved).
-            _, header_path = self.blobs.put("raw", mail.header)
+            _, header_path = self._stage("raw", mail.header)
             return self.quarantine.hold(
                 mail.ref, mail.header, sha, header_path, "", received_at,
                 f"{note}; header not recorded: {type(exc).__name__}: {exc}", size=mail.size,
@@ -185,7 +186,9 @@ class Recorder:
         """
         parsed = arrival.parsed
         with self.sessions() as session, session.begin():
-            if arrival.existing_pk is None and _seen_before(session, arrival):
+            if arrival.existing_pk is None and _seen_before(
+                session, arrival, lambda: self._keep(session, arrival, raw)
+            ):
                 return None
             thread = self._find_thread(session, parsed)
             verdict = classify.classify(parsed, self._context(thread))
@@ -196,10 +199,10 @@ class Recorder:
             ) or (verdict.kind is Kind.REPLY and self._wants_dkim(raw, parsed))
             if not slow:
                 decision = self._decide(parsed, thread, verdict, oversize_note, raw)
-                return self._write_and_hook(session, arrival, thread, decision)
+                return self._write_and_hook(session, arrival, thread, decision, raw)
         decision = self._decide(parsed, thread, verdict, oversize_note, raw)
         with self.sessions() as session, session.begin():
-            return self._write_and_hook(session, arrival, thread, decision)
+            return self._write_and_hook(session, arrival, thread, decision, raw)
 
     def _decide(
         self,
@@ -217,8 +220,7 @@ class Recorder:
         if verdict.kind in GENUINE_KINDS and not oversize_note:
             documents = self._extract(parsed.attachments, omitted)
             texts = tuple(d.text for d in documents.values() if d.text)
-            if verdict.kind is Kind.SUBMISSION and texts:
-                verdict = classify.classify(parsed, self._context(thread, texts))
+            verdict = classify.with_documents(parsed, self._context(thread), verdict, texts)
         classified_as = verdict.kind
         dkim = self._check_dkim(raw, parsed) if verdict.kind is Kind.REPLY else DkimCheck()
         allowed, allowed_reason = classify.auto_reply_allowed(
@@ -233,9 +235,9 @@ class Recorder:
             allowed = allowed and classified_as not in NO_AUTOREPLY_KINDS
         blobs = (
             tuple(
-                (hashlib.sha256(a.payload).hexdigest(), "")
+                (hashlib.sha256(a.payload).hexdigest(), "")  # not stored: no path
                 if i in omitted
-                else self.blobs.put("att", a.payload)
+                else self._stage("att", a.payload)
                 for i, a in enumerate(parsed.attachments)
             )
             if verdict.kind in GENUINE_KINDS
@@ -244,13 +246,50 @@ class Recorder:
         return Decision(verdict, classified_as, documents, blobs, dkim, allowed, allowed_reason)
 
     def _write_and_hook(
-        self, session: Session, arrival: Arrival, thread: ThreadMatch | None, decision: Decision
+        self,
+        session: Session,
+        arrival: Arrival,
+        thread: ThreadMatch | None,
+        decision: Decision,
+        raw: bytes | None,
     ) -> Ingested:
         days = self.settings.replies.decision_days
+        attachments = zip(arrival.parsed.attachments, decision.attachment_blobs, strict=False)
+        self._keep(
+            session, arrival, raw, [(a.payload, path) for a, (_, path) in attachments if path]
+        )
         item = rows.write(session, arrival, thread, decision, decision_days=days)
         for hook in self.hooks:
             hook(session, item)
+        crash_point("ingest.before_commit")
         return item
+
+    # ------------------------------------------------------------------ the bytes
+
+    def _stage(self, kind: str, data: bytes) -> tuple[str, str]:
+        """Make ``data`` ready to be named by a row: stored now by a store that writes at once
+        (files), only addressed for a transactional one, which :meth:`_keep` writes in the
+        transaction of the rows."""
+        return blob_address(kind, data) if self.blobs.transactional else self.blobs.put(kind, data)
+
+    def _keep(
+        self,
+        session: Session,
+        arrival: Arrival,
+        raw: bytes | None,
+        attachments: Sequence[tuple[bytes, str]] = (),
+    ) -> None:
+        """Write, in ``session``'s transaction, what a transactional store must hold before the
+        rows about to be written name it: the raw message (unless reprocessed: stored then)
+        and each ``(payload, path)`` attachment. In path order, so transactions sharing
+        blobs (two daemons, one attachment sent twice) wait for each other in one order."""
+        if not self.blobs.transactional:
+            return
+        todo = [(path, "att", payload) for payload, path in attachments]
+        if raw is not None and arrival.raw_path and arrival.existing_pk is None:
+            todo.append((arrival.raw_path, "raw", raw))
+        for _, kind, data in sorted(todo, key=lambda item: item[0]):
+            self.blobs.put(kind, data, session)
 
     # ------------------------------------------------------------------ what it is
 
@@ -276,9 +315,7 @@ class Recorder:
             now=self.clock(),
         )
 
-    def _context(
-        self, thread: ThreadMatch | None, attachment_texts: tuple[str, ...] = ()
-    ) -> classify.ClassifyContext:
+    def _context(self, thread: ThreadMatch | None) -> classify.ClassifyContext:
         secret = self.reply_secret
         return classify.ClassifyContext(
             own_addresses=self._own,
@@ -286,7 +323,6 @@ class Recorder:
             thread_match=thread.matched if thread else "",
             site_domains=tuple(self.settings.site.domains),
             claim_threshold=self.settings.site.claim_threshold,
-            claim_attachment_texts=attachment_texts,
         )
 
     def _wants_dkim(self, raw: bytes | None, parsed: ParsedMail) -> bool:
@@ -336,9 +372,10 @@ class Recorder:
         )
 
 
-def _seen_before(session: Session, arrival: Arrival) -> bool:
+def _seen_before(session: Session, arrival: Arrival, keep_raw: Callable[[], None]) -> bool:
     """Whether these bytes, or this message delivered again, are recorded already; if so,
-    the new server location is linked to the earlier message."""
+    the new server location is linked to the earlier message (and a redelivery's own bytes
+    kept with ``keep_raw``)."""
     # The server location is not looked up here: ``poll`` only hands in UIDs it did not
     # know, and a second poller racing us trips the unique constraint on ``locations``.
     earlier = message_store.recorded(
@@ -349,6 +386,7 @@ def _seen_before(session: Session, arrival: Arrival) -> bool:
     if earlier.same_bytes:
         _add_duplicate_location(session, earlier.id, arrival.ref, arrival.now)
     else:
+        keep_raw()
         rows.write_redelivery(session, earlier, arrival)
     return True
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from intake.core.config import Settings
 from intake.core.events import Ingested, StoredAttachment
 from intake.core.mail import Kind
-from intake.replies.letters import Letter, Letters
+from intake.replies.letters import Letter, Letters, recipient
 from intake.replies.queue import reply_target
 from intake.store import outbox as outbox_store
 from intake.store import submissions as submission_store
@@ -96,7 +96,10 @@ class Acknowledgments:
             and ack.outbox_id is not None
             and submission.copyright_status == CopyrightStatus.NOT_REQUESTED
         ):
-            request = Letter("copyright_request", target, {}, item.message_pk, automatic=True)
+            # The request goes to the contributor's own address, never to a Reply-To: only
+            # an answer from the mailbox that received it is bound to it (binding.py).
+            to = recipient(submission)
+            request = Letter("copyright_request", to, {}, item.message_pk, automatic=True)
             sent = self.letters.send(session, submission, request, actor=SYSTEM_ACTOR, now=item.now)
             if sent.outbox_id is not None:
                 cases.move(

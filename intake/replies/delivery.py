@@ -49,6 +49,7 @@ from intake.core.errors import (
 from intake.core.ports import SentMailbox, Transport
 from intake.replies.queue import send_refusal
 from intake.store import outbox as outbox_store
+from intake.store import sending
 from intake.store import submissions as submission_store
 from intake.workflow.cases import SYSTEM_ACTOR
 
@@ -154,7 +155,7 @@ class OutboxSender:
         now = self._now()
         with self.sessions() as session, session.begin():
             budget, capped = self._automatic_budget(session, now)
-            claimed = outbox_store.claim_due(
+            claimed = sending.claim_due(
                 session,
                 me=self.name,
                 now=now,
@@ -177,19 +178,19 @@ class OutboxSender:
     def _automatic_budget(self, session: Session, now: datetime) -> tuple[int, bool]:
         """How many automatic rows this run may claim under the hourly cap, and whether the
         cap is what limits it (not another sender counting at the same moment)."""
-        if not outbox_store.lock_automatic_claims(session):
+        if not sending.lock_automatic_claims(session):
             return 0, False  # another sender is claiming right now; its run takes them
         cap = self.settings.replies.max_auto_replies_per_hour
-        spent = outbox_store.automatic_in_flight(session, now, now - HOUR)
+        spent = sending.automatic_in_flight(session, now, now - HOUR)
         return max(0, cap - spent), cap - spent < self.smtp.batch_size
 
     def _note_waiting(self, session: Session, now: datetime) -> None:
         """Say on the automatic rows the cap keeps back why they wait, and log it."""
-        waiting = outbox_store.due_pending_automatic(session, now)
+        waiting = sending.due_pending_automatic(session, now)
         if not waiting:
             return
         cap = self.settings.replies.max_auto_replies_per_hour
-        outbox_store.note_waiting(
+        sending.note_waiting(
             session,
             now,
             f"waiting: the hourly cap of automatic replies (replies.max_auto_replies_per_hour "
@@ -208,7 +209,7 @@ class OutboxSender:
         """Commit "sent" for rows an earlier run had sent but could not record."""
         for pk, copied in sorted(self._unrecorded.items()):
             with self.sessions() as session, session.begin():
-                recorded = outbox_store.mark_sent(
+                recorded = sending.mark_sent(
                     session, pk, me=self.name, now=self._now(), copied=copied
                 )
             del self._unrecorded[pk]
@@ -244,14 +245,14 @@ class OutboxSender:
             else:
                 until = self._now() + timedelta(seconds=self._delay(item))
                 with self.sessions() as session, session.begin():
-                    outbox_store.wait_for_sent_folder(
+                    sending.wait_for_sent_folder(
                         session, item.id, me=self.name, error=error, until=until
                     )
                 counts.retried += 1
             return True
         if found:
             with self.sessions() as session, session.begin():
-                outbox_store.mark_sent(session, item.id, me=self.name, now=self._now(), copied=True)
+                sending.mark_sent(session, item.id, me=self.name, now=self._now(), copied=True)
             log.info(
                 "outbox #%d: found in the Sent folder: it was sent; not sending again", item.id
             )
@@ -295,7 +296,7 @@ class OutboxSender:
     def _release(self, items: list[outbox_store.Claimed]) -> int:
         try:
             with self.sessions() as session, session.begin():
-                return outbox_store.release(session, [item.id for item in items], me=self.name)
+                return sending.release(session, [item.id for item in items], me=self.name)
         except Exception as exc:  # noqa: BLE001 - their claims run out instead
             log.warning("outbox: could not give back %d claimed repl(ies): %s", len(items), exc)
             return 0
@@ -306,7 +307,7 @@ class OutboxSender:
         now = self._now()
         until = now + timedelta(seconds=self.claim_seconds)
         with self.sessions() as session, session.begin():
-            if not outbox_store.renew(session, item.id, me=self.name, until=until):
+            if not sending.renew(session, item.id, me=self.name, until=until):
                 log.warning("outbox #%d: another sender has taken it over; skipping", item.id)
                 return
             refusal = send_refusal(session, self.settings, item, now=now)
@@ -315,7 +316,7 @@ class OutboxSender:
                 counts.held += 1
                 return
             # Committed before DATA: from here on, only the Sent folder may say it was not sent.
-            outbox_store.start_sending(session, item.id, me=self.name, until=until, now=now)
+            sending.start_sending(session, item.id, me=self.name, until=until, now=now)
         try:
             transport.send(item.raw, self.smtp.from_addr, [item.to_addr])
         except PermanentDeliveryError as exc:
@@ -342,7 +343,7 @@ class OutboxSender:
     def _record_sent(self, item: outbox_store.Claimed, copied: bool) -> None:
         try:
             with self.sessions() as session, session.begin():
-                recorded = outbox_store.mark_sent(
+                recorded = sending.mark_sent(
                     session, item.id, me=self.name, now=self._now(), copied=copied
                 )
         except Exception as exc:  # noqa: BLE001 - it was sent: never let it be sent again
@@ -382,7 +383,7 @@ class OutboxSender:
             return
         delay = self._delay(item)
         with self.sessions() as session, session.begin():
-            outbox_store.mark_retry(
+            sending.mark_retry(
                 session,
                 item.id,
                 me=self.name,
@@ -395,7 +396,7 @@ class OutboxSender:
     def _fail(self, item: outbox_store.Claimed, error: str, counts: _Counts) -> None:
         now = self._now()
         with self.sessions() as session, session.begin():
-            if outbox_store.mark_failed(session, item.id, me=self.name, error=error, now=now):
+            if sending.mark_failed(session, item.id, me=self.name, error=error, now=now):
                 _history(session, item, "reply_failed", f"{error}", now)
         log.error("outbox #%d: %s to %s failed: %s", item.id, item.template, item.to_addr, error)
         counts.failed += 1
@@ -409,7 +410,7 @@ class OutboxSender:
     def _hold_in(
         self, session: Session, item: outbox_store.Claimed, reason: str, now: datetime
     ) -> None:
-        if outbox_store.hold(session, item.id, me=self.name, reason=reason, now=now):
+        if sending.hold(session, item.id, me=self.name, reason=reason, now=now):
             _history(session, item, "reply_held", f"held: {reason}", now)
         log.warning("outbox #%d: %s to %s held: %s", item.id, item.template, item.to_addr,
                     reason)  # fmt: skip
@@ -420,7 +421,7 @@ class OutboxSender:
         if not sent.enabled:
             return
         with self.sessions() as session, session.begin():
-            copies = outbox_store.uncopied(session, self.smtp.batch_size)
+            copies = sending.uncopied(session, self.smtp.batch_size)
         for copy in copies:
             # An older copy may have been filed by a run that could not record it.
             if copy.id not in just_sent:
@@ -436,7 +437,7 @@ class OutboxSender:
 
     def _mark_copied(self, pk: int) -> None:
         with self.sessions() as session, session.begin():
-            outbox_store.mark_copied(session, pk)
+            sending.mark_copied(session, pk)
 
 
 def _history(

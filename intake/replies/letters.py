@@ -18,11 +18,13 @@ from email import policy as email_policy
 from email.message import EmailMessage
 from typing import TYPE_CHECKING, Literal, Protocol
 
+from intake.core.config import Settings
 from intake.core.errors import UsageError
 from intake.core.mail import Address
 from intake.replies.render import CODE_PLACEHOLDER
 from intake.store import editorial as editorial_store
 from intake.store.models import Claim, Submission
+from intake.text.mailbody import body_text
 from intake.workflow.cases import Case, record
 
 if TYPE_CHECKING:
@@ -144,6 +146,31 @@ def change_of(case: Case, action: str, before: str, after: str) -> Change:
     """The change an action made to ``case``, before any letter."""
     kind: Literal["submission", "claim"] = "claim" if isinstance(case, Claim) else "submission"
     return Change(kind, case.id, action, before, after)
+
+
+def dry_change(case: Case, action: str, after: str | None, prepared: Prepared | None) -> Change:
+    """What an action would do to ``case`` (a dry run): the move to ``after`` (None: no move)
+    and the letter it would send, as the editor left it."""
+    before = case.status
+    reply = (prepared.edited or prepared.preview) if prepared is not None else None
+    return replace(change_of(case, action, before, after or before), reply=reply, dry_run=True)
+
+
+class StaffActions:
+    """What the staff use cases on cases are built from: the settings, the sessions, the
+    letters and the clock. Each public method of a subclass is one unit of work."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        sessions: sessionmaker[Session],
+        letters: Letters,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.settings = settings
+        self.sessions = sessions
+        self.letters = letters
+        self.clock = clock
 
 
 class Letters:
@@ -279,10 +306,7 @@ def reply_of(template: str, raw: bytes) -> Reply:
     """The recipient, subject and plain text of a rendered letter."""
     msg = message_from_bytes(raw, policy=email_policy.default)
     assert isinstance(msg, EmailMessage)
-    body = msg.get_body(preferencelist=("plain",))
-    text = body.get_content() if isinstance(body, EmailMessage) else ""
-    text = str(text).replace("\r\n", "\n")
-    return Reply(template, str(msg.get("To", "")), str(msg.get("Subject", "")), text)
+    return Reply(template, str(msg.get("To", "")), str(msg.get("Subject", "")), body_text(msg))
 
 
 def with_text(raw: bytes, text: str) -> bytes:

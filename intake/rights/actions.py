@@ -4,13 +4,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
 from typing import TYPE_CHECKING
 
-from intake.core.config import Settings
-from intake.core.errors import UsageError
-from intake.replies.letters import Change, Editor, Letter, Letters, Prepared, change_of
+from intake.replies.letters import (
+    Change,
+    Editor,
+    Letter,
+    Prepared,
+    StaffActions,
+    change_of,
+    dry_change,
+)
 from intake.rights.opening import claim_letter
 from intake.store import claims as claim_store
 from intake.store.models import Claim
@@ -19,23 +23,11 @@ from intake.workflow import claim as claimflow
 from intake.workflow.claim import ClaimStatus, Outcome, Role
 
 if TYPE_CHECKING:
-    from intake.store import Session, sessionmaker
+    from intake.store import Session
 
 
-class Rights:
+class Rights(StaffActions):
     """Claims from the desk's side; each public method is one unit of work."""
-
-    def __init__(
-        self,
-        settings: Settings,
-        sessions: sessionmaker[Session],
-        letters: Letters,
-        clock: Callable[[], datetime],
-    ) -> None:
-        self.settings = settings
-        self.sessions = sessions
-        self.letters = letters
-        self.clock = clock
 
     def investigate(
         self, claim_id: int, *, actor: str, message: str = "", dry_run: bool = False
@@ -87,36 +79,18 @@ class Rights:
 
     def assign(self, claim_id: int, assignee: str, *, actor: str) -> Change:
         """Give a claim to someone ("" unassigns); the first one starts the investigation."""
-        assignee = assignee.strip()
         now = self.clock()
         with self.sessions() as session, session.begin():
             claim = claim_store.get_claim(session, claim_id, for_update=True)
-            if assignee == claim.assignee:
-                raise UsageError(
-                    f"claim {claim_id} is already "
-                    + (f"assigned to {assignee}" if assignee else "unassigned")
-                )
-            previous = claim.assignee
-            claim.assignee = assignee[:100]
-            if assignee:
-                note = f"assigned to {assignee}" + (f" (was {previous})" if previous else "")
-                moved = cases.touch(session, claim, "assign", actor=actor, now=now, note=note)
-            else:
-                note = f"unassigned (was {previous})"
-                claim.updated_at = now
-                cases.record(session, claim, "assign", actor=actor, now=now, note=note)
-                moved = cases.Moved(claim.status, claim.status)
+            moved = cases.assign(session, claim, assignee.strip(), actor=actor, now=now)
             return change_of(claim, "assign", moved.before, moved.after)
 
     def note(self, claim_id: int, text: str, *, actor: str) -> Change:
         """Add a note to a claim's history; the first one starts the investigation."""
-        text = text.strip()
-        if not text:
-            raise UsageError("an empty note says nothing: give the note's text")
         now = self.clock()
         with self.sessions() as session, session.begin():
             claim = claim_store.get_claim(session, claim_id, for_update=True)
-            moved = cases.touch(session, claim, "note", actor=actor, now=now, note=text)
+            moved = cases.note(session, claim, text, actor=actor, now=now)
             return change_of(claim, "note", moved.before, moved.after)
 
     def _move(
@@ -140,9 +114,7 @@ class Rights:
             with self.sessions() as session, session.begin():
                 claim = claim_store.get_claim(session, claim_id)
                 claimflow.check_move(claim.id, claim.status, target)
-                before = claim.status
-            reply = (prepared.edited or prepared.preview) if prepared is not None else None
-            return Change("claim", claim_id, action, before, target, reply, dry_run=True)
+                return dry_change(claim, action, target, prepared)
         now = self.clock()
         with self.sessions() as session, session.begin():
             claim = claim_store.get_claim(session, claim_id, for_update=True)

@@ -15,7 +15,7 @@ from intake.core.config import Settings
 from intake.core.errors import IntakeError, UsageError
 from intake.core.mail import TO_CLAIM_KINDS, Address, Kind, ParsedMail
 from intake.core.ports import BlobReader
-from intake.replies.letters import Letter, Letters, recipient
+from intake.replies.letters import Letter, Letters, StaffActions, recipient
 from intake.rights.opening import claim_letter, open_claim
 from intake.store import claims as claim_store
 from intake.store.models import Claim, Message, Submission, Version
@@ -51,7 +51,7 @@ class Reclassified:
     skipped: str = ""
 
 
-class Reclassifier:
+class Reclassifier(StaffActions):
     """One reclassification per call, in one transaction."""
 
     def __init__(
@@ -63,10 +63,7 @@ class Reclassifier:
         blobs: BlobReader | None = None,
         parse: Callable[[bytes], ParsedMail] | None = None,
     ) -> None:
-        self.settings = settings
-        self.sessions = sessions
-        self.letters = letters
-        self.clock = clock
+        super().__init__(settings, sessions, letters, clock)
         self.blobs = blobs
         #: Reads a stored message again (``intake.ingest.parsing.parse``); None: as stored.
         self.parse = parse

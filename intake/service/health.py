@@ -24,7 +24,7 @@ from intake.store import health as health_store
 from intake.store import leases as lease_store
 from intake.store import logins as login_store
 from intake.store import messages as message_store
-from intake.store import outbox as outbox_store
+from intake.store import sending
 
 log = logging.getLogger(__name__)
 
@@ -327,9 +327,9 @@ def status(sessions: sessionmaker[Session], settings: Settings, now: datetime) -
                     unmoved=stuck,
                 )
             )
-        spent = outbox_store.automatic_in_flight(session, now, now - timedelta(hours=1))
+        spent = sending.automatic_in_flight(session, now, now - timedelta(hours=1))
         capped = (
-            outbox_store.due_pending_automatic(session, now)
+            sending.due_pending_automatic(session, now)
             if spent >= settings.replies.max_auto_replies_per_hour
             else 0
         )

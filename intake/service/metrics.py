@@ -23,7 +23,8 @@ from prometheus_client.registry import Collector
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake.adapters.logins import Refusal
-from intake.core.config import Settings, parse_address
+from intake.core.config import Settings
+from intake.core.configfile import parse_address
 from intake.core.errors import ConfigError
 from intake.service import health
 from intake.store import messages as message_store

@@ -138,16 +138,24 @@ def attachments_for(session: Session, claim: Claim) -> list[Attachment]:
     )
 
 
-def outbox_for(session: Session, claim_id: int) -> list[Outbox]:
-    """Our letters about a claim (queued, sent or failed), oldest first; bytes deferred."""
-    return list(
-        session.scalars(
-            select(Outbox)
-            .options(defer(Outbox.raw))
-            .where(Outbox.claim_id == claim_id)
-            .order_by(Outbox.id)
+def outbox_for(session: Session, claim_id: int, *, with_raw: bool = False) -> list[Outbox]:
+    """Our letters about a claim (queued, sent or failed), oldest first; their bytes only
+    ``with_raw``."""
+    query = select(Outbox).where(Outbox.claim_id == claim_id).order_by(Outbox.id)
+    return list(session.scalars(query if with_raw else query.options(defer(Outbox.raw))))
+
+
+def attachment_file(session: Session, claim: Claim, number: int) -> Attachment:
+    """The ``number``-th file of a claim's thread (1 is the first, in the order they came)."""
+    files = attachments_for(session, claim)
+    if not 1 <= number <= len(files):
+        count = len(files)
+        raise NotFound(
+            f"claim {claim.id} has "
+            + (f"{count} attachment{'' if count == 1 else 's'}" if count else "no attachments")
+            + f": there is no number {number}"
         )
-    )
+    return files[number - 1]
 
 
 def message(session: Session, message_pk: int) -> Message:

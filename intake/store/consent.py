@@ -28,6 +28,7 @@ class SentLetter:
     message_id: str
     terms_version: str
     created_at: datetime
+    to_addr: str = ""  # the address it was sent to
 
 
 def add_consent(
@@ -104,7 +105,7 @@ def letters_named(session: Session, message_ids: Sequence[str]) -> dict[str, Sen
     rows = session.execute(
         select(
             Outbox.id, Outbox.submission_id, Outbox.template, Outbox.message_id,
-            Outbox.terms_version, Outbox.created_at,
+            Outbox.terms_version, Outbox.created_at, Outbox.to_addr,
         ).where(Outbox.message_id.in_(wanted))
     )  # fmt: skip
     return {row.message_id: SentLetter(*row) for row in rows}
@@ -115,7 +116,7 @@ def rights_letters(session: Session, submission_id: int) -> list[SentLetter]:
     rows = session.execute(
         select(
             Outbox.id, Outbox.submission_id, Outbox.template, Outbox.message_id,
-            Outbox.terms_version, Outbox.created_at,
+            Outbox.terms_version, Outbox.created_at, Outbox.to_addr,
         )
         .where(Outbox.submission_id == submission_id, Outbox.template.in_(sorted(RIGHTS_LETTERS)))
         .order_by(Outbox.id)

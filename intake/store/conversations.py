@@ -1,5 +1,6 @@
 """Queries and writes for conversations: the last-resort thread lookup, article versions sent
-as replies, and the outbox rows a bounce names (suppression lives in ``store.outbox``)."""
+as replies, the outbox rows a bounce names (suppression lives in ``store.outbox``), and the
+submissions whose latest mail nobody on the desk has acted on since."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Connection, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from intake.core.events import ThreadMatch
+from intake.store import schema
 from intake.store.models import Attachment, Outbox, Submission, Version
 from intake.text import threads as threading
 from intake.text.addresses import normalised_or_lower
@@ -93,3 +95,30 @@ def outbox_by_message_ids(session: Session, message_ids: Sequence[str]) -> list[
             select(Outbox).where(Outbox.message_id.in_(list(message_ids))).order_by(Outbox.id)
         )
     )
+
+
+def unanswered(conn: Connection, submission_ids: Sequence[int], system_actor: str) -> set[int]:
+    """Those of ``submission_ids`` with a reply filed on them after the last thing anyone on
+    the desk did to them (any event not by ``system_actor``): mail an editor has yet to read."""
+    if not submission_ids:
+        return set()
+    m, e = schema.messages.c, schema.events.c
+    ids = list(submission_ids)
+    mail = (
+        select(m.submission_id.label("id"), func.max(m.received_at).label("at"))
+        .where(m.submission_id.in_(ids), m.kind == "reply")
+        .group_by(m.submission_id)
+        .subquery("mail")
+    )
+    desk = (
+        select(e.submission_id.label("id"), func.max(e.at).label("at"))
+        .where(e.submission_id.in_(ids), e.actor != system_actor)
+        .group_by(e.submission_id)
+        .subquery("desk")
+    )
+    query = (
+        select(mail.c.id)
+        .outerjoin(desk, desk.c.id == mail.c.id)
+        .where(or_(desk.c.at.is_(None), mail.c.at > desk.c.at))
+    )
+    return set(conn.scalars(query))

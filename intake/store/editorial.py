@@ -13,11 +13,6 @@ from intake.core.errors import NotFound
 from intake.store.models import Consent, Message, Outbox, Submission
 
 
-def set_assignee(submission: Submission, assignee: str, *, now: datetime) -> None:
-    submission.assignee = assignee
-    submission.updated_at = now
-
-
 def set_published_url(submission: Submission, url: str, *, now: datetime) -> None:
     submission.published_url = url
     submission.updated_at = now

@@ -512,3 +512,32 @@ desk_digests = Table(
     _text("note"),
     _time("at"),
 )
+
+#: A raw message or attachment kept in the database (``[storage] backend = "database"``), under
+#: the path the file-system store would give it (``<kind>/<aa>/<bb>/<sha256>``), so rows name a
+#: blob the same way in both stores. Written in the transaction of the rows that name it.
+blobs = Table(
+    "blobs",
+    metadata,
+    Column("path", String(255), primary_key=True),
+    _string("kind", 10, default=None),  # raw, att
+    _string("sha256", 64, default=None),
+    Column("size", BigInteger, nullable=False),
+    _count("chunks"),
+    _time("stored_at"),
+)
+
+#: A blob's bytes in pieces of at most ``intake.store.blobs.CHUNK_BYTES``, in order, so a large
+#: message is written and read a piece at a time.
+blob_chunks = Table(
+    "blob_chunks",
+    metadata,
+    Column(
+        "path",
+        String(255),
+        ForeignKey("blobs.path", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("data", LargeBinary, nullable=False),
+)

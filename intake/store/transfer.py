@@ -10,9 +10,13 @@ from sqlalchemy import Column, Engine, Table, bindparam, func, select, text, upd
 from sqlalchemy.exc import SQLAlchemyError
 
 from intake.core.errors import StorageError, UsageError
+from intake.store import schema
 from intake.store.models import Base
 
 Progress = Callable[[str, int], None]
+
+#: Rows of ``blob_chunks`` (up to 1 MiB each) copied per statement.
+BLOB_PIECES = 8
 
 
 def copy_database(
@@ -39,10 +43,12 @@ def copy_database(
                 keys = list(table.primary_key.columns)
                 patches: list[dict[str, Any]] = []
                 copied = 0
-                result = src.execution_options(yield_per=batch).execute(
+                # Blob pieces are up to 1 MiB each: a few at a time, not a thousand.
+                size = BLOB_PIECES if table is schema.blob_chunks else batch
+                result = src.execution_options(yield_per=size).execute(
                     select(table).order_by(*keys)
                 )
-                for chunk in result.mappings().partitions(batch):
+                for chunk in result.mappings().partitions(size):
                     rows = [{k: _utc(v) for k, v in row.items()} for row in chunk]
                     for row in rows:
                         values = {c.name: row[c.name] for c in deferred if row[c.name] is not None}

@@ -10,7 +10,16 @@ from typing import TYPE_CHECKING
 
 from intake.core.config import Settings
 from intake.core.errors import UsageError
-from intake.replies.letters import Change, Editor, Letter, Letters, Prepared, change_of, recipient
+from intake.replies.letters import (
+    Change,
+    Editor,
+    Letter,
+    Prepared,
+    StaffActions,
+    change_of,
+    dry_change,
+    recipient,
+)
 from intake.store import editorial as editorial_store
 from intake.store import submissions as submission_store
 from intake.store.models import Submission
@@ -19,23 +28,11 @@ from intake.workflow import submission as workflow
 from intake.workflow.submission import Action, CopyrightStatus, Role, Status
 
 if TYPE_CHECKING:
-    from intake.store import Session, sessionmaker
+    from intake.store import Session
 
 
-class Editorial:
+class Editorial(StaffActions):
     """Staff actions on submissions; each public method is one unit of work."""
-
-    def __init__(
-        self,
-        settings: Settings,
-        sessions: sessionmaker[Session],
-        letters: Letters,
-        clock: Callable[[], datetime],
-    ) -> None:
-        self.settings = settings
-        self.sessions = sessions
-        self.letters = letters
-        self.clock = clock
 
     # ------------------------------------------------------------------ decisions
 
@@ -178,32 +175,15 @@ class Editorial:
         now = self.clock()
         with self.sessions() as session, session.begin():
             submission = submission_store.get_submission(session, submission_id, for_update=True)
-            if assignee == submission.assignee:
-                raise UsageError(
-                    f"submission {submission_id} is already "
-                    + (f"assigned to {assignee}" if assignee else "unassigned")
-                )
-            previous = submission.assignee
-            editorial_store.set_assignee(submission, assignee, now=now)
-            if assignee:
-                note = f"assigned to {assignee}" + (f" (was {previous})" if previous else "")
-                moved = cases.touch(session, submission, "assign", actor=actor, now=now, note=note)
-            else:
-                same = submission.status
-                note = f"unassigned (was {previous})"
-                cases.record(session, submission, "assign", actor=actor, now=now, note=note)
-                moved = cases.Moved(same, same)
+            moved = cases.assign(session, submission, assignee, actor=actor, now=now)
             return change_of(submission, "assign", moved.before, moved.after)
 
     def note(self, submission_id: int, text: str, *, actor: str) -> Change:
         """Add a staff note to the history; the first one starts the review."""
-        text = text.strip()
-        if not text:
-            raise UsageError("an empty note says nothing: give the note's text")
         now = self.clock()
         with self.sessions() as session, session.begin():
             submission = submission_store.get_submission(session, submission_id, for_update=True)
-            moved = cases.touch(session, submission, "note", actor=actor, now=now, note=text)
+            moved = cases.note(session, submission, text, actor=actor, now=now)
             return change_of(submission, "note", moved.before, moved.after)
 
     def clear_flag(self, submission_id: int, *, actor: str, note: str = "") -> Change:
@@ -287,10 +267,7 @@ class Editorial:
         with self.sessions() as session, session.begin():
             submission = submission_store.get_submission(session, submission_id)
             check(session, submission)
-            before = submission.status
-        reply = (prepared.edited or prepared.preview) if prepared is not None else None
-        after = target or before
-        return Change("submission", submission_id, action, before, after, reply, dry_run=True)
+            return dry_change(submission, action, target, prepared)
 
 
 def check_staff(settings: Settings, assignee: str) -> None:

@@ -137,7 +137,10 @@ _ASCII_LABELS = frozenset(
 _BIG5 = codecs.lookup("big5hkscs").name
 _SJIS = codecs.lookup("cp932").name
 _EUCKR = codecs.lookup("cp949").name
-_CJK_CANDIDATES = (_GB18030, _BIG5, _SJIS, _EUCKR)
+# EUC-JP last: older Japanese mail and pages use it, and GB18030 reads its bytes cleanly as
+# nonsense Chinese; its reading wins only by its kana.
+_EUCJP = codecs.lookup("euc_jp").name
+_CJK_CANDIDATES = (_GB18030, _BIG5, _SJIS, _EUCKR, _EUCJP)
 # Below this share of expected characters among the non-ASCII ones, a clean decode is a
 # coincidence (German "Grüße" is two GBK bytes), not a reading.
 _PLAUSIBLE = 0.6
@@ -175,7 +178,7 @@ def decode_text(data: bytes, label: str | None) -> tuple[str, list[str]]:
     a Western single-byte label on bytes that read as East Asian double-byte text, counts as
     no label; a CJK label whose reading has private-use or unassigned characters gives way
     to a candidate that reads cleanly. Without a label the candidates are UTF-8, GB18030,
-    Big5-HKSCS, Shift_JIS and EUC-KR; the one whose reading is most plausible wins, and a
+    Big5-HKSCS, Shift_JIS, EUC-KR and EUC-JP; the one whose reading is most plausible wins, and a
     reading with private-use or unassigned code points never wins over a clean one.
     """
     if not data:
@@ -302,7 +305,13 @@ def _best_cjk(
     return (best[1], _DISPLAY[best[2]]) if best is not None else None
 
 
-_DISPLAY = {_GB18030: "GB18030", _BIG5: "Big5-HKSCS", _SJIS: "Shift_JIS", _EUCKR: "EUC-KR"}
+_DISPLAY = {
+    _GB18030: "GB18030",
+    _BIG5: "Big5-HKSCS",
+    _SJIS: "Shift_JIS",
+    _EUCKR: "EUC-KR",
+    _EUCJP: "EUC-JP",
+}
 
 
 def _frequent(words: Iterable[str]) -> frozenset[str]:
@@ -351,7 +360,7 @@ def _weight(char: str, codec: str) -> float:
         if 0x3105 <= point <= 0x312F:
             return 0.5  # bopomofo
         return bonus + _level(char, "big5", 0xA4, 0xC6, 0xF9, other=0.3)
-    if codec == _SJIS:
+    if codec in (_SJIS, _EUCJP):
         bonus = 1.0 if char in _FREQUENT_JA else 0.0
         if 0x3041 <= point <= 0x30FF:
             return bonus + 1.0  # kana

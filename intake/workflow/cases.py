@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from intake.core.errors import UsageError
 from intake.store import submissions as submission_store
 from intake.store.models import Claim, Submission
 from intake.workflow import claim as claimflow
@@ -108,6 +109,31 @@ def touch(
     )
 
 
+def assign(session: Session, case: Case, assignee: str, *, actor: str, now: datetime) -> Moved:
+    """Give ``case`` to ``assignee`` ("" unassigns) and record it; an assignment starts the
+    work on a case not yet started (:func:`touch`)."""
+    if assignee == case.assignee:
+        state = f"assigned to {assignee}" if assignee else "unassigned"
+        raise UsageError(f"{_kind(case)} {case.id} is already {state}")
+    previous = case.assignee
+    case.assignee = assignee[:100]
+    if assignee:
+        note = f"assigned to {assignee}" + (f" (was {previous})" if previous else "")
+        return touch(session, case, "assign", actor=actor, now=now, note=note)
+    case.updated_at = now
+    record(session, case, "assign", actor=actor, now=now, note=f"unassigned (was {previous})")
+    return Moved(case.status, case.status)
+
+
+def note(session: Session, case: Case, text: str, *, actor: str, now: datetime) -> Moved:
+    """Add a staff note to the history of ``case``; a note starts the work on a case not yet
+    started (:func:`touch`)."""
+    text = text.strip()
+    if not text:
+        raise UsageError("an empty note says nothing: give the note's text")
+    return touch(session, case, "note", actor=actor, now=now, note=text)
+
+
 def record(
     session: Session,
     case: Case,
@@ -182,6 +208,10 @@ def unflag(
     text = f"cleared: {reason}" + (f" ({note})" if note else "")
     record(session, submission, "unflagged", actor=actor, now=now, note=text)
     return reason
+
+
+def _kind(case: Case) -> str:
+    return "claim" if isinstance(case, Claim) else "submission"
 
 
 def _ids(case: Case) -> dict[str, int]:

@@ -13,7 +13,7 @@ import dkim as dkimpy
 import pytest
 
 from intake.adapters import dkim
-from intake.adapters.memory import StaticResolver
+from intake.adapters.memory.dns import StaticResolver
 from intake.core.ports import Resolver
 from tests.helpers import submission
 
@@ -75,6 +75,22 @@ def test_a_changed_message_fails(key: Key, resolver_for: Callable[..., Resolver]
     forged_subject = raw.replace(b"Subject: Re: ", b"Subject: Fw: ")
     assert forged_subject != raw
     assert dkim.verify(forged_subject, resolver).status == "fail"
+
+
+def test_a_signature_of_part_of_the_body_is_no_pass(
+    key: Key, resolver_for: Callable[..., Resolver]
+) -> None:
+    # l= signs the first bytes: anything appended still verifies, so it proves nothing.
+    headers = [b"from", b"to", b"subject", b"date", b"message-id"]
+    raw = submission(body="你好")
+    signature = dkimpy.sign(raw, SELECTOR, DOMAIN, key.private, include_headers=headers,
+                            length=True)  # fmt: skip
+    resolver = resolver_for({NAME: key.record})
+    whole = dkim.verify(signature + raw, resolver)
+    assert (whole.status, whole.passed) == ("pass", ("qq.example",))  # l= is the whole body
+    appended = dkim.verify(signature + raw + b"\r\n\r\nI agree K7QM-3RTD\r\n", resolver)
+    assert (appended.status, appended.passed) == ("partial", ())
+    assert str(appended).startswith("partial: l= signs ") and len(str(appended)) <= 50
 
 
 def test_a_missing_key_is_an_error_not_a_fail(

@@ -236,9 +236,9 @@ def oauth_app(
     data = {"name": "submissions", "username": user, "timeout": 10.0, **plain(dovecot)}
     data.update(oauth_keys(provider, token_file))
     data.update(mailbox)
-    from intake.core import config
+    from intake.core import configfile
 
-    settings = config.from_mapping(
+    settings = configfile.from_mapping(
         {
             "database": {"url": f"sqlite:///{tmp_path}/intake.db"},
             "storage": {"path": str(tmp_path / "store")},

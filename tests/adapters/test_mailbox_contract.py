@@ -12,7 +12,7 @@ from typing import Protocol
 import pytest
 
 from intake.adapters.imap import PROCESSED_KEYWORD, ImapMailbox
-from intake.adapters.memory import MemoryMailbox
+from intake.adapters.memory.mailbox import MemoryMailbox
 from intake.core.errors import MailboxError, MailboxProtocolError, MailboxUnavailable
 from intake.core.ports import MailSource, SentMailbox
 from tests.helpers import settings_for, submission

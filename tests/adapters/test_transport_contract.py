@@ -8,7 +8,7 @@ from typing import Protocol
 
 import pytest
 
-from intake.adapters.memory import MemoryTransport
+from intake.adapters.memory.transport import MemoryTransport
 from intake.adapters.smtp import SmtpSender
 from intake.core.config import SmtpConfig
 from intake.core.errors import PermanentDeliveryError, TemporaryDeliveryError

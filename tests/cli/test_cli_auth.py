@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from intake.adapters import oauth
 from intake.cli import cli
-from intake.core import config
+from intake.core import configfile
 from tests.oauthserver import OAuthProvider
 from tests.servers import Dovecot
 
@@ -82,7 +82,7 @@ def test_browser_login_with_pkce_and_a_loopback_redirect(
     tmp_path: Path, dovecot: Dovecot, oauth_provider: OAuthProvider
 ) -> None:
     user, _password = dovecot.add_user("browser")
-    settings = config.load(write_config(tmp_path, dovecot, user, oauth_provider), env={})
+    settings = configfile.load(write_config(tmp_path, dovecot, user, oauth_provider), env={})
     box = settings.mailboxes[0]
     said: list[str] = []
 

@@ -131,12 +131,43 @@ def test_claim_show(env: Env) -> None:
     assert [o["template"] for o in data["outbox"]] == ["claim_ack"]
     assert [h["action"] for h in data["history"]] == ["received", "claim_linked", "reply"]
 
+    assert letter["text_chars"] > 100 and letter["meta"] == {"pages": 1} and not letter["encrypted"]
+    (ack,) = data["outbox"]
+    assert "版权投诉" in ack["text"]
+
+    # The same parts as a submission's show: letter, evidence with its facts and its text,
+    # conversation with our letters' own words, history.
     human = env.ok("claim", "show", str(cid))
-    for part in ("--- letter", "--- attachment 律师函.pdf", "侵犯了委托人", "--- history",
-                 f"#{sid} published", "江畔晨读", "claim_ack"):  # fmt: skip
+    for part in ("── letter", f"── evidence (intake claim attachment {cid} N)",
+                 "1  律师函.pdf", "chars", "侵犯了委托人", "── conversation", "claim_ack [",
+                 "── history", f"#{sid} published", "江畔晨读"):  # fmt: skip
         assert part in human, part
     result = env.run("claim", "show", "99")
     assert result.exit_code == 1
+
+
+def test_claim_attachment_save_open_and_pipe(env: Env, tmp_path: Path) -> None:
+    ingest(env, "claim-zh-lawyer-letter-pdf.eml")
+    (cid,) = claim_ids(env)
+    folder = tmp_path / "saved"
+    folder.mkdir()
+    out = env.ok("claim", "attachment", str(cid), "1", "--save", str(folder))
+    (saved,) = folder.iterdir()
+    assert out == f"claim #{cid} attachment 1 saved to {saved}\n"
+    assert saved.read_bytes().startswith(b"%PDF")
+    seen = tmp_path / "opened"
+    opener = tmp_path / "opener.sh"
+    opener.write_text(f'#!/bin/sh\ncp "$1" {seen}\n')
+    opener.chmod(0o755)
+    out = env.ok("claim", "attachment", str(cid), "1", "--open", env={"INTAKE_OPENER": str(opener)})
+    assert out.startswith(f"claim #{cid} attachment 1 opened (")
+    piped = env.run("claim", "attachment", str(cid), "1")
+    assert piped.exit_code == 0 and piped.stdout_bytes == saved.read_bytes()
+    result = env.run("claim", "attachment", str(cid), "2")
+    assert result.stderr == f"intake: claim {cid} has 1 attachment: there is no number 2\n"
+    assert env.run("claim", "attachment", "99", "1").stderr == "intake: no claim with id 99\n"
+    both = env.run("claim", "attachment", str(cid), "1", "--open", "--save", str(folder))
+    assert both.exit_code == 1 and "not both" in both.stderr
 
 
 def test_staff_commands(env: Env, smtp_server: SmtpServer) -> None:

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from intake.app import App
 from intake.cli.output import display_width
-from intake.core import config
+from intake.core import configfile
 from intake.store import queue as queue_store
 from intake.store import submissions as submission_store
 from intake.store.models import Attachment, Claim, Event, Message, Outbox, Submission
@@ -249,7 +249,7 @@ def make_env(tmp_path: Path, db_url: str, **sections: dict[str, Any]) -> Env:
         "storage": {"path": str(tmp_path / "store")},
         **sections,
     }
-    app = make_app(config.from_mapping(data, env={}))
+    app = make_app(configfile.from_mapping(data, env={}))
     lines: list[str] = []
     for name, values in data.items():
         lines.append(f"[{name}]")

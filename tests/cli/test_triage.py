@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+import io
 import os
 import shutil
 import subprocess
@@ -17,12 +18,14 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from intake.app import App
+from intake.cli.output import display_width
 from intake.cli.triage import Triage
-from intake.cli.workdesk import Desk
-from intake.store.models import Attachment, Outbox, Submission
+from intake.cli.workdesk import Desk, queue_cells
+from intake.core.mail import MessageRef, RawMail
+from intake.store.models import Attachment, Claim, Message, Outbox, Submission
 from tests.cli.test_cli_queue import add_submission
 from tests.helpers import make_app, settings_for
 from tests.smtpserver import SmtpServer
@@ -71,6 +74,16 @@ def desk_app(tmp_path: Path, sqlite_url: str, smtp_server: SmtpServer) -> Iterat
 
 def status_line(app: Triage) -> str:
     return str(app.query_one("#status").render())
+
+
+def detail_text(app: Triage) -> str:
+    """What the right pane holds, as text."""
+    from rich.console import Console
+    from textual.widgets import Static
+
+    out = io.StringIO()
+    Console(file=out, width=120, color_system=None).print(app.query_one("#detail", Static).content)
+    return out.getvalue()
 
 
 def test_a_full_round_at_80x24(
@@ -203,6 +216,8 @@ def _tmux() -> str:
 
 def test_in_a_real_tmux_session(desk_app: App, tmp_path: Path) -> None:
     tmux = _tmux()
+    raw = (Path(__file__).parent.parent / "data" / "claims" / "claim-zh-qq-url.eml").read_bytes()
+    desk_app.ingestor.ingest(RawMail(MessageRef("submissions", "INBOX", 1, 1), raw))
     config = tmp_path / "intake.toml"
     settings = desk_app.settings
     config.write_text(
@@ -242,14 +257,23 @@ def test_in_a_real_tmux_session(desk_app: App, tmp_path: Path) -> None:
     try:
         first = wait_for("3 in the open queue")
         lines = first.splitlines()
-        assert len(lines) <= 24 and all(len(line) <= 80 for line in lines)
+        assert len(lines) <= 24 and all(display_width(line) <= 80 for line in lines)
         assert "《秋收》第3篇" in first and "submission  #3" in first
+        # Chinese subjects take two cells a character: the panes' border stays in one column.
+        border = {display_width(line.split("│")[0]) for line in lines if "│" in line}
+        assert len(border) == 1, first
         subprocess.run([*base, "send-keys", "-t", "desk", "j"], check=True, env=env)
         assert "submission  #2" in wait_for("submission  #2")
         subprocess.run([*base, "send-keys", "-t", "desk", "a"], check=True, env=env)
         wait_for("assign #2 to")
         subprocess.run([*base, "send-keys", "-t", "desk", "wang", "Enter"], check=True, env=env)
         wait_for("#2 assigned to wang")
+        # Tab: the claims, worked with the same keys.
+        subprocess.run([*base, "send-keys", "-t", "desk", "Tab"], check=True, env=env)
+        claims = wait_for("claim       #1")
+        assert "老屋的桂花树" in claims and "1 open claim; Tab: the queue (3)" in claims
+        subprocess.run([*base, "send-keys", "-t", "desk", "v"], check=True, env=env)
+        wait_for("claim #1 under investigation: received -> investigating")
         subprocess.run([*base, "send-keys", "-t", "desk", "q"], check=True, env=env)
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
@@ -264,3 +288,149 @@ def test_in_a_real_tmux_session(desk_app: App, tmp_path: Path) -> None:
     with desk_app.sessions() as session, session.begin():
         two = session.get(Submission, 2)
         assert two is not None and (two.assignee, two.status) == ("wang", "in_review")
+
+
+# --------------------------------------------------------------------------- claims
+
+
+@pytest.fixture
+def claims_app(tmp_path: Path, sqlite_url: str, smtp_server: SmtpServer) -> Iterator[App]:
+    """A queue of two pieces, one published at the page two claims name."""
+    settings = settings_for(
+        tmp_path, sqlite_url, smtp=smtp_server, replies={"site_name": "南方日报"},
+        site={"name": "南山新闻网", "domains": ["nsnews.example"]}, desk={"staff": ["li"]},
+    )  # fmt: skip
+    app = make_app(settings)
+    with app.sessions() as session, session.begin():
+        add_submission(session, subject="投稿：《秋收》", article=ARTICLE)
+        sid = add_submission(session, subject="投稿：江畔晨读", article="江畔晨读。" * 40)
+        session.execute(
+            update(Submission)
+            .where(Submission.id == sid)
+            .values(status="published", title="江畔晨读", published_url=LAWYER_URL)
+        )
+    claims = Path(__file__).parent.parent / "data" / "claims"
+    for uid, name in enumerate(["claim-zh-lawyer-letter-pdf.eml", "claim-zh-qq-url.eml"], 1):
+        raw = (claims / name).read_bytes()
+        app.ingestor.ingest(RawMail(MessageRef("submissions", "INBOX", 1, uid), raw))
+    yield app
+    app.close()
+
+
+LAWYER_URL = "https://www.nsnews.example/wenhua/2024/0301/60015.html"
+
+
+def test_claims_are_worked_on_the_desk(
+    claims_app: App, smtp_server: SmtpServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened = tmp_path / "opened.pdf"
+    opener = tmp_path / "opener.sh"
+    opener.write_text(f'#!/bin/sh\ncp "$1" {opened}\n')
+    opener.chmod(0o755)
+    monkeypatch.setenv("INTAKE_OPENER", str(opener))
+    monkeypatch.setenv("VISUAL", "")
+    with claims_app.sessions() as session, session.begin():
+        lawyer, qq = session.scalars(select(Claim.id).order_by(Claim.id)).all()
+
+    async def round_() -> None:
+        app = Triage(Desk(claims_app, "li"))
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            assert "1 in the open queue; Tab: 2 open claims" in status_line(app)
+            await pilot.press("v")  # a claim's key does nothing in the queue
+            await pilot.press("tab")
+            await pilot.pause()
+            assert app.view == "claims" and {r["id"] for r in app.rows} == {lawyer, qq}
+            assert status_line(app).startswith("2 open claims; Tab: the queue (1)")
+            await pilot.press("y")  # a submission's key does nothing on a claim
+            await pilot.pause()
+            assert app.current == lawyer
+            detail = detail_text(app)
+            assert "律师函" in detail and "evidence" in detail and "侵犯了委托人" in detail
+            # The matched article, and back.
+            await pilot.press("m")
+            await pilot.pause()
+            assert (
+                app.matched == 2
+                and status_line(app) == f"claim #{lawyer} names #2; m: back to the claim"
+            )
+            assert "江畔晨读。江畔晨读。" in detail_text(app)
+            await pilot.press("m")
+            await pilot.pause()
+            assert app.matched is None
+            # The evidence, opened.
+            await pilot.press("o")
+            await pilot.pause()
+            assert status_line(app).startswith(f"claim #{lawyer} attachment 1 opened")
+            # assign, note, ask for evidence (the letter first), resolve as paid.
+            await pilot.press("a", "l", "i", "enter")
+            await pilot.pause()
+            assert status_line(app) == f"claim #{lawyer} assigned to li: received -> investigating"
+            monkeypatch.setenv("EDITOR", fake_editor(tmp_path, "已转法务"))
+            await pilot.press("n")
+            await pilot.pause()
+            assert status_line(app) == f"claim #{lawyer} note added"
+            await pilot.press("i", *"请提供首发报纸的版面", "enter")
+            await pilot.pause()
+            assert type(app.screen).__name__ == "LetterView"
+            await pilot.press("enter")
+            await pilot.pause()
+            assert status_line(app).startswith(
+                f"claim #{lawyer} evidence asked for: investigating -> needs_info; "
+                "letter claim_needs_info queued"
+            )
+            await pilot.press("x", *"paid", "enter", *"800元", "enter", "enter")
+            await pilot.pause()
+            assert type(app.screen).__name__ == "LetterView"
+            await pilot.press("enter")
+            await pilot.pause()
+            assert status_line(app).startswith(
+                f"claim #{lawyer} resolved (paid): needs_info -> resolved_paid; letter claim_paid"
+            )
+            # Resolved, it leaves the open claims; the other is selected.
+            assert [r["id"] for r in app.rows] == [qq] and app.current == qq
+            await pilot.press("v")
+            await pilot.pause()
+            assert status_line(app) == f"claim #{qq} under investigation: received -> investigating"
+            await pilot.press("tab")
+            await pilot.pause()
+            assert app.view == "queue" and app.current == 1
+            await pilot.press("q")
+
+    asyncio.run(round_())
+    delivery = claims_app.deliver_outbox()
+    assert delivery.sent >= 2
+    subjects = [
+        str(email.message_from_bytes(m.data, policy=email.policy.default)["Subject"])
+        for m in smtp_server.wait_for(delivery.sent)
+    ]
+    assert any("请补充投诉材料" in s for s in subjects), subjects
+    assert opened.read_bytes().startswith(b"%PDF")
+    with claims_app.sessions() as session, session.begin():
+        claim = session.get(Claim, lawyer)
+        assert claim is not None
+        assert (claim.status, claim.assignee, claim.amount) == ("resolved_paid", "li", "800元")
+        letters = session.scalars(
+            select(Outbox.template).where(Outbox.claim_id == lawyer).order_by(Outbox.id)
+        ).all()
+        assert letters == ["claim_ack", "claim_needs_info", "claim_paid"]
+
+
+def test_the_queue_marks_mail_nobody_on_the_desk_has_acted_on(desk_app: App) -> None:
+    desk = Desk(desk_app, "li")
+    assert not any(row["unanswered"] for row in desk.queue())
+    now = desk_app.clock()
+    with desk_app.sessions() as session, session.begin():
+        session.add(
+            Message(
+                sha256="aa" * 32, body_sha256="ab" * 32, size=10, raw_path="",
+                message_id="re@qq.example", sender="zhangsan@qq.example", subject="回复：稿件",
+                received_at=now, ingested_at=now, kind="reply", body_text="请问何时刊出？",
+                submission_id=2,
+            )
+        )  # fmt: skip
+    rows = {row["id"]: row for row in desk.queue()}
+    assert [i for i, row in rows.items() if row["unanswered"]] == [2]
+    assert queue_cells(rows[2], 30)[2].startswith("✉ ")
+    desk.note(2, "已回电话")  # anyone on the desk acting on it has seen it
+    assert not any(row["unanswered"] for row in desk.queue())

@@ -27,7 +27,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from intake.adapters.memory import StaticResolver
+from intake.adapters.memory.dns import StaticResolver
 from intake.app import App
 from intake.cli import cli
 from intake.core.events import Ingested

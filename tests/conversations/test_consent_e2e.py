@@ -24,7 +24,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from intake.adapters.memory import StaticResolver
+from intake.adapters.memory.dns import StaticResolver
 from intake.app import App
 from intake.cli import cli
 from intake.replies.render import confirmation_code
@@ -277,4 +277,26 @@ def test_a_strangers_attachment_and_an_answer_to_needs_info_change_nothing(desk:
     )  # fmt: skip
     sub = desk.rights()
     assert (sub.status, sub.copyright_status) == ("in_review", "requested")
+    assert desk.query(Consent) == [] and desk.deliver() == []
+
+
+def test_a_reply_to_address_learns_nothing_that_speaks_for_the_author(desk: Desk) -> None:
+    # A piece sent with the author's From and the sender's own Reply-To: the acknowledgment
+    # reaches the Reply-To on the wire, the copyright request the author's own address.
+    desk.mail(submission(sender=QQ, body=ARTICLE, headers={"Reply-To": "mallory@evil.example"}))
+    by_subject = {m["Subject"].split("]")[1].split("：")[0].strip(): m for m in desk.deliver()}
+    assert by_subject["收稿回执"]["To"].addresses[0].addr_spec == "mallory@evil.example"
+    assert by_subject["版权授权请求"]["To"].addresses[0].addr_spec == "1234567890@qq.com"
+    # What the Reply-To received, answered as the author, with a "revision" attached.
+    ack = by_subject["收稿回执"]["Message-ID"].strip("<>")
+    desk.mail(
+        submission(
+            sender=QQ, subject="Re: [投稿 #1] 收稿回执", body="同意授权，修改稿见附件",
+            headers={"In-Reply-To": f"<{ack}>", "References": f"<{ack}>"},
+            attachments=[("老街-修改稿.docx", DOCX, _docx(ARTICLE + "（改）"))],
+        )
+    )  # fmt: skip
+    sub = desk.rights()
+    assert sub.copyright_status == "requested" and len(desk.query(Version)) == 1
+    assert "not to the contributor's address" in sub.flagged
     assert desk.query(Consent) == [] and desk.deliver() == []

@@ -25,7 +25,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from intake.adapters import dkim as dkimcheck
-from intake.adapters.memory import StaticResolver
+from intake.adapters.memory.dns import StaticResolver
 from intake.app import App
 from intake.cli import cli
 from intake.conversations.copyright import run_copyright_maintenance

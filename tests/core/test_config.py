@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from intake.core import config
+from intake.core import config, configfile, credentials
 from intake.core.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,7 +27,7 @@ def minimal(**extra: object) -> dict[str, object]:
 
 
 def test_example_config_loads() -> None:
-    settings = config.load(EXAMPLE, env=ENV)
+    settings = configfile.load(EXAMPLE, env=ENV)
     assert settings.mailboxes[0].name == "submissions"
     assert settings.smtp is not None and settings.smtp.from_addr == "tougao@qq.com"
     assert settings.replies.decision_days == 15
@@ -87,52 +87,56 @@ def test_example_documents_every_key() -> None:
 )
 def test_bad_config_names_the_key(data: dict[str, object], message: str) -> None:
     with pytest.raises(ConfigError) as info:
-        config.from_mapping(data, env={})
+        configfile.from_mapping(data, env={})
     assert str(info.value).startswith(message)
 
 
 def test_secrets_never_shown() -> None:
-    settings = config.from_mapping(minimal(), env={})
+    settings = configfile.from_mapping(minimal(), env={})
     assert "'p'" not in repr(settings)
     assert "***" in repr(settings.mailboxes[0])
-    assert config.resolve_password(settings.mailboxes[0]) == "p"
+    assert credentials.resolve_password(settings.mailboxes[0]) == "p"
 
 
 def test_password_sources(tmp_path: Path) -> None:
     pw = tmp_path / "pw"
     pw.write_text("from-file\n")
     box = {"name": "a", "host": "h", "username": "u"}
-    s1 = config.from_mapping({"mailboxes": [{**box, "password_file": str(pw)}]}, env={})
-    assert config.resolve_password(s1.mailboxes[0]) == "from-file"
-    s2 = config.from_mapping({"mailboxes": [{**box, "password_env": "PW"}]}, env={"PW": "from-env"})
-    assert config.resolve_password(s2.mailboxes[0], env={"PW": "from-env"}) == "from-env"
+    s1 = configfile.from_mapping({"mailboxes": [{**box, "password_file": str(pw)}]}, env={})
+    assert credentials.resolve_password(s1.mailboxes[0]) == "from-file"
+    s2 = configfile.from_mapping(
+        {"mailboxes": [{**box, "password_env": "PW"}]}, env={"PW": "from-env"}
+    )
+    assert credentials.resolve_password(s2.mailboxes[0], env={"PW": "from-env"}) == "from-env"
     with pytest.raises(ConfigError, match="only one of"):
-        config.from_mapping(
+        configfile.from_mapping(
             {"mailboxes": [{**box, "password": "x", "password_env": "PW"}]}, env={"PW": "x"}
         )
 
 
 def test_missing_and_invalid_files(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no such file"):
-        config.load(tmp_path / "nope.toml", env={})
+        configfile.load(tmp_path / "nope.toml", env={})
     bad = tmp_path / "bad.toml"
     bad.write_text("[database\nurl=1")
     with pytest.raises(ConfigError, match="invalid TOML"):
-        config.load(bad, env={})
+        configfile.load(bad, env={})
     with pytest.raises(ConfigError, match="no configuration file"):
-        config.load(None, env={}, defaults=[tmp_path / "etc" / "intake.toml"])
+        configfile.load(None, env={}, defaults=[tmp_path / "etc" / "intake.toml"])
 
 
 def test_env_override_of_database_url() -> None:
-    settings = config.from_mapping(minimal(), env={"INTAKE_DATABASE_URL": "sqlite:////srv/x.db"})
+    settings = configfile.from_mapping(
+        minimal(), env={"INTAKE_DATABASE_URL": "sqlite:////srv/x.db"}
+    )
     assert settings.database.url == "sqlite:////srv/x.db"
     with pytest.raises(ConfigError, match=r"^INTAKE_DATABASE_URL: the SQLite path 'x.db'"):
-        config.from_mapping(minimal(), env={"INTAKE_DATABASE_URL": "sqlite:///x.db"})
+        configfile.from_mapping(minimal(), env={"INTAKE_DATABASE_URL": "sqlite:///x.db"})
 
 
 def test_reply_secret_is_created_once(tmp_path: Path) -> None:
-    settings = config.from_mapping(minimal(storage={"path": str(tmp_path)}), env={})
-    first = config.reply_secret(settings)
+    settings = configfile.from_mapping(minimal(storage={"path": str(tmp_path)}), env={})
+    first = credentials.reply_secret(settings)
     assert len(first) == 64
-    assert config.reply_secret(settings) == first
+    assert credentials.reply_secret(settings) == first
     assert (tmp_path / "reply-secret").stat().st_mode & 0o777 == 0o640

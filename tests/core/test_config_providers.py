@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from intake.core import config
+from intake.core import config, configfile, credentials
 from intake.core.errors import ConfigError
 from intake.core.providers import PROVIDERS
 
@@ -20,7 +20,7 @@ def box(**values: Any) -> dict[str, Any]:
 
 
 def load(*boxes: dict[str, Any], **sections: Any) -> config.Settings:
-    return config.from_mapping({"mailboxes": list(boxes), **sections}, env={})
+    return configfile.from_mapping({"mailboxes": list(boxes), **sections}, env={})
 
 
 # (provider, IMAP host, port, security, SMTP host, SMTP port, SMTP security, auth)
@@ -181,7 +181,7 @@ def test_custom_smtp_assumes_nothing() -> None:
 )
 def test_bad_logins_and_paths_name_the_key(data: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError) as info:
-        config.from_mapping(data, env={})
+        configfile.from_mapping(data, env={})
     assert str(info.value).startswith(message), str(info.value)
 
 
@@ -211,12 +211,12 @@ def test_loading_reads_no_secret(tmp_path: Path) -> None:
         replies={"secret_file": str(tmp_path / "reply-secret")},
     )
     with pytest.raises(ConfigError, match=r"^mailboxes\[0\]\.password_file: cannot read"):
-        config.check_credentials(settings, env={})
+        credentials.check_credentials(settings, env={})
     locked.mkdir()
     (locked / "imap-password").write_text("code\n")
     with pytest.raises(ConfigError, match="smtp.password_env: environment variable UNSET"):
-        config.check_credentials(settings, env={})
-    config.check_credentials(settings, env={"UNSET": "x"})
+        credentials.check_credentials(settings, env={})
+    credentials.check_credentials(settings, env={"UNSET": "x"})
 
 
 def test_oauth_needs_a_refresh_token_before_serving(tmp_path: Path) -> None:
@@ -225,10 +225,10 @@ def test_oauth_needs_a_refresh_token_before_serving(tmp_path: Path) -> None:
             oauth_refresh_token_file=str(tmp_path / "missing.token")),
     )  # fmt: skip
     with pytest.raises(ConfigError, match="oauth_refresh_token_file: cannot read"):
-        config.check_credentials(settings, env={})
+        credentials.check_credentials(settings, env={})
     (tmp_path / "missing.token").write_text("")
     with pytest.raises(ConfigError, match="intake auth login submissions"):
-        config.check_credentials(settings, env={})
+        credentials.check_credentials(settings, env={})
     (tmp_path / "missing.token").write_text("rt-1\n")
-    config.check_credentials(settings, env={})
-    assert config.resolve_secret(settings.mailboxes[0], "oauth_refresh_token") == "rt-1"
+    credentials.check_credentials(settings, env={})
+    assert credentials.resolve_secret(settings.mailboxes[0], "oauth_refresh_token") == "rt-1"

@@ -12,13 +12,11 @@ import pytest
 from intake.adapters import dkim
 from intake.adapters.blobstore import LocalBlobStore
 from intake.adapters.imap import ImapMailbox
-from intake.adapters.memory import (
-    ManualClock,
-    MemoryBlobStore,
-    MemoryMailbox,
-    MemoryTransport,
-    StaticResolver,
-)
+from intake.adapters.memory.blobstore import MemoryBlobStore
+from intake.adapters.memory.clock import ManualClock
+from intake.adapters.memory.dns import StaticResolver
+from intake.adapters.memory.mailbox import MemoryMailbox
+from intake.adapters.memory.transport import MemoryTransport
 from intake.adapters.smtp import SmtpSender
 from intake.core import ports
 

@@ -144,3 +144,34 @@ def test_a_saved_message_attached_as_a_file_lists_its_attachments() -> None:
     mail = parse(outer)
     assert [a.filename for a in mail.attachments] == ["saved.eml", "poem.odt"]
     assert mail.text == "forwarding"
+
+
+@pytest.mark.parametrize("encoding", ["base64", "quoted-printable"])
+def test_an_encoded_message_rfc822_part_is_decoded_before_it_is_read(encoding: str) -> None:
+    # RFC 2046 forbids encoding message/rfc822, but some clients do; the standard library
+    # then parses the base64 as the message itself (no headers, a body of base64).
+    import base64
+    import quopri
+
+    inner = (DOCS / "forwarded-article.eml").read_bytes()
+    encoded = base64.encodebytes(inner) if encoding == "base64" else quopri.encodestring(inner)
+    outer = (
+        b"From: c@example.com\r\nTo: tougao@nsnews.example\r\nSubject: fwd\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/mixed; boundary="o"\r\n\r\n--o\r\n'
+        b"Content-Type: text/plain\r\n\r\nforwarding\r\n--o\r\n"
+        b"Content-Type: message/rfc822\r\n"
+        b'Content-Disposition: attachment; filename="saved.eml"\r\n'
+        b"Content-Transfer-Encoding: "
+        + encoding.encode()
+        + b"\r\n\r\n"
+        + encoded
+        + b"\r\n--o--\r\n"
+    )
+    mail = parse(outer)
+    assert [a.filename for a in mail.attachments] == ["saved.eml"]
+    assert mail.attachments[0].payload.startswith(b"From: ")
+    assert any("message/rfc822 sent" in defect for defect in mail.defects)
+    result = extract("saved.eml", "message/rfc822", mail.attachments[0].payload, ExtractConfig())
+    assert (result.format, result.error) == ("eml", "")
+    assert result.text.startswith("春天里的老街")
+    assert mail.text == "forwarding"

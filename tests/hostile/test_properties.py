@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from intake.adapters.memory import MemoryMailbox
+from intake.adapters.memory.mailbox import MemoryMailbox
 from intake.app import App
 from intake.core.config import MailboxConfig
 from intake.store.models import Location, Message

@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from intake.adapters.memory import MemoryMailbox
+from intake.adapters.memory.mailbox import MemoryMailbox
 from intake.app import default_hooks
 from intake.core.events import Ingested
 from intake.store.models import Attachment, Message, Submission

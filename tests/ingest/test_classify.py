@@ -828,3 +828,33 @@ def test_a_lawyers_letter_is_still_read_for_a_claim() -> None:
 
     assert letter_like(letter)
     assert not letter_like(BOOK_ZH) and not letter_like(BOOK_EN)
+
+
+# --------------------------------------------------------------------------- public corpus
+
+SISIMAI = {
+    "arf-01.eml": "autoreply.report",  # an abuse feedback report (ARF)
+    "arf-22.eml": "bounce.subject",  # Hotmail's JMRP: "complaint about message from …"
+    "lhost-apachejames-01.eml": "bounce.sender",  # post_master@, no DSN structure
+    "lhost-verizon-02.eml": "bounce.sender",
+    "lhost-exchange2007-01.eml": "bounce.dsn",
+    "lhost-gmail-01.eml": "bounce.dsn",
+    "lhost-googlegroups-01.eml": "bounce.dsn",
+    "lhost-outlook-01.eml": "bounce.dsn",
+    "lhost-postfix-01.eml": "bounce.dsn",
+    "lhost-qmail-01.eml": "bounce.dsn",
+    "rfc3834-01.eml": "autoreply.headers",
+    "rfc3834-02.eml": "autoreply.subject",
+    "rfc3834-03.eml": "autoreply.headers",
+    "rfc3834-04.eml": "autoreply.subject",
+    "rfc3834-05.eml": "autoreply.headers",
+    "rfc3834-06.eml": "autoreply.headers",
+}
+
+
+@pytest.mark.parametrize(("name", "rule"), sorted(SISIMAI.items()))
+def test_sisimai_bounces_and_auto_replies_get_no_reply(name: str, rule: str) -> None:
+    mail = load(f"sisimai/{name}")
+    verdict = classify(mail, CTX)
+    assert verdict.rule == rule, verdict
+    assert not auto_reply_allowed(mail, verdict, CTX)[0]

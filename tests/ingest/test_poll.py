@@ -17,8 +17,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake import store
-from intake.adapters.memory import PROCESSED_KEYWORD, ManualClock, MemoryBlobStore, MemoryMailbox
-from intake.core import config
+from intake.adapters.memory.blobstore import MemoryBlobStore
+from intake.adapters.memory.clock import ManualClock
+from intake.adapters.memory.mailbox import PROCESSED_KEYWORD, MemoryMailbox
+from intake.core import config, configfile
 from intake.core.errors import MailboxUnavailable, StorageError
 from intake.core.mail import FolderInfo, MessageRef, RawMail
 from intake.ingest.parseahead import Parsed
@@ -64,7 +66,7 @@ def blobs() -> MemoryBlobStore:
 
 
 def settings_with(tmp_path: Path, **mailbox: Any) -> config.Settings:
-    return config.from_mapping(
+    return configfile.from_mapping(
         {
             "database": {"url": f"sqlite:///{tmp_path / 'intake.db'}"},
             "storage": {"path": str(tmp_path / "store")},

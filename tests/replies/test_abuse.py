@@ -18,7 +18,7 @@ import mailparser
 import pytest
 from sqlalchemy import select
 
-from intake.adapters.memory import MemoryBlobStore
+from intake.adapters.memory.blobstore import MemoryBlobStore
 from intake.app import App
 from intake.core.mail import Address, Kind
 from intake.replies import staff

@@ -23,12 +23,14 @@ from sqlalchemy import event, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from intake.adapters.memory import MemoryMailbox, MemoryTransport
+from intake.adapters.memory.mailbox import MemoryMailbox
+from intake.adapters.memory.transport import MemoryTransport
 from intake.app import App
 from intake.replies import staff
 from intake.replies.delivery import Delivery, OutboxSender
 from intake.service import health
 from intake.store import outbox as outbox_store
+from intake.store import sending
 from intake.store.models import Event, Outbox
 from tests.helpers import submission
 from tests.replies.test_outbox import T0, Clock, acks, article, build_app, ingest, notes, rows
@@ -460,17 +462,17 @@ def test_two_senders_at_once_never_both_spend_the_cap(
     def claim(app_: App, me: str) -> list[int]:
         with app_.sessions() as session, session.begin():
             budget = 0  # as OutboxSender counts the cap: under the lock, or not at all
-            if outbox_store.lock_automatic_claims(session):
-                spent = outbox_store.automatic_in_flight(session, now, now - timedelta(hours=1))
+            if sending.lock_automatic_claims(session):
+                spent = sending.automatic_in_flight(session, now, now - timedelta(hours=1))
                 budget = 3 - spent
-            got = outbox_store.claim_due(
+            got = sending.claim_due(
                 session, me=me, now=now, until=until, limit=10, automatic_budget=budget
             )
             return [c.id for c in got]
 
     with app.sessions() as session, session.begin():
-        assert outbox_store.lock_automatic_claims(session)
-        mine = outbox_store.claim_due(
+        assert sending.lock_automatic_claims(session)
+        mine = sending.claim_due(
             session, me="a", now=now, until=until, limit=10, automatic_budget=2
         )
         thread = threading.Thread(target=lambda: theirs.extend(claim(other, "b")))

@@ -35,6 +35,7 @@ from intake.replies.acknowledge import Acknowledgments
 from intake.replies.delivery import Delivery, OutboxSender, backoff_delay
 from intake.replies.queue import Queued
 from intake.store import outbox as outbox_store
+from intake.store import sending
 from intake.store.models import Event, Outbox, Submission
 from intake.submissions.editorial import Editorial
 from intake.workflow.submission import Action
@@ -596,19 +597,19 @@ def test_claim_due_is_exclusive(app: App, clock: Clock) -> None:
     ingest(app, submission())
     now = clock()
     with app.sessions() as session, session.begin():
-        first = outbox_store.claim_due(
+        first = sending.claim_due(
             session, me="a", now=now, until=now + timedelta(minutes=1), limit=10
         )
     with app.sessions() as session, session.begin():
-        second = outbox_store.claim_due(
+        second = sending.claim_due(
             session, me="b", now=now, until=now + timedelta(minutes=1), limit=10
         )
     assert [c.id for c in first] == [1, 2] and second == []
     assert not any(c.recovered for c in first)
     later = now + timedelta(minutes=2)
     with app.sessions() as session, session.begin():
-        taken = outbox_store.claim_due(session, me="b", now=later, until=later, limit=10)
-        assert not outbox_store.renew(session, 1, me="a", until=later)
+        taken = sending.claim_due(session, me="b", now=later, until=later, limit=10)
+        assert not sending.renew(session, 1, me="a", until=later)
     assert [c.recovered for c in taken] == [True, True]
     assert [c.attempts for c in taken] == [2, 2]
 
@@ -625,11 +626,11 @@ def test_concurrent_claims_never_overlap_nor_wait(
 
     def claim_in_other() -> None:
         with other.sessions() as session, session.begin():
-            theirs.extend(outbox_store.claim_due(session, me="b", now=now, until=until, limit=10))
+            theirs.extend(sending.claim_due(session, me="b", now=now, until=until, limit=10))
 
     thread = threading.Thread(target=claim_in_other)
     with app.sessions() as session, session.begin():
-        mine = outbox_store.claim_due(session, me="a", now=now, until=until, limit=2)
+        mine = sending.claim_due(session, me="a", now=now, until=until, limit=2)
         thread.start()
         if db_url.startswith("postgresql"):
             # SKIP LOCKED: the other sender takes the rest at once, without waiting for us.

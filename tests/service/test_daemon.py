@@ -28,9 +28,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake import store
-from intake.adapters.memory import CAPABILITIES, MemoryMailbox
+from intake.adapters.memory.mailbox import CAPABILITIES, MemoryMailbox
 from intake.app import App
-from intake.core import config, logs
+from intake.core import config, configfile, logs
 from intake.core.errors import MailboxUnavailable
 from intake.core.events import Ingested
 from intake.core.mail import MessageRef, RawMail
@@ -215,7 +215,7 @@ def _restore_logging() -> Iterator[None]:
 def test_secrets_of_settings(tmp_path: Path) -> None:
     password_file = tmp_path / "smtp-password"
     password_file.write_text("from-a-file\n")
-    settings = config.from_mapping(
+    settings = configfile.from_mapping(
         {
             "database": {"url": "postgresql+psycopg://intake:dbpass99@localhost/intake"},
             "mailboxes": [{"name": "a", "host": "h", "username": "u", "password_env": "IMAP_PW"}],
@@ -303,7 +303,7 @@ def fake_sessions(sqlite_url: str) -> Iterator[sessionmaker[Session]]:
 
 
 def fake_settings(**daemon: object) -> config.Settings:
-    return config.from_mapping(
+    return configfile.from_mapping(
         {
             "mailboxes": [{"name": "a", "host": "imap.invalid", "username": "u", "password": "p"}],
             "daemon": {"poll_interval": NEVER, "outbox_interval": NEVER,

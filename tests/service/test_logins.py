@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from intake.app import App
-from intake.core import config
+from intake.core import configfile
 from intake.core.errors import IntakeError
 from intake.service import health
 from intake.store import outbox as outbox_store
@@ -58,7 +58,7 @@ def build(
         ],
         "smtp": {**smtp_section(smtp), "username": smtp_login[0], "password": smtp_login[1]},
     }  # fmt: skip
-    settings = config.from_mapping(data, env={})
+    settings = configfile.from_mapping(data, env={})
     return app_factory(settings, clock=clock.now, monotonic=clock.monotonic)
 
 

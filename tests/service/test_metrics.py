@@ -10,7 +10,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from intake.core import config
+from intake.core import configfile
 from intake.service.metrics import Metrics
 from tests.helpers import AppFactory, settings_for, submission
 from tests.servers import Dovecot, free_port
@@ -107,4 +107,4 @@ def test_collected_from_the_database(
     assert 'intake_replies_total{result="sent"} 2.0' in text
     assert 'intake_polls_total{mailbox="submissions",result="failed"} 1.0' in text
     assert "intake_healthy 0.0" in text and "intake_database_up 1.0" in text
-    assert config.parse_address("[::1]:9464", "x") == ("::1", 9464)
+    assert configfile.parse_address("[::1]:9464", "x") == ("::1", 9464)

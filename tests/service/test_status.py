@@ -14,7 +14,7 @@ from sqlalchemy import select
 from intake.adapters.blobstore import LocalBlobStore
 from intake.app import App
 from intake.cli import main
-from intake.core import config
+from intake.core import config, configfile
 from intake.service import health as service
 from intake.store.models import Claim, Lease, MailboxState, Message, Outbox
 from tests.helpers import make_app
@@ -23,7 +23,7 @@ NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
 
 def settings(tmp_path: Path, db_url: str, **daemon: object) -> config.Settings:
-    return config.from_mapping(
+    return configfile.from_mapping(
         {
             "database": {"url": db_url},
             "storage": {"path": str(tmp_path / "store")},

@@ -14,6 +14,7 @@ from intake import store
 from intake.cli import main
 from intake.core.errors import UsageError
 from intake.core.mail import MessageRef, RawMail
+from intake.store.blobs import DatabaseBlobStore
 from intake.store.models import Base, Claim, Lease, Message
 from intake.store.transfer import copy_database
 from tests.helpers import make_app, settings_for, submission
@@ -56,6 +57,10 @@ def source(tmp_path: Path, sqlite_url: str) -> Any:
         message.claim_id = claim.id  # the messages <-> claims cycle
         session.add(Lease(name="mailbox:submissions", holder="h:1:a", acquired_at=NOW,
                           expires_at=NOW + timedelta(seconds=90)))  # fmt: skip
+    # A database store's blob, in pieces: copied with the rows, byte for byte.
+    DatabaseBlobStore(app.engine, chunk_bytes=4096, clock=lambda: NOW).put(
+        "att", bytes(range(256)) * 100
+    )
     yield app
     app.engine.dispose()
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from intake.text import authors
 from intake.text.authors import FIELDS, Author, mask_number, masked, read
 
 ROWS: list[dict[str, Any]] = tomllib.loads(
@@ -51,3 +52,14 @@ def test_author_round_trips_through_json() -> None:
     author = Author(name="李明", phone="13812345678")
     assert Author.from_json(author.as_json()) == author
     assert Author.from_json(None) == Author() and Author.from_json({"evil": "x"}) == Author()
+
+
+def test_the_cover_note_shows_the_numbers_masked_however_they_were_spaced() -> None:
+    author = authors.Author(name="赵磊", phone="13700001111", account="6222021234567890123")
+    note = (
+        "赵磊\n手机：137 0000 1111\n电话13700001111\n"
+        "卡号 6222-0212-3456-7890-123\n编号 213700001111"
+    )
+    assert authors.mask_in(note, author) == (
+        "赵磊\n手机：137****1111\n电话137****1111\n卡号 6222***********0123\n编号 213700001111"
+    )

@@ -6,7 +6,7 @@ rules/ are); :mod:`.chain` holds their order, :mod:`.policy` whether we may answ
 
 from __future__ import annotations
 
-from intake.ingest.classify.chain import RULES, classify
+from intake.ingest.classify.chain import RULES, classify, with_documents
 from intake.ingest.classify.policy import auto_reply_allowed
 from intake.ingest.classify.rule import ClassifyContext, Hit, Rule
 from intake.text.addresses import is_noreply_address
@@ -19,4 +19,5 @@ __all__ = [
     "auto_reply_allowed",
     "classify",
     "is_noreply_address",
+    "with_documents",
 ]

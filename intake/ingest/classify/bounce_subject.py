@@ -89,7 +89,9 @@ _SUBJECT = re.compile(
     + phrases(*SUBJECTS)
     + r")(?=\s*(?:$|[:：/(（\[【\-—,，.;；!！])|通知|报告|報告|提醒)"
     # QQ's "来自postmaster@126.com的退信", and NetEase's "系统退信/Systems bounce"
-    r"|^来自\S+的退信|系统退信",
+    r"|^来自\S+的退信|系统退信"
+    # Hotmail's junk-mail feedback report (JMRP): "complaint about message from 192.0.2.1"
+    r"|^complaint about message from\s+\S",
     re.IGNORECASE,
 )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from intake.core.mail import Kind, ParsedMail, Verdict
 from intake.ingest.classify import (
     bounce_dsn,
@@ -45,3 +47,13 @@ def classify(mail: ParsedMail, ctx: ClassifyContext) -> Verdict:
                 rule.kind, rule.name, hit.reason, refers_to=hit.refers_to, score=hit.score
             )
     return Verdict(Kind.SUBMISSION, "submission", "no rule matched: a new submission")
+
+
+def with_documents(
+    mail: ParsedMail, ctx: ClassifyContext, verdict: Verdict, texts: tuple[str, ...]
+) -> Verdict:
+    """The verdict once the attachments' text is read: a submission may turn out to be a
+    claim whose letter came as a document (the rule reads short letter-like ones only)."""
+    if verdict.kind is not Kind.SUBMISSION or not texts:
+        return verdict
+    return classify(mail, replace(ctx, claim_attachment_texts=texts))

@@ -13,7 +13,15 @@ from intake.text.addresses import normalised_or_empty
 
 #: Local parts of the mail system's own senders (RFC 5321 postmaster, sendmail's daemon).
 DAEMONS = frozenset(
-    {"mailer-daemon", "mailerdaemon", "mailer_daemon", "mailer.daemon", "postmaster", "post-master"}
+    {
+        "mailer-daemon",
+        "mailerdaemon",
+        "mailer_daemon",
+        "mailer.daemon",
+        "postmaster",
+        "post-master",
+        "post_master",
+    }  # fmt: skip
 )
 
 

@@ -1,36 +1,26 @@
-"""In-memory implementations of every port in :mod:`intake.core.ports`, shipped beside the real
-adapters (as httpx ships ``MockTransport``) so use cases are tested fast, without servers.
-
-Each behaves like the real thing where intake depends on it (``tests/adapters/`` runs one
-contract suite against both) and fails on cue, deterministically: a mailbox whose next MOVE
-raises, an SMTP server answering 451 to the next DATA, a blob store whose disk is full.
-Thread-safe: the daemon and ``WriteAhead`` call ports from several threads.
-"""
+"""An IMAP mailbox in memory: the fake :class:`~intake.core.ports.MailSource` and
+:class:`~intake.core.ports.SentMailbox` beside :class:`intake.adapters.imap.ImapMailbox`, with
+folders, UIDVALIDITY, UIDs that only grow, MOVE, APPEND and IDLE, failing on cue."""
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import re
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from types import TracebackType
-from typing import Literal, Self
+from typing import Self
 
 from intake.core.clock import utcnow
 from intake.core.errors import (
-    DeliveryError,
     MailboxProtocolError,
     MailboxUnavailable,
-    PermanentDeliveryError,
-    StorageError,
-    TemporaryDeliveryError,
 )
 from intake.core.mail import FolderInfo, MessageRef, MessageSize, RawMail
-from intake.core.ports import BlobStore, Clock, MailSource, Resolver, SentMailbox, Transport
+from intake.core.ports import Clock, MailSource, SentMailbox
 
 #: Keyword set on processed mail when the server can neither MOVE nor UID EXPUNGE (as IMAP's).
 PROCESSED_KEYWORD = "$IntakeProcessed"
@@ -370,240 +360,3 @@ def _header_contains(raw: bytes, name: str, text: str) -> bool:
         line.lower().startswith(prefix) and text.lower() in line[len(prefix) :].lower()
         for line in unfolded.splitlines()
     )
-
-
-# =========================================================================== SMTP
-
-
-@dataclass(frozen=True, slots=True)
-class Delivered:
-    """One message the transport accepted: the envelope and the exact bytes."""
-
-    mail_from: str
-    rcpt_tos: tuple[str, ...]
-    data: bytes
-    connection: int  # messages sent over one connection share this number
-
-
-Stage = Literal["RCPT", "DATA"]
-
-
-@dataclass
-class _Failure:
-    stage: Stage
-    reply: str | None  # None: the connection drops instead of answering
-    times: int
-
-
-class MemoryTransport(Transport):
-    """An SMTP server and the session to it, in memory: records what was sent, fails on cue.
-
-    Use it as the outbox's transport factory (``transport=lambda: memory``): entering opens a
-    connection, failing when ``down``. Failures follow the SMTP adapter's rules: a 4xx answer
-    or a dropped connection is temporary, a 5xx permanent (530 is temporary: configuration).
-    After a drop the next send reconnects once, as ``SmtpSender`` does.
-    """
-
-    def __init__(self, *, smtputf8: bool = False) -> None:
-        self.down = False
-        #: Whether this server offers SMTPUTF8 (mail to and from non-ASCII local parts).
-        self.smtputf8 = smtputf8
-        self._lock = threading.Lock()
-        self._messages: list[Delivered] = []
-        self._failures: list[_Failure] = []
-        self._connections = itertools.count(1)
-        self._connection: int | None = None
-
-    def __enter__(self) -> Self:
-        self._connection = self._connect()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._connection = None
-
-    # ------------------------------------------------------------------ Transport
-
-    @property
-    def extensions(self) -> frozenset[str]:
-        if self._connection is None:
-            return frozenset()
-        offered = {"8bitmime", "pipelining", "size"}
-        return frozenset(offered | {"smtputf8"} if self.smtputf8 else offered)
-
-    def send(self, raw: bytes, mail_from: str, rcpt_to: Sequence[str]) -> None:
-        if not rcpt_to:
-            raise PermanentDeliveryError("SMTP: no recipients")
-        for addr in (mail_from, *rcpt_to):
-            if any(c in addr for c in "\r\n<>"):
-                raise PermanentDeliveryError(f"SMTP: cannot use envelope address {addr!r}")
-        if self._connection is None:
-            self._connection = self._connect()
-        needs = [addr for addr in (mail_from, *rcpt_to) if not addr.isascii()]
-        if needs and not self.smtputf8:
-            raise PermanentDeliveryError(
-                f"SMTP at memory: the server does not offer SMTPUTF8, which {needs[0]} needs"
-            )
-        for stage in ("RCPT", "DATA"):
-            failure = self._take(stage)
-            if failure is None:
-                continue
-            if failure.reply is None:
-                self._connection = None
-                raise TemporaryDeliveryError("SMTP send at memory: connection closed by the server")
-            raise _answer(failure.reply, "RCPT TO" if stage == "RCPT" else "DATA")
-        delivered = Delivered(mail_from, tuple(rcpt_to), bytes(raw), self._connection)
-        with self._lock:
-            self._messages.append(delivered)
-
-    # ------------------------------------------------------------------ test controls
-
-    @property
-    def messages(self) -> list[Delivered]:
-        with self._lock:
-            return list(self._messages)
-
-    def fail_next(self, reply: str, times: int = 1, stage: Stage = "DATA") -> None:
-        """Answer the next ``times`` RCPT or DATA commands with ``reply`` ("451 4.3.0 later")."""
-        with self._lock:
-            self._failures.append(_Failure(stage, reply, times))
-
-    def drop_next(self, times: int = 1) -> None:
-        """Drop the connection instead of answering the next ``times`` DATA commands."""
-        with self._lock:
-            self._failures.append(_Failure("DATA", None, times))
-
-    def _connect(self) -> int:
-        if self.down:
-            raise TemporaryDeliveryError("SMTP connect at memory: connection refused")
-        with self._lock:
-            return next(self._connections)
-
-    def _take(self, stage: str) -> _Failure | None:
-        with self._lock:
-            for failure in self._failures:
-                if failure.stage == stage:
-                    failure.times -= 1
-                    if failure.times <= 0:
-                        self._failures.remove(failure)
-                    return failure
-        return None
-
-
-def _answer(reply: str, stage: str) -> DeliveryError:
-    code = int(reply[:3])
-    message = f"SMTP {stage} at memory: {reply}"
-    if 500 <= code < 600 and code != 530:
-        return PermanentDeliveryError(message, code=code)
-    return TemporaryDeliveryError(message, code=code)
-
-
-# =========================================================================== blob store
-
-
-class MemoryBlobStore(BlobStore):
-    """Content-addressed blobs in a dict, under the paths the file-system store uses.
-
-    :meth:`fail_writes` makes ``put`` raise StorageError (a full or read-only disk) until
-    :meth:`heal` is called.
-    """
-
-    KINDS = ("raw", "att")
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._blobs: dict[str, bytes] = {}
-        self._broken = ""
-        self._broken_kinds: frozenset[str] = frozenset()
-
-    def put(self, kind: str, data: bytes) -> tuple[str, str]:
-        if kind not in self.KINDS:
-            raise StorageError(f"unknown blob kind {kind!r}")
-        digest = hashlib.sha256(data).hexdigest()
-        rel = f"{kind}/{digest[:2]}/{digest[2:4]}/{digest}"
-        with self._lock:
-            if self._broken and kind in self._broken_kinds:
-                raise StorageError(f"cannot store blob {rel}: {self._broken}")
-            self._blobs.setdefault(rel, bytes(data))
-        return digest, rel
-
-    def get(self, path: str) -> bytes:
-        with self._lock:
-            found = self._blobs.get(path)
-        if found is None:
-            raise StorageError(f"cannot read blob {path}: No such file or directory")
-        return found
-
-    def exists(self, path: str) -> bool:
-        with self._lock:
-            return path in self._blobs
-
-    def delete(self, path: str) -> None:
-        with self._lock:
-            self._blobs.pop(path, None)
-
-    def paths(self) -> list[str]:
-        with self._lock:
-            return sorted(self._blobs)
-
-    def fail_writes(
-        self, reason: str = "No space left on device", kinds: Iterable[str] = KINDS
-    ) -> None:
-        with self._lock:
-            self._broken, self._broken_kinds = reason, frozenset(kinds)
-
-    def heal(self) -> None:
-        with self._lock:
-            self._broken = ""
-
-
-# =========================================================================== DNS, clock
-
-
-class StaticResolver(Resolver):
-    """DKIM key records from a table: ``{"s1._domainkey.example.com": b"v=DKIM1; k=rsa; p=..."}``.
-
-    A name in ``unreachable`` raises TimeoutError, as a lookup without network does; any other
-    name not in the table has nothing published. ``lookups`` lists the names asked for.
-    """
-
-    def __init__(
-        self, records: Mapping[str, bytes] | None = None, *, unreachable: Iterable[str] = ()
-    ) -> None:
-        self.records = {_dns_name(k): v for k, v in (records or {}).items()}
-        self.unreachable = {_dns_name(n) for n in unreachable}
-        self.lookups: list[bytes] = []
-
-    def __call__(self, name: bytes, timeout: float = 0.0) -> bytes | None:
-        self.lookups.append(name)
-        key = _dns_name(name)
-        if key in self.unreachable:
-            raise TimeoutError(f"DNS lookup of {key} timed out")
-        return self.records.get(key)
-
-
-def _dns_name(name: str | bytes) -> str:
-    text = name.decode("ascii", "replace") if isinstance(name, bytes) else name
-    return text.rstrip(".").lower()
-
-
-class ManualClock:
-    """A clock that stands still until told to move: ``clock()``, ``clock.advance(hours=2)``."""
-
-    def __init__(self, start: datetime = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)) -> None:
-        if start.tzinfo is None:
-            raise ValueError("ManualClock needs an aware datetime")
-        self._now = start
-        self._lock = threading.Lock()
-
-    def __call__(self) -> datetime:
-        with self._lock:
-            return self._now
-
-    def advance(self, delta: timedelta | None = None, **units: float) -> datetime:
-        """Move forward by ``delta`` or ``timedelta(**units)``; returns the new time."""
-        step = delta if delta is not None else timedelta(**units)
-        if step < timedelta(0):
-            raise ValueError("a clock does not go back")
-        with self._lock:
-            self._now += step
-            return self._now
