@@ -41,23 +41,26 @@ def db_upgrade(ctx: Context) -> None:
 
 
 def _share_sqlite_file(url: str) -> None:
-    """Make an SQLite database read-write for the service's group, whatever the umask.
+    """Give an SQLite database its mode (``store.sqlite_file_mode``: 0660 in a directory
+    shared with the service's group, else 0600), whatever the umask it was made under.
 
     Editors in group ``intake`` write to it (accept, note, ...); SQLite gives its -wal and
     -shm files the database file's mode, so this one chmod covers them too.
     """
     import os
     import stat
+    from pathlib import Path
 
     path = config_mod.sqlite_path(url)
     if not path or path == ":memory:":
         return
     try:
         st = os.stat(path)
-        if st.st_uid == os.geteuid() and stat.S_IMODE(st.st_mode) & 0o660 != 0o660:
-            os.chmod(path, (stat.S_IMODE(st.st_mode) | 0o660) & ~0o007)
+        mode = store.sqlite_file_mode(Path(path))
+        if st.st_uid == os.geteuid() and stat.S_IMODE(st.st_mode) != mode:
+            os.chmod(path, mode)
     except OSError as exc:
-        click.echo(f"intake: note: cannot make {path} group-writable: {exc.strerror}", err=True)
+        click.echo(f"intake: note: cannot set the mode of {path}: {exc.strerror}", err=True)
 
 
 @cli.command()

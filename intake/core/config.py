@@ -135,6 +135,8 @@ class SmtpConfig(Credentials):
 @dataclass(frozen=True)
 class IngestConfig:
     max_message_bytes: int = 50 * 1024 * 1024
+    # Decoded attachment bytes stored per message; 0: three times the raw message's size.
+    max_decoded_bytes: int = 0
 
 
 @dataclass(frozen=True)
@@ -200,6 +202,9 @@ class ExtractConfig:
     max_unpacked_bytes: int = 200 * 1024 * 1024
     max_archive_members: int = 5000
     timeout_seconds: float = 30.0
+    # One message's attachments together: read in this time and up to this count at most.
+    message_timeout_seconds: float = 120.0
+    max_attachments_read: int = 100
     max_text_chars: int = 2_000_000
     # Address-space limit of the child process that reads one binary document or image.
     worker_memory_bytes: int = 1024**3

@@ -261,6 +261,12 @@ def _check(settings: Settings, env: Mapping[str, str]) -> None:
                 )
     if settings.ingest.max_message_bytes < 1024:
         raise ConfigError("ingest.max_message_bytes: must be at least 1024")
+    if settings.ingest.max_decoded_bytes < 0:
+        raise ConfigError("ingest.max_decoded_bytes: must be 0 (three times the message) or more")
+    if settings.extract.message_timeout_seconds <= 0:
+        raise ConfigError("extract.message_timeout_seconds: must be more than 0")
+    if settings.extract.max_attachments_read < 0:
+        raise ConfigError("extract.max_attachments_read: must be 0 or more")
     if settings.extract.worker_memory_bytes < 256 * 1024 * 1024:
         # Python and the document libraries take about 50 MiB before reading anything.
         raise ConfigError("extract.worker_memory_bytes: must be at least 268435456 (256 MiB)")

@@ -24,6 +24,11 @@ class Kind(enum.StrEnum):
     QUARANTINED = "quarantined"
 
 
+#: The rule of a quarantined oversize message: only its header is stored, so, like any
+#: oversize message, it stays on the server.
+OVERSIZE_RULE = "oversize"
+
+
 @dataclass(frozen=True, slots=True)
 class KindTraits:
     """What intake may do with a message of one kind."""

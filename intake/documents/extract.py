@@ -105,6 +105,11 @@ def extract(
     return result
 
 
+def format_of(filename: str, content_type: str, payload: bytes) -> str:
+    """The format :func:`extract` would read the attachment as ("docx", "jpeg", "txt", ...)."""
+    return _detect(filename, content_type, payload)[0]
+
+
 def needs_worker(filename: str, content_type: str, payload: bytes, limits: ExtractConfig) -> bool:
     """Whether :func:`extract` would hand this attachment to the worker process (tens of
     milliseconds or more, where the in-process readers take microseconds): ingest reads such

@@ -1,4 +1,6 @@
-"""Turn the raw bytes of one message into a ParsedMail; the only importer of mailparser.
+"""Turn the raw bytes of one message into a ParsedMail: the MIME tree walked for bodies and
+attachments; its header fields are read by ``ingest.headers`` (the only importer of
+mailparser), format=flowed text joined by ``text.flowed``.
 
 The message is parsed once with the stdlib (compat32, fed in chunks); mail-parser reads the
 address headers (structural recovery with diagnostics) and the Date header. Its own
@@ -9,8 +11,8 @@ characters of mail labelled gb2312. Every charset decision goes through intake.t
 Enclosed messages (message/rfc822): the enclosed message is kept whole as a ``.eml``
 attachment, and its own attachments are also listed, so that a forwarded submission's
 .docx is seen like a directly attached one. Its text is not the body of the outer message.
-A message enclosed in an enclosed message is inside the outer ``.eml`` already and is not kept
-a second time (its attachments are still listed).
+A message enclosed in an enclosed message (as message/rfc822 or as a ``.eml`` file) is inside
+the outer ``.eml`` already and is not kept a second time (its attachments are still listed).
 
 Every step is linear in the size of the message (benchmarks/hostile.py doubles each hostile
 shape); the stdlib parser's one super-linear shape, deeply nested multiparts, is refused by a
@@ -25,21 +27,17 @@ import mimetypes
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
 from email import policy
 from email.feedparser import BytesFeedParser
 from email.message import Message
-from email.utils import parseaddr, parsedate_to_datetime, parsedate_tz
-
-from mailparser.dates import parse_mail_date
-from mailparser.utils import get_addresses
 
 from intake.core.errors import ParseError
-from intake.core.mail import Address, ParsedAttachment, ParsedMail
+from intake.core.mail import ParsedAttachment, ParsedMail
 from intake.documents.eml import looks_like_message
-from intake.ingest import bounces, tnef
+from intake.ingest import bounces, headers, tnef
 from intake.ingest import enclosed as enclosures
 from intake.text.charsets import decode_text
+from intake.text.flowed import unflow
 from intake.text.htmltext import html_to_text
 from intake.text.names import safe_name
 
@@ -56,9 +54,6 @@ _DELIMITER = re.compile(rb"^--([^\r\n]*)", re.MULTILINE)
 _FEED_CHUNK = 1 << 16
 #: Part types kept for the classification rules; a report's parts come within the first few.
 MAX_PARTS_LISTED = 200
-_ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?]*)\?=")
-_UNFOLD = re.compile(r"\r?\n(?=[ \t])")
-_MSGID = re.compile(r"<([^<>\s]+)>")
 _META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([\w.:-]+)", re.I)
 # Parts whose payload is a list of header blocks, not an enclosed message.
 _REPORTS = frozenset({"message/delivery-status", "message/global-delivery-status"})
@@ -139,10 +134,11 @@ def _parse(raw: bytes) -> ParsedMail:
     _unpack_tnef(walk)
     defects = walk.defects
 
-    headers = tuple(
-        (name, _header_text(value, walk.hint, defects, name)) for name, value in msg.raw_items()
+    fields = tuple(
+        (name, headers.header_text(value, walk.hint, defects, name))
+        for name, value in msg.raw_items()
     )
-    senders = _addresses(msg, "from", walk.hint, defects)
+    senders = headers.addresses(msg, "from", walk.hint, defects)
     if not senders and msg.get("from") is None:
         defects.append("From: header missing")
     text = "\n\n".join(t.strip("\n") for t in walk.plain if t.strip())
@@ -150,23 +146,25 @@ def _parse(raw: bytes) -> ParsedMail:
     if not text and html:
         text = html_to_text(html)
     return ParsedMail(
-        message_id=_first_id(_raw(msg, "message-id"), walk.hint, defects),
-        subject=_header_text(_raw(msg, "subject") or "", walk.hint, defects, "Subject"),
+        message_id=headers.first_id(headers.raw(msg, "message-id"), walk.hint, defects),
+        subject=headers.header_text(
+            headers.raw(msg, "subject") or "", walk.hint, defects, "Subject"
+        ),
         sender=senders[0] if senders else None,
-        to=tuple(_addresses(msg, "to", walk.hint, defects)),
-        cc=tuple(_addresses(msg, "cc", walk.hint, defects)),
-        reply_to=tuple(_addresses(msg, "reply-to", walk.hint, defects)),
-        date=_date(_raw(msg, "date"), defects),
-        in_reply_to=_ids(_raw(msg, "in-reply-to"), walk.hint, defects),
-        references=_ids(_raw(msg, "references"), walk.hint, defects),
-        headers=headers,
+        to=tuple(headers.addresses(msg, "to", walk.hint, defects)),
+        cc=tuple(headers.addresses(msg, "cc", walk.hint, defects)),
+        reply_to=tuple(headers.addresses(msg, "reply-to", walk.hint, defects)),
+        date=headers.date(headers.raw(msg, "date"), defects),
+        in_reply_to=headers.ids(headers.raw(msg, "in-reply-to"), walk.hint, defects),
+        references=headers.ids(headers.raw(msg, "references"), walk.hint, defects),
+        headers=fields,
         content_type=msg.get_content_type(),
         text=text,
         html=html,
         attachments=tuple(walk.attachments),
         defects=tuple(dict.fromkeys(defects)),
         bounce=bounces.detect(msg),
-        return_path=_return_path(_raw(msg, "return-path")),
+        return_path=headers.return_path(headers.raw(msg, "return-path")),
         parts=tuple(walk.parts),
     )
 
@@ -178,184 +176,6 @@ def _message_from_bytes(raw: bytes) -> Message:
     for start in range(0, len(raw), _FEED_CHUNK):
         parser.feed(raw[start : start + _FEED_CHUNK])
     return parser.close()
-
-
-# --- headers ---------------------------------------------------------------------------------
-
-
-def _raw(msg: Message, name: str) -> str | None:
-    """The first raw value of header ``name`` (surrogate-escaped bytes kept), or None."""
-    lname = name.lower()
-    for key, value in msg.raw_items():
-        if key.lower() == lname:
-            return str(value)
-    return None
-
-
-def _raw_all(msg: Message, name: str) -> list[str]:
-    lname = name.lower()
-    return [str(value) for key, value in msg.raw_items() if key.lower() == lname]
-
-
-def _unescape_8bit(value: str, hint: str | None, defects: list[str], what: str) -> str:
-    """``value`` with raw 8-bit bytes (kept by the parser as surrogates) decoded as text."""
-    if value.isascii():
-        return value
-    try:
-        data = value.encode("ascii", errors="surrogateescape")
-    except UnicodeEncodeError:
-        return value  # already text
-    try:
-        return data.decode("utf-8")  # RFC 6532 allows UTF-8 headers
-    except UnicodeDecodeError:
-        pass
-    # The body's charset is the best guess for unlabelled header bytes: clients that write raw
-    # 8-bit headers write them in the charset they use for the body.
-    text, notes = decode_text(data, hint)
-    defects.append(f"{what}: raw 8-bit header that is not UTF-8")
-    defects.extend(f"{what}: {note}" for note in notes)
-    return text
-
-
-def _header_text(value: str, hint: str | None, defects: list[str], what: str) -> str:
-    """A header value unfolded and decoded: raw 8-bit bytes and RFC 2047 encoded words."""
-    value = _UNFOLD.sub("", value)
-    value = _unescape_8bit(value, hint, defects, what)
-    return decode_words(value, defects, what).strip()
-
-
-def decode_words(value: str, defects: list[str] | None = None, what: str = "header") -> str:
-    """Decode RFC 2047 encoded words in ``value``.
-
-    Adjacent encoded words in the same charset are decoded together, from their joined bytes,
-    because senders split multi-byte characters (and even base64 quanta) between words. Labels
-    are mapped as browsers map them, so ``=?gb2312?...?=`` holding GBK characters decodes.
-    """
-    notes: list[str] = defects if defects is not None else []
-    out: list[str] = []
-    run: list[tuple[str, str, str]] = []  # (charset, encoding, encoded text) of adjacent words
-    pos = 0
-    for match in _ENCODED_WORD.finditer(value):
-        gap = value[pos : match.start()]
-        charset, encoding, text = match.group(1), match.group(2).upper(), match.group(3)
-        # Whitespace between two encoded words is not part of the text (RFC 2047, 6.2).
-        if run and not gap.strip() and run[-1][0].lower() == charset.lower():
-            run.append((charset, encoding, text))
-        else:
-            if run:
-                out.append(_decode_run(run, notes, what))
-                run = []
-                if gap.strip():
-                    out.append(gap)
-            else:
-                out.append(gap)
-            run = [(charset, encoding, text)]
-        pos = match.end()
-    if run:
-        out.append(_decode_run(run, notes, what))
-    out.append(value[pos:])
-    return "".join(out)
-
-
-def _decode_run(run: list[tuple[str, str, str]], defects: list[str], what: str) -> str:
-    charset = run[0][0]
-    chunks: list[bytes] = []
-    b_texts = [text for _, encoding, text in run if encoding == "B"]
-    if len(b_texts) == len(run) and any(len(t.strip()) % 4 for t in b_texts):
-        # Base64 split between words off a 4-character boundary: decode it joined.
-        chunks.append(_b64(b"".join(t.strip().encode("utf-8", "replace") for t in b_texts)))
-    else:
-        for _, encoding, text in run:
-            # Raw 8-bit bytes inside a word were decoded already; as UTF-8 they decode again.
-            data = text.encode("utf-8", "replace")
-            chunks.append(_b64(data) if encoding == "B" else binascii.a2b_qp(data, header=True))
-    text, notes = decode_text(b"".join(chunks), charset)
-    defects.extend(f"{what}: {note}" for note in notes)
-    return text
-
-
-def _b64(data: bytes) -> bytes:
-    data = re.sub(rb"[^A-Za-z0-9+/]", b"", data)
-    data += b"=" * (-len(data) % 4)
-    if len(data) % 4 == 1:
-        data = data[:-1]  # a lone trailing sextet carries no whole byte
-    try:
-        return binascii.a2b_base64(data)
-    except binascii.Error:
-        return b""
-
-
-def _addresses(msg: Message, name: str, hint: str | None, defects: list[str]) -> list[Address]:
-    result: list[Address] = []
-    what = name.title()
-    for raw in _raw_all(msg, name):
-        value = _unescape_8bit(_UNFOLD.sub("", raw), hint, defects, what)
-        diagnostics: list[dict[str, object]] = []
-        # Names are left encoded for mail-parser and decoded here: its decoder uses Python's
-        # strict codecs per encoded word, which fails on gb2312-labelled GBK and split words.
-        pairs: list[tuple[str, str]] = get_addresses(value, defects=diagnostics)
-        for diagnostic in diagnostics:
-            defects.append(f"{what}: {diagnostic.get('reason')}: {diagnostic.get('raw')}")
-        found = [Address(decode_words(n, defects, what).strip(), a) for n, a in pairs if a]
-        if not found and value.strip():
-            # Nothing mail-parser would vouch for; take what a lenient reading finds.
-            lenient_name, lenient_addr = parseaddr(value)
-            if lenient_addr or lenient_name:
-                defects.append(f"{what}: address recovered leniently from {value!r}")
-                decoded = decode_words(lenient_name, defects, what).strip()
-                found = [Address(decoded, lenient_addr)]
-        result.extend(found)
-    return result
-
-
-def _first_id(value: str | None, hint: str | None, defects: list[str]) -> str:
-    ids = _ids(value, hint, defects)
-    return ids[0] if ids else ""
-
-
-def _ids(value: str | None, hint: str | None, defects: list[str]) -> tuple[str, ...]:
-    """Message-IDs in a header, without angle brackets, in order."""
-    if value is None:
-        return ()
-    text = _unescape_8bit(_UNFOLD.sub("", value), hint, defects, "Message-ID")
-    found = _MSGID.findall(text)
-    if not found:
-        # Bare ids (no brackets) are sent by some scripts and old clients.
-        found = [token.strip("<>,;") for token in text.split() if "@" in token]
-    return tuple(dict.fromkeys(i for i in found if i))
-
-
-def _date(raw: str | None, defects: list[str]) -> datetime | None:
-    if raw is None:
-        defects.append("Date: header missing")
-        return None
-    text = " ".join(_UNFOLD.sub("", raw).split())
-    result = parse_mail_date(text)
-    for reason in result.reasons:
-        defects.append(f"Date: {reason}: {text!r}")
-    value: datetime | None = result.value
-    if value is None:
-        # Not RFC 5322 even in its obsolete forms; the stdlib's lenient reader may still
-        # make sense of it ("01 Jan 2001 00:01+0000").
-        try:
-            lenient = parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError, OverflowError):
-            return None
-        return lenient if lenient.tzinfo is not None else lenient.replace(tzinfo=UTC)
-    # mail-parser answers in UTC; keep the sender's own offset, which says where they are.
-    parts = parsedate_tz(text)
-    offset = parts[9] if parts is not None and parts[9] is not None else 0
-    if abs(offset) >= 24 * 3600:
-        return value
-    return value.astimezone(timezone(timedelta(seconds=offset)))
-
-
-def _return_path(value: str | None) -> str | None:
-    if value is None:
-        return None
-    text = _UNFOLD.sub("", value).strip()
-    match = re.search(r"<([^<>]*)>", text)
-    return (match.group(1) if match else text).strip()
 
 
 def _charset_hint(msg: Message) -> str | None:
@@ -429,7 +249,9 @@ def _leaf(part: Message, walk: _Walk, *, depth: int, enclosed: bool, where: str)
         ctype = "text/plain"
     disposition = (part.get_content_disposition() or "").lower()
     filename = _filename(part, walk, where)
-    content_id = _UNFOLD.sub("", str(_raw(part, "content-id") or "")).strip().strip("<>")
+    content_id = (
+        headers.UNFOLD.sub("", str(headers.raw(part, "content-id") or "")).strip().strip("<>")
+    )
     if ctype in _BODY_TYPES and not filename and disposition != "attachment":
         if not enclosed:
             _body(part, ctype, walk, where)
@@ -437,6 +259,14 @@ def _leaf(part: Message, walk: _Walk, *, depth: int, enclosed: bool, where: str)
         return
     charset = part.get_param("charset")
     payload = _payload_bytes(part, walk, where)
+    is_message = filename.lower().endswith(".eml") and looks_like_message(payload)
+    if is_message and enclosed:
+        # A saved message inside an enclosed one is inside the outermost .eml already: kept
+        # again at every level, a message nested n deep would be stored n times over.
+        if depth < MAX_DEPTH:
+            _walk(_message_from_bytes(payload), walk, depth=depth + 1, enclosed=True,
+                  where=f"{where}/message")  # fmt: skip
+        return
     walk.attachments.append(
         ParsedAttachment(
             filename=filename,
@@ -448,7 +278,7 @@ def _leaf(part: Message, walk: _Walk, *, depth: int, enclosed: bool, where: str)
             charset=charset.strip() if isinstance(charset, str) else "",
         )
     )
-    if filename.lower().endswith(".eml") and depth < MAX_DEPTH and looks_like_message(payload):
+    if is_message and depth < MAX_DEPTH:
         # A message saved from a mail client and attached as a file (or message/rfc822
         # sent base64-encoded): its attachments are the article's too, as for an enclosed one.
         _walk(_message_from_bytes(payload), walk, depth=depth + 1, enclosed=True,
@@ -468,7 +298,7 @@ def _body(part: Message, ctype: str, walk: _Walk, where: str) -> None:
     text = text.replace("\r\n", "\n")
     if ctype == "text/plain" and str(part.get_param("format") or "").lower() == "flowed":
         delsp = str(part.get_param("delsp") or "").lower() == "yes"
-        text = _unflow(text, delsp=delsp)
+        text = unflow(text, delsp=delsp)
     (walk.html if ctype == "text/html" else walk.plain).append(text)
 
 
@@ -512,7 +342,9 @@ def _attach_message(part: Message, inner: Message, walk: _Walk, where: str) -> N
     """Keep an enclosed message whole, as the bytes of a ``.eml`` file."""
     payload = enclosures.flattened(inner)
     filename = _filename(part, walk, where)
-    subject = _header_text(_raw(inner, "subject") or "", walk.hint, walk.defects, where)
+    subject = headers.header_text(
+        headers.raw(inner, "subject") or "", walk.hint, walk.defects, where
+    )
     walk.attachments.append(
         ParsedAttachment(
             filename=filename,
@@ -533,13 +365,15 @@ def _default_name(ctype: str) -> str:
 def _filename(part: Message, walk: _Walk, where: str) -> str:
     """The attachment name the sender gave, decoded: RFC 2231, RFC 2047 or raw 8-bit."""
     for header, param in (("content-disposition", "filename"), ("content-type", "name")):
-        raw = _raw(part, header)
+        raw = headers.raw(part, header)
         if raw is None:
             continue
         view = Message()
         # A header-only copy whose raw 8-bit bytes are already text, so that the stdlib's
         # parameter parser (RFC 2231 continuations, quoting) never sees surrogates.
-        view[header] = _unescape_8bit(_UNFOLD.sub("", raw), walk.hint, walk.defects, where)
+        view[header] = headers.unescape_8bit(
+            headers.UNFOLD.sub("", raw), walk.hint, walk.defects, where
+        )
         value = view.get_param(param, header=header)
         if value is None:
             continue
@@ -554,7 +388,7 @@ def _filename(part: Message, walk: _Walk, where: str) -> str:
                 walk.defects.extend(f"{where} filename: {note}" for note in notes)
         else:
             # RFC 2047 is not allowed in parameters, but Outlook, Foxmail and QQ Mail use it.
-            name = decode_words(value, walk.defects, f"{where} filename")
+            name = headers.decode_words(value, walk.defects, f"{where} filename")
         name = name.strip()
         if name:
             return name
@@ -592,43 +426,3 @@ def _payload_bytes(part: Message, walk: _Walk, where: str) -> bytes:
     decoded = part.get_payload(decode=True)
     walk.defects.extend(f"{where}: {type(d).__name__}" for d in part.defects[known:])
     return decoded if isinstance(decoded, bytes) else b""
-
-
-def _unflow(text: str, *, delsp: bool) -> str:
-    """Join the soft line breaks of format=flowed text (RFC 3676).
-
-    A paragraph is collected as a list of pieces and joined once: appending to one growing
-    string (and testing it with ``rstrip``) cost time in the square of a hostile paragraph.
-    """
-    out: list[str] = []
-    parts: list[str] = []  # the logical line being joined; no empty pieces
-    length = 0  # characters in parts
-    current_depth = -1
-    signature = False  # the logical line so far is "-- " (a signature separator never joins)
-    for line in text.split("\n"):
-        depth = len(line) - len(line.lstrip(">"))
-        content = line[depth:]
-        if content.startswith(" "):
-            content = content[1:]  # space-stuffing
-        if current_depth == depth and parts and parts[-1].endswith(" ") and not signature:
-            if delsp:
-                parts[-1] = parts[-1][:-1]
-                length -= 1
-                if not parts[-1]:
-                    parts.pop()
-            # Only a logical line of at most two characters can become "--" by a join.
-            short = "".join(parts) if length <= 2 else None
-            if content:
-                parts.append(content)
-                length += len(content)
-            signature = short is not None and (short + content).rstrip() == "--"
-        else:
-            if current_depth >= 0:
-                out.append(">" * current_depth + (" " if current_depth else "") + "".join(parts))
-            parts = [content] if content else []
-            length = len(content)
-            current_depth = depth
-            signature = content.rstrip() == "--"
-    if current_depth >= 0:
-        out.append(">" * current_depth + (" " if current_depth else "") + "".join(parts))
-    return "\n".join(out)

@@ -26,7 +26,7 @@ from intake.adapters.blobstore import WriteAhead
 from intake.core.config import MailboxConfig, Settings
 from intake.core.errors import MailboxError
 from intake.core.faults import crash_point
-from intake.core.mail import FolderInfo, Kind, MessageRef, MessageSize, OversizeMail
+from intake.core.mail import FolderInfo, MessageRef, MessageSize, OversizeMail
 from intake.core.ports import BlobStore, Clock, MailSource
 from intake.ingest.parseahead import MIN_MESSAGES, ParseAhead
 from intake.ingest.record import Recorder
@@ -79,7 +79,7 @@ class Poller:
         uids = box.uids()
         with self.sessions() as session, session.begin():
             known = message_store.known_uids(session, config.name, folder.name, folder.uidvalidity)
-        unmoved = {uid for uid, k in known.items() if not k.moved and k.kind != Kind.OVERSIZE}
+        unmoved = {uid for uid, k in known.items() if not k.moved and not k.stays}
         # Committed earlier but not moved (a crash between commit and move): move them now.
         self._mark(box, config, folder, [uid for uid in uids if uid in unmoved])
         # Moved, but the process died before it could note that (or someone else took them

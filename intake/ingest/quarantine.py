@@ -15,7 +15,7 @@ from typing import Protocol
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake.core.errors import UsageError
-from intake.core.mail import Kind, MessageRef
+from intake.core.mail import OVERSIZE_RULE, Kind, MessageRef
 from intake.core.ports import BlobStore, Clock
 from intake.ingest import parsing
 from intake.ingest.results import Outcome
@@ -50,10 +50,15 @@ class Quarantine:
         body_sha: str,
         received_at: datetime,
         reason: str,
+        *,
+        size: int | None = None,
     ) -> Outcome:
         """Record ``raw`` as quarantined, in its own transaction; the same bytes recorded before
         are a duplicate instead. ``raw_path`` is where a store that writes at once has put it
-        already; a transactional store writes it here, with the row."""
+        already; a transactional store writes it here, with the row.
+
+        ``size`` is given for an oversize message, of which ``raw`` is only the header: its
+        row says so (rule ``oversize``) and the poll leaves the message on the server."""
         now = self.clock()
         log.warning("quarantined %s: %s", ref, reason)
         with self.sessions() as session, session.begin():
@@ -74,6 +79,7 @@ class Quarantine:
                 received_at=received_at,
                 now=now,
                 reason=reason,
+                size=size,
             )
             message_store.add_location(session, message_pk, ref, now, duplicate=False)
         return Outcome.QUARANTINED
@@ -85,16 +91,20 @@ class Quarantine:
             message = message_store.get_message(session, message_pk)
             if message.kind != Kind.QUARANTINED:
                 raise UsageError(f"message {message_pk} is {message.kind}, not quarantined")
-            raw_path, sha, body_sha, received_at = (
+            raw_path, sha, body_sha, received_at, rule, size = (
                 message.raw_path,
                 message.sha256,
                 message.body_sha256,
                 message.received_at,
+                message.rule,
+                message.size,
             )
             message.attempts += 1
         if not raw_path:
             raise UsageError(f"message {message_pk} has no stored raw message to reprocess")
         raw = self.blobs.get(raw_path)
+        if rule == OVERSIZE_RULE:
+            return self._reprocess_oversize(message_pk, raw, size, sha, received_at, recorder)
         try:
             parsed = parsing.parse(raw)
         except Exception as exc:  # noqa: BLE001
@@ -108,6 +118,28 @@ class Quarantine:
         except Exception as exc:  # noqa: BLE001
             log.exception("reprocess of message %s failed", message_pk)
             self._note(message_pk, f"{type(exc).__name__}: {exc}")
+            return Outcome.QUARANTINED
+
+    def _reprocess_oversize(
+        self,
+        message_pk: int,
+        header: bytes,
+        size: int,
+        sha: str,
+        received_at: datetime,
+        recorder: Records,
+    ) -> Outcome:
+        """An oversize message held from its header: recorded from the header again, as
+        oversize (it is still on the server, whole, and stays there)."""
+        note = f"{size} bytes is over the size limit; left on the server"
+        try:
+            parsed = parsing.parse(header.rstrip(b"\r\n") + b"\r\n\r\n")
+            now = self.clock()
+            arrival = Arrival(None, size, sha, "", "", received_at, parsed, now, message_pk)
+            return recorder.record(arrival, raw=None, oversize_note=note)
+        except Exception as exc:  # noqa: BLE001
+            log.exception("reprocess of oversize message %s failed", message_pk)
+            self._note(message_pk, f"{note}; header not recorded: {type(exc).__name__}: {exc}")
             return Outcome.QUARANTINED
 
     def _note(self, message_pk: int, reason: str) -> None:

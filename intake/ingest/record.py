@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from datetime import datetime
@@ -33,7 +34,7 @@ from intake.core.mail import (
 )
 from intake.core.ports import BlobStore, Clock, blob_address
 from intake.documents import extract
-from intake.ingest import classify, parsing, rows
+from intake.ingest import budget, classify, parsing, rows
 from intake.ingest.parseahead import Parsed
 from intake.ingest.quarantine import Quarantine
 from intake.ingest.results import Outcome
@@ -72,6 +73,8 @@ class Recorder:
         self.hooks = tuple(hooks)
         self.dkim = dkim
         self._own = own_addresses(settings)
+        #: Times a message's extraction budget (tests replace it with a fake clock).
+        self.monotonic: Callable[[], float] = time.monotonic
 
     # ------------------------------------------------------------------ entry points
 
@@ -120,19 +123,23 @@ class Recorder:
         """Record a message over the size limit from its header; it stays on the server."""
         sha = hashlib.sha256(mail.header).hexdigest()
         received_at = mail.internaldate or self.clock()
-        try:
-            parsed = parsing.parse(mail.header.rstrip(b"\r\n") + b"\r\n\r\n")
-        except Exception as exc:  # noqa: BLE001
-            reason = f"oversize ({mail.size} bytes), header unparseable: {exc}"
-            return self.quarantine.hold(mail.ref, mail.header, sha, "", "", received_at, reason)
         limit = self.settings.ingest.max_message_bytes
         note = f"{mail.size} bytes is over the {limit}-byte limit; left on the server"
         try:
+            parsed = parsing.parse(mail.header.rstrip(b"\r\n") + b"\r\n\r\n")
             arrival = Arrival(mail.ref, mail.size, sha, "", "", received_at, parsed, self.clock())
             return self.record(arrival, raw=None, oversize_note=note)
+        except StorageError:
+            raise
         except Exception as exc:  # noqa: BLE001
             log.exception("could not record oversize %s", mail.ref)
-            return self.quarantine.hold(mail.ref, mail.header, sha, "", "", received_at, f"{exc}")
+            # Its header is all we hold of it: stored, so the row names real bytes, and the
+            # message stays on the server (a quarantined oversize row is never moved).
+            _, header_path = self._stage("raw", mail.header)
+            return self.quarantine.hold(
+                mail.ref, mail.header, sha, header_path, "", received_at,
+                f"{note}; header not recorded: {type(exc).__name__}: {exc}", size=mail.size,
+            )  # fmt: skip
 
     def record(self, arrival: Arrival, *, raw: bytes | None, oversize_note: str = "") -> Outcome:
         """Record one parsed message whose bytes are stored; raises what it cannot handle."""
@@ -209,8 +216,9 @@ class Recorder:
         signature. The attachments of genuine mail are stored here: outside any transaction
         when the work is slow, inside the message's own transaction when it is not."""
         documents: dict[int, extract.Extracted] = {}
+        omitted = self._omitted(parsed.attachments, raw)
         if verdict.kind in GENUINE_KINDS and not oversize_note:
-            documents = self._extract(parsed.attachments)
+            documents = self._extract(parsed.attachments, omitted)
             texts = tuple(d.text for d in documents.values() if d.text)
             verdict = classify.with_documents(parsed, self._context(thread), verdict, texts)
         classified_as = verdict.kind
@@ -226,7 +234,12 @@ class Recorder:
             )
             allowed = allowed and classified_as not in NO_AUTOREPLY_KINDS
         blobs = (
-            tuple(self._stage("att", a.payload) for a in parsed.attachments)
+            tuple(
+                (hashlib.sha256(a.payload).hexdigest(), "")  # not stored: no path
+                if i in omitted
+                else self._stage("att", a.payload)
+                for i, a in enumerate(parsed.attachments)
+            )
             if verdict.kind in GENUINE_KINDS
             else ()
         )
@@ -242,7 +255,9 @@ class Recorder:
     ) -> Ingested:
         days = self.settings.replies.decision_days
         attachments = zip(arrival.parsed.attachments, decision.attachment_blobs, strict=False)
-        self._keep(session, arrival, raw, [(a.payload, path) for a, (_, path) in attachments])
+        self._keep(
+            session, arrival, raw, [(a.payload, path) for a, (_, path) in attachments if path]
+        )
         item = rows.write(session, arrival, thread, decision, decision_days=days)
         for hook in self.hooks:
             hook(session, item)
@@ -329,17 +344,25 @@ class Recorder:
             return DkimCheck(f"error: {type(exc).__name__}"[:50])
         return DkimCheck(checked.result[:50], checked.passed)
 
-    def _extract(self, attachments: Sequence[ParsedAttachment]) -> dict[int, extract.Extracted]:
-        return {
-            i: extract.extract(
-                a.filename,
-                rows.content_type(a),
-                a.payload,
-                self.settings.extract,
-                memory_bytes=self.settings.extract.worker_memory_bytes,
-            )
-            for i, a in enumerate(attachments)
-        }
+    def _omitted(
+        self, attachments: Sequence[ParsedAttachment], raw: bytes | None
+    ) -> dict[int, str]:
+        """The attachments not stored, by index, with why: those past the message's
+        decoded-bytes budget (the raw message holds them)."""
+        limit = budget.decoded_limit(self.settings.ingest.max_decoded_bytes, len(raw or b""))
+        note = budget.omitted_note(limit)
+        return {i: note for i, kept in enumerate(budget.kept(attachments, limit)) if not kept}
+
+    def _extract(
+        self, attachments: Sequence[ParsedAttachment], omitted: dict[int, str]
+    ) -> dict[int, extract.Extracted]:
+        return budget.read_all(
+            attachments,
+            omitted,
+            self.settings.extract,
+            content_type=rows.content_type,
+            monotonic=self.monotonic,
+        )
 
     def _slow_to_read(self, attachments: Sequence[ParsedAttachment]) -> bool:
         limits = self.settings.extract

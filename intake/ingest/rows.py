@@ -15,7 +15,15 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from intake.core.events import SYSTEM_ACTOR, DkimCheck, Ingested, StoredAttachment, ThreadMatch
-from intake.core.mail import GENUINE_KINDS, Kind, MessageRef, ParsedAttachment, ParsedMail, Verdict
+from intake.core.mail import (
+    GENUINE_KINDS,
+    OVERSIZE_RULE,
+    Kind,
+    MessageRef,
+    ParsedAttachment,
+    ParsedMail,
+    Verdict,
+)
 from intake.documents import captions, extract
 from intake.store import insert_row
 from intake.store import messages as message_store
@@ -155,21 +163,23 @@ def write_quarantined(
     received_at: datetime,
     now: datetime,
     reason: str,
+    size: int | None = None,
 ) -> int:
-    """The row of a message that could not be recorded: its bytes' identity and the reason."""
+    """The row of a message that could not be recorded: its bytes' identity and the reason.
+    ``size`` is an oversize message's, of which ``raw`` is the header (rule ``oversize``)."""
     return insert_row(
         session,
         Message,
         dict(
             sha256=sha,
             body_sha256=body_sha,
-            size=len(raw),
+            size=len(raw) if size is None else size,
             raw_path=raw_path,
             message_id=header_message_id(raw),
             received_at=received_at,
             ingested_at=now,
             kind=Kind.QUARANTINED.value,
-            rule="quarantine",
+            rule="quarantine" if size is None else OVERSIZE_RULE,
             reason=reason[:4000],
             defects=[],
         ),

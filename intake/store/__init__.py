@@ -8,7 +8,9 @@ as is through ``postgresql+psycopg://`` URLs.
 from __future__ import annotations
 
 import functools
+import os
 import re
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -44,9 +46,10 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         if database and database != ":memory:" and not database.startswith("file:"):
             try:
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
+                _create_sqlite_file(Path(database))
             except OSError as exc:
                 raise ConfigError(
-                    f"database.url: cannot create {Path(database).parent}: {exc.strerror}"
+                    f"database.url: cannot create {database}: {exc.strerror}"
                 ) from None
         kwargs["connect_args"] = {"timeout": 30}
     else:
@@ -59,6 +62,28 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
     return engine
+
+
+def sqlite_file_mode(path: Path) -> int:
+    """The mode of intake's SQLite file at ``path``: 0660 when its directory is shared with a
+    group (group-writable, as the state directory is: editors write the queue), else 0600.
+    Never readable by others: the database holds every contributor's mail."""
+    return 0o660 if path.parent.stat().st_mode & stat.S_IWGRP else 0o600
+
+
+def _create_sqlite_file(path: Path) -> None:
+    """Create a new SQLite file with :func:`sqlite_file_mode`, whatever the umask (SQLite would
+    follow it: 0644 under the usual 022). SQLite gives its -wal and -shm files the database
+    file's mode, so they are as private. An existing file is left as it is."""
+    mode = sqlite_file_mode(path)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    except FileExistsError:
+        return
+    try:
+        os.fchmod(fd, mode)
+    finally:
+        os.close(fd)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from intake.core.errors import NotFound
-from intake.core.mail import Kind, MessageRef
+from intake.core.mail import OVERSIZE_RULE, Kind, MessageRef
 from intake.store.models import Location, MailboxState, Message, table
 
 
@@ -33,11 +33,18 @@ class Known:
     message_pk: int
     kind: str
     moved: bool
+    rule: str = ""
+
+    @property
+    def stays(self) -> bool:
+        """Left on the server: oversize mail, of which only the header is stored (recorded,
+        or quarantined when even that failed)."""
+        return self.kind == Kind.OVERSIZE or self.rule == OVERSIZE_RULE
 
 
 def known_uids(session: Session, mailbox: str, folder: str, uidvalidity: int) -> dict[int, Known]:
     rows = session.execute(
-        select(Location.uid, Location.message_pk, Location.moved_at, Message.kind)
+        select(Location.uid, Location.message_pk, Location.moved_at, Message.kind, Message.rule)
         .join(Message, Message.id == Location.message_pk)
         .where(
             Location.mailbox == mailbox,
@@ -46,8 +53,8 @@ def known_uids(session: Session, mailbox: str, folder: str, uidvalidity: int) ->
         )
     )
     return {
-        int(uid): Known(message_pk=pk, kind=kind, moved=moved_at is not None)
-        for uid, pk, moved_at, kind in rows
+        int(uid): Known(message_pk=pk, kind=kind, moved=moved_at is not None, rule=rule)
+        for uid, pk, moved_at, kind, rule in rows
     }
 
 

@@ -9,7 +9,9 @@ Alembic migrations beside this package create the same schema; a test compares t
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -70,6 +72,68 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+#: What neither backend stores in text: NUL (PostgreSQL refuses it in ``text``, and C code
+#: reading SQLite stops at it) and lone surrogates (not UTF-8 at all: a broken charset, a raw
+#: 8-bit header kept by ``surrogateescape``).
+_REFUSED = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(value: str) -> str:
+    """``value`` as every backend can hold it: NUL and lone surrogates become U+FFFD."""
+    if value.isascii():
+        return value.replace("\x00", "\ufffd") if "\x00" in value else value
+    return _REFUSED.sub("\ufffd", value)
+
+
+def _storable_json(value: Any) -> Any:
+    if isinstance(value, str):
+        return storable(value)
+    if isinstance(value, dict):
+        return {storable(str(k)): _storable_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_storable_json(v) for v in value]
+    return value
+
+
+class CleanText(TypeDecorator[str]):
+    """Free text as sent by strangers, cleaned on the way in (:func:`storable`).
+
+    Every text column has this type, so no caller can forget: a NUL in a Message-ID or a
+    file name must not fail the insert, nor the quarantine row written after it.
+    """
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        return storable(value) if isinstance(value, str) else value
+
+
+class CleanString(TypeDecorator[str]):
+    """A bounded string, cleaned (:func:`storable`) and cut to its length on the way in:
+    PostgreSQL refuses a longer value where SQLite would keep it."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, length: int) -> None:
+        super().__init__(length)
+        self.length = length
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        return storable(value[: self.length]) if isinstance(value, str) else value
+
+
+class CleanJSON(TypeDecorator[Any]):
+    """JSON whose strings (keys and values) are cleaned as :class:`CleanText` cleans text."""
+
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        return _storable_json(value)
+
+
 metadata = MetaData(naming_convention=NAMING)
 
 
@@ -79,13 +143,13 @@ def _id() -> Column[int]:
 
 def _text(name: str, *, index: bool = False) -> Column[str]:
     """Free text, never NULL, empty by default."""
-    return Column(name, Text, nullable=False, default="", index=index)
+    return Column(name, CleanText(), nullable=False, default="", index=index)
 
 
 def _string(
     name: str, length: int, *, default: str | None = "", index: bool = False
 ) -> Column[str]:
-    return Column(name, String(length), nullable=False, default=default, index=index)
+    return Column(name, CleanString(length), nullable=False, default=default, index=index)
 
 
 def _time(name: str, *, nullable: bool = False, index: bool = False) -> Column[datetime]:
@@ -119,10 +183,10 @@ messages = Table(
     "messages",
     metadata,
     _id(),
-    Column("sha256", String(64), nullable=False, unique=True),
-    Column("body_sha256", String(64), nullable=False, index=True),
+    Column("sha256", CleanString(64), nullable=False, unique=True),
+    Column("body_sha256", CleanString(64), nullable=False, index=True),
     Column("size", BigInteger, nullable=False),
-    Column("raw_path", String(255), nullable=False),  # relative to the blob store; "" if none
+    Column("raw_path", CleanString(255), nullable=False),  # relative to the blob store; "" if none
     _string("message_id", 998, index=True),
     _text("in_reply_to"),
     _text("references"),  # space separated
@@ -135,7 +199,7 @@ messages = Table(
     _string("kind", 20, default=None, index=True),
     _string("rule", 50),
     _text("reason"),
-    Column("defects", JSON, nullable=False, default=list),
+    Column("defects", CleanJSON(), nullable=False, default=list),
     _text("auth_results"),
     _text("body_text"),
     _ref("submission_id", "submissions.id", ondelete="SET NULL", use_alter=True),
@@ -163,8 +227,8 @@ locations = Table(
 mailbox_state = Table(
     "mailbox_state",
     metadata,
-    Column("mailbox", String(100), primary_key=True),
-    Column("folder", String(500), primary_key=True),
+    Column("mailbox", CleanString(100), primary_key=True),
+    Column("folder", CleanString(500), primary_key=True),
     Column("uidvalidity", BigInteger, nullable=True),
     _time("last_poll_at", nullable=True),
     _time("last_success_at", nullable=True),
@@ -179,8 +243,8 @@ mailbox_state = Table(
 logins = Table(
     "logins",
     metadata,
-    Column("account", String(320), primary_key=True),
-    Column("service", String(10), primary_key=True),
+    Column("account", CleanString(320), primary_key=True),
+    Column("service", CleanString(10), primary_key=True),
     _string("host", 255),
     _count("failures"),
     _text("last_error"),
@@ -208,7 +272,7 @@ submissions = Table(
     _string("article_source", 500),  # "body" or file names
     # The contributor's details (text.authors.FIELDS), read from the cover note or the
     # document's end; shown masked, exported in full in the ledger for payment.
-    Column("author", JSON, nullable=False, default=dict),
+    Column("author", CleanJSON(), nullable=False, default=dict),
     _count("char_count"),
     _count("word_count"),
     _string("content_hash", 64, index=True),
@@ -236,7 +300,7 @@ attachments = Table(
     _ref("message_pk", "messages.id", nullable=False, ondelete="CASCADE"),
     _ref("submission_id", "submissions.id"),
     _ref("version_id", "versions.id"),
-    Column("filename", Text, nullable=False),  # as sent (decoded), shown to staff only
+    Column("filename", CleanText(), nullable=False),  # as sent (decoded), shown to staff only
     _string("safe_name", 255, default=None),
     _string("content_type", 255, default=None),
     Column("size", BigInteger, nullable=False),
@@ -248,7 +312,7 @@ attachments = Table(
     _count("text_chars"),
     _text("extract_error"),
     _flag("encrypted"),
-    Column("meta", JSON, nullable=False, default=dict),  # image size, EXIF, archive members
+    Column("meta", CleanJSON(), nullable=False, default=dict),  # image size, EXIF, archive members
 )
 
 #: One version of a submission's article (the first, then revised ones sent as replies).
@@ -291,8 +355,8 @@ outbox = Table(
     _string("to_addr", 320, default=None, index=True),  # as written to SMTP: deliverable
     # ``intake.text.addresses.rate_key`` of to_addr: what limits, suppression and holds match.
     _string("to_key", 320, index=True),
-    Column("subject", Text, nullable=False),
-    Column("message_id", String(998), nullable=False, unique=True),
+    Column("subject", CleanText(), nullable=False),
+    Column("message_id", CleanString(998), nullable=False, unique=True),
     Column("raw", LargeBinary, nullable=False),
     _string("state", 20, default="pending", index=True),
     _count("attempts"),
@@ -315,7 +379,7 @@ outbox = Table(
 suppressions = Table(
     "suppressions",
     metadata,
-    Column("address", String(320), primary_key=True),  # normalised (text.addresses.normalise)
+    Column("address", CleanString(320), primary_key=True),  # normalised (text.addresses.normalise)
     _string("key", 320, index=True),  # its rate_key: every variant of the mailbox matches it
     _text("reason"),
     _time("created_at"),
@@ -327,7 +391,7 @@ suppressions = Table(
 smtp_servers = Table(
     "smtp_servers",
     metadata,
-    Column("host", String(255), primary_key=True),
+    Column("host", CleanString(255), primary_key=True),
     Column("port", Integer, primary_key=True, autoincrement=False),
     _text("extensions"),  # EHLO keywords, lower case, space separated
     _time("seen_at"),
@@ -404,12 +468,12 @@ claims = Table(
     _text("subject"),
     _time("received_at"),
     _ref("message_pk", "messages.id", nullable=False, index=False),
-    Column("urls", JSON, nullable=False, default=list),
+    Column("urls", CleanJSON(), nullable=False, default=list),
     _text("work_title"),
     _string("demand", 20, default="unknown"),
     _time("deadline", nullable=True, index=True),
     Column("score", Float, nullable=False, default=0.0),
-    Column("signals", JSON, nullable=False, default=list),
+    Column("signals", CleanJSON(), nullable=False, default=list),
     _string("assignee", 100),
     _string("amount", 50),
     _ref("submission_id", "submissions.id"),
@@ -421,7 +485,7 @@ claims = Table(
 leases = Table(
     "leases",
     metadata,
-    Column("name", String(200), primary_key=True),
+    Column("name", CleanString(200), primary_key=True),
     _string("holder", 200, default=None),
     _time("expires_at"),
     _time("acquired_at"),
@@ -443,7 +507,7 @@ desk_notices = Table(
 desk_digests = Table(
     "desk_digests",
     metadata,
-    Column("period", String(40), primary_key=True),
+    Column("period", CleanString(40), primary_key=True),
     _count("items"),
     _text("note"),
     _time("at"),

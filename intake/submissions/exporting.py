@@ -119,14 +119,17 @@ def export_submission(
         [a.safe_name or a.filename for a in attachments], reserved=(ARTICLE_FILE, METADATA_FILE)
     )
     for attachment, name in zip(attachments, names, strict=True):
-        # Read one blob at a time: attachments can be tens of megabytes each.
-        _write(root, name, blobs.get(attachment.blob_path))
+        # Read one blob at a time: attachments can be tens of megabytes each. One that was
+        # not stored (past the message's decoded-bytes budget) has no file; its
+        # extract_error in the metadata says why.
+        if attachment.blob_path:
+            _write(root, name, blobs.get(attachment.blob_path))
     _write(root, ARTICLE_FILE, (article.rstrip("\n") + "\n" if article else "").encode("utf-8"))
     metadata["attachments"] = [
         {
             "id": a.attachment_id,
             "filename": a.filename,
-            "file": name,
+            "file": name if a.blob_path else "",
             "content_type": a.content_type,
             "size": a.size,
             "sha256": a.sha256,

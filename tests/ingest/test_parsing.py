@@ -13,7 +13,8 @@ import pytest
 
 from intake.core.errors import ParseError
 from intake.core.mail import Address, ParsedMail
-from intake.ingest.parsing import decode_words, parse
+from intake.ingest.headers import decode_words
+from intake.ingest.parsing import parse
 
 DATA = Path(__file__).parents[1] / "data" / "mail"
 CST = timezone(timedelta(hours=8))

@@ -241,14 +241,18 @@ def test_hostile_names_in_the_database_stay_inside_the_folder(
     assert done.code == 0, done.stderr
     written = sorted(p.name for p in target.iterdir())
     assert written == sorted([
-        "outside.txt", "evil", "attachment", "attachment-2", "_CON.txt", "ab.txt", "up.txt",
+        # the NUL never reached the database: it was stored as U+FFFD
+        "outside.txt", "evil", "attachment", "attachment-2", "_CON.txt", "a\ufffdb.txt", "up.txt",
         "Image001.PNG", "image001-2.png", "article-2.txt", "article.txt", "metadata.json",
     ])  # fmt: skip
     assert all(p.is_file() for p in target.iterdir())
     assert sorted(p.name for p in (tmp_path / "deep").iterdir()) == ["out"]
     assert not (tmp_path / "outside.txt").exists() and not (tmp_path / "up.txt").exists()
     meta = json.loads((target / "metadata.json").read_text(encoding="utf-8"))
-    assert [a["filename"] for a in meta["attachments"]] == names  # the originals, as metadata
+    # the originals, as metadata (as stored: the NUL as U+FFFD)
+    assert [a["filename"] for a in meta["attachments"]] == [
+        n.replace("\x00", "\ufffd") for n in names
+    ]
 
 
 def test_symbolic_link_in_a_forced_folder_is_not_followed(
