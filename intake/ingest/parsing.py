@@ -66,12 +66,29 @@ def parse(raw: bytes) -> ParsedMail:
     """Parse ``raw``; raise ParseError only when it cannot be read as a message at all."""
     if not raw.strip():
         raise ParseError("empty message")
+    raw = _mend_line_ends(raw)
     _check_nesting(raw)
     try:
         return _parse(raw)
     except RecursionError as exc:
         # The stdlib parser recurses once per nesting level of multiparts.
         raise ParseError("MIME structure nested too deeply to parse") from exc
+
+
+def _mend_line_ends(raw: bytes) -> bytes:
+    """Lines ended CR CR LF (a mailer that turned LF into CRLF twice) read as CRLF.
+
+    Read as they are, every header line is followed by an empty one, so the header ends after
+    its first field and the rest becomes the body: a submission without a subject. Only a
+    message whose first line ends so is mended; the stored raw bytes stay as they came.
+    """
+    first = raw.find(b"\n")
+    if first < 1 or not raw[:first].endswith(b"\r\r"):
+        return raw
+    return _CR_RUN_LF.sub(b"\r\n", raw)
+
+
+_CR_RUN_LF = re.compile(rb"\r+\n")
 
 
 def parse_or_reason(raw: bytes) -> ParsedMail | str:

@@ -415,3 +415,27 @@ def test_a_message_nested_in_a_forwarded_message_is_kept_once() -> None:
     assert [a.content_type for a in mail.attachments] == ["message/rfc822", "application/pdf"]
     assert b"inner text" in mail.attachments[0].payload  # the inner message, inside the outer
     assert mail.text == "outer"
+
+
+@pytest.mark.parametrize("end", [b"\r\r\n", b"\r\r\r\n"])
+def test_lines_ended_cr_cr_lf_keep_their_header(end: bytes) -> None:
+    # A mailer that turned LF into CRLF twice: read as it is, an empty line follows the first
+    # field, and the subject, the Message-ID and the charset fall into the body.
+    lines = [
+        b"From: =?utf-8?b?5byg5LiJ?= <zhang@example.com>",
+        b"To: tougao@nsnews.example",
+        b"Subject: =?gbk?b?zba45Q==?=",
+        b"Message-ID: <crcrlf@example.com>",
+        b"Content-Type: text/plain; charset=gbk",
+        b"",
+        "春天来了。".encode("gbk"),
+    ]
+    mail = parse(end.join(lines) + end)
+    assert mail.subject == "投稿"
+    assert mail.message_id == "crcrlf@example.com"
+    assert mail.text.strip() == "春天来了。"
+
+
+def test_a_cr_inside_a_line_is_left_alone() -> None:
+    raw = b"From: a@example.com\r\nSubject: x\r\n\r\nline one\r\r\nline two\r\n"
+    assert parse(raw).subject == "x"
