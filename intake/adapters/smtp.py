@@ -29,6 +29,7 @@ from types import TracebackType
 from typing import Self
 
 from intake.adapters.logins import Login, Logins, server_words
+from intake.adapters.network import tls_trouble
 from intake.adapters.oauth import TokenSource, oauthbearer, xoauth2
 from intake.core.config import SmtpConfig
 from intake.core.errors import (
@@ -333,7 +334,7 @@ def _translate(exc: BaseException, stage: str, where: str) -> DeliveryError:
             " (check smtp.host and smtp.ca_file)"
         )
     if isinstance(exc, ssl.SSLError):
-        return TemporaryDeliveryError(f"{prefix}: TLS error: {exc.reason or exc}")
+        return TemporaryDeliveryError(f"{prefix}: {tls_trouble(exc, tls_port=465)}")
     if isinstance(exc, TimeoutError):
         return TemporaryDeliveryError(f"{prefix}: timed out")
     if isinstance(exc, ConnectionRefusedError):

@@ -194,6 +194,13 @@ def test_an_unverifiable_certificate_is_a_temporary_configuration_error(
     assert "smtp.ca_file" in str(caught.value)
 
 
+def test_tls_to_a_plain_port_names_the_fix(smtp_server: SmtpServer) -> None:
+    with pytest.raises(TemporaryDeliveryError) as caught:
+        check_login(config(smtp_server, security="tls"), "")
+    assert "the server did not answer in TLS (WRONG_VERSION_NUMBER)" in str(caught.value)
+    assert 'usually 465); on this port try security = "starttls"' in str(caught.value)
+
+
 def test_starttls_not_offered_is_temporary(smtp_server: SmtpServer) -> None:
     with pytest.raises(TemporaryDeliveryError, match="STARTTLS"):
         check_login(config(smtp_server, security="starttls"), "")
