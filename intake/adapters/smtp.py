@@ -232,7 +232,12 @@ def _authenticate(conn: smtplib.SMTP, config: SmtpConfig, login: Login, where: s
     # One attempt with one mechanism: smtplib's login() would try every mechanism in turn,
     # and several failed logins per connection get accounts locked at QQ Mail or 163.
     offered = conn.esmtp_features.get("auth", "").upper().split()
-    tls_hint = "" if offered else " (is TLS required first? see smtp.security)"
+    tls_hint = (
+        ""
+        if offered
+        else " (is TLS required first? see smtp.security; for a server that takes mail without"
+        ' a login, set smtp.username = "")'
+    )
     if login.tokens is None:
         if not (config.username.isascii() and login.password.isascii()):
             # smtplib encodes AUTH PLAIN/LOGIN as ASCII and would fail obscurely.
