@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from intake import store
 from intake.adapters.memory.clock import ManualClock
 from intake.adapters.memory.mailbox import MemoryMailbox
-from intake.core import config
+from intake.core import configfile
 from intake.core.errors import StorageError
 from intake.core.events import Ingested
 from intake.ingest.pipeline import Ingestor
@@ -45,7 +45,7 @@ def blobs(engine: Engine) -> DatabaseBlobStore:
 
 class Env:
     def __init__(self, tmp_path: Path, engine: Engine, blobs: DatabaseBlobStore, **kw: Any):
-        self.settings = config.from_mapping(
+        self.settings = configfile.from_mapping(
             {
                 "database": {"url": engine.url.render_as_string(hide_password=False)},
                 "storage": {"path": str(tmp_path / "store"), "backend": "database"},
