@@ -31,6 +31,7 @@ from imapclient.exceptions import IMAPClientError, LoginError
 
 from intake import __version__
 from intake.adapters.logins import Login, Logins, server_words
+from intake.adapters.network import socket_trouble, tls_trouble
 from intake.adapters.oauth import TokenSource, oauthbearer, xoauth2
 from intake.core.config import AUTO_FOLDER, MailboxConfig
 from intake.core.errors import (
@@ -132,8 +133,12 @@ class ImapMailbox(MailSource, SentMailbox):
         cfg = self.config
         where = f"{cfg.host}:{cfg.port}"
         if isinstance(exc, ssl.SSLError):
-            return MailboxUnavailable(f"mailbox {cfg.name}: TLS failed with {where}: {exc}")
-        if isinstance(exc, OSError | IMAPClientError | imaplib.IMAP4.error):
+            trouble = tls_trouble(exc, tls_port=993)
+            return MailboxUnavailable(f"mailbox {cfg.name}: TLS failed with {where}: {trouble}")
+        if isinstance(exc, OSError):
+            trouble = socket_trouble(exc)
+            return MailboxUnavailable(f"mailbox {cfg.name}: cannot connect to {where}: {trouble}")
+        if isinstance(exc, IMAPClientError | imaplib.IMAP4.error):
             return MailboxUnavailable(
                 f"mailbox {cfg.name}: cannot connect to {where}: {_describe(exc)}"
             )

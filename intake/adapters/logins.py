@@ -159,6 +159,12 @@ class Logins:
         """Record a refusal, log it once, and return the error to raise."""
         with self._lock:
             gate = self._gates.setdefault(account, _Gate())
+            remaining = gate.until - self._monotonic()
+            if gate.failures and remaining > 0 and gate.secret == digest(secret):
+                # The gate closed on this very secret while this login was on its way (the
+                # poll and IDLE log in together at start-up): the same refusal seen twice.
+                # Counting it would double the first wait and log the refusal twice.
+                return _refusal(service, account, host, server_text, hint, retry_in=remaining)
             gate.failures += 1
             delay = min(self.maximum, self.base * 2.0 ** min(gate.failures - 1, 30))
             gate.until = self._monotonic() + delay

@@ -29,6 +29,7 @@ from types import TracebackType
 from typing import Self
 
 from intake.adapters.logins import Login, Logins, server_words
+from intake.adapters.network import tls_trouble
 from intake.adapters.oauth import TokenSource, oauthbearer, xoauth2
 from intake.core.config import SmtpConfig
 from intake.core.errors import (
@@ -231,7 +232,12 @@ def _authenticate(conn: smtplib.SMTP, config: SmtpConfig, login: Login, where: s
     # One attempt with one mechanism: smtplib's login() would try every mechanism in turn,
     # and several failed logins per connection get accounts locked at QQ Mail or 163.
     offered = conn.esmtp_features.get("auth", "").upper().split()
-    tls_hint = "" if offered else " (is TLS required first? see smtp.security)"
+    tls_hint = (
+        ""
+        if offered
+        else " (is TLS required first? see smtp.security; for a server that takes mail without"
+        ' a login, set smtp.username = "")'
+    )
     if login.tokens is None:
         if not (config.username.isascii() and login.password.isascii()):
             # smtplib encodes AUTH PLAIN/LOGIN as ASCII and would fail obscurely.
@@ -333,7 +339,7 @@ def _translate(exc: BaseException, stage: str, where: str) -> DeliveryError:
             " (check smtp.host and smtp.ca_file)"
         )
     if isinstance(exc, ssl.SSLError):
-        return TemporaryDeliveryError(f"{prefix}: TLS error: {exc.reason or exc}")
+        return TemporaryDeliveryError(f"{prefix}: {tls_trouble(exc, tls_port=465)}")
     if isinstance(exc, TimeoutError):
         return TemporaryDeliveryError(f"{prefix}: timed out")
     if isinstance(exc, ConnectionRefusedError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import zoneinfo
 from datetime import datetime, timedelta
@@ -129,7 +130,11 @@ def _export_ledger(
         sys.stdout.buffer.flush()
         return
     try:
-        output.write_bytes(data)
+        # The payee's phone, ID and bank numbers are in full: a new file is the editor's alone
+        # (0600), whatever their umask. An existing file keeps the mode someone gave it.
+        fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
     except OSError as exc:
         raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
     click.echo(f"{len(rows)} submission{'' if len(rows) == 1 else 's'} written to {output}")

@@ -9,6 +9,7 @@ variables override the file (``INTAKE_CONFIG``, ``INTAKE_DATABASE_URL``).
 
 from __future__ import annotations
 
+import grp
 import os
 import tomllib
 import types
@@ -43,20 +44,58 @@ def load(
     elif env.get(CONFIG_ENV):
         chosen = Path(env[CONFIG_ENV])
     else:
-        chosen = next((p for p in defaults if p.exists()), None)
+        chosen = _first_present(defaults)
         if chosen is None:
+            looked = ", ".join(str(p) for p in defaults) or "nowhere"
             raise ConfigError(
-                f"config: no configuration file: pass --config PATH or set {CONFIG_ENV}"
+                f"config: no configuration file ({looked} does not exist): "
+                f"pass --config PATH or set {CONFIG_ENV}"
             )
     try:
         data = tomllib.loads(chosen.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"config: {chosen}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"config: {chosen}: cannot read: {exc}") from None
+    except PermissionError:
+        raise ConfigError(f"config: {chosen}: permission denied{_group_hint(chosen)}") from None
+    except OSError as exc:
+        raise ConfigError(f"config: {chosen}: cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"config: {chosen}: cannot read: not UTF-8 ({exc.reason})") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config: {chosen}: invalid TOML: {exc}") from None
     return from_mapping(data, env=env, base_dir=chosen.parent)
+
+
+def _first_present(paths: Sequence[Path]) -> Path | None:
+    """The first of ``paths`` that exists, or that this user may not even look at: an editor
+    outside the group cannot enter /etc/intake (0750), and reading it then says so."""
+    for path in paths:
+        try:
+            if path.exists():
+                return path
+        except OSError:
+            return path
+    return None
+
+
+def _group_hint(path: Path) -> str:
+    """Who may read ``path``: the group of the file, else of the nearest folder we can see."""
+    for candidate in (path, *path.parents):
+        try:
+            gid = candidate.stat().st_gid
+        except OSError:
+            continue
+        try:
+            name = grp.getgrgid(gid).gr_name
+        except KeyError:
+            return ""
+        if gid == 0:
+            return ""
+        return (
+            f" (staff read it as members of group {name}: usermod -aG {name} USER, "
+            "which takes effect at that user's next login)"
+        )
+    return ""
 
 
 def from_mapping(

@@ -245,8 +245,8 @@ class Letters:
         """
         history = history or case
 
-        def note(text: str) -> None:
-            log.info("%s", text)
+        def note(text: str, level: int = logging.INFO) -> None:
+            log.log(level, "%s", text)
             if history is not None:
                 record(session, history, "reply", actor=actor, now=now, note=text)
 
@@ -265,7 +265,8 @@ class Letters:
         )
         if queued.outbox_id is None:
             skipped = queued.skipped or "refused by the outbox"
-            note(f"{letter.template} not sent: {skipped}")
+            # The outbox has logged why, with the address: one line in the journal is enough.
+            note(f"{letter.template} not sent: {skipped}", logging.DEBUG)
             return Sent(None, skipped)
         raw = editorial_store.outbox_raw(session, queued.outbox_id)
         if edited is not None:
@@ -279,7 +280,8 @@ class Letters:
             editorial_store.replace_outbox_raw(session, queued.outbox_id, raw)
         note(
             f"{letter.template} queued as outbox #{queued.outbox_id}"
-            + (" (edited)" if edited is not None else "")
+            + (" (edited)" if edited is not None else ""),
+            logging.DEBUG,  # the outbox logged "queued ... to ADDR as outbox #N" already
         )
         return Sent(queued.outbox_id, reply=reply_of(letter.template, raw))
 

@@ -14,13 +14,13 @@ from imapclient import imap_utf7
 
 from intake.adapters import imap
 from intake.app import App
-from intake.core.errors import MailboxLoginRefused, MailboxProtocolError
+from intake.core.errors import MailboxLoginRefused, MailboxProtocolError, MailboxUnavailable
 from intake.service import health
 from tests.conftest import RESTRICTED_CAPABILITY
 from tests.helpers import AppFactory, settings_for, submission
 from tests.imapproxy import LoggingProxy
 from tests.oauthserver import OAuthProvider
-from tests.servers import Dovecot
+from tests.servers import Dovecot, free_port
 from tests.smtpserver import SmtpServer
 
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
@@ -160,6 +160,39 @@ def test_a_chinese_processed_folder_is_created_and_used(
     dovecot.append(*account, "INBOX", submission(subject="第二篇"))
     assert app.poll_mailbox(app.settings.mailboxes[0]).new == 1
     assert len(dovecot.uids(*account, "已处理投稿")) == 2
+
+
+@pytest.mark.parametrize(
+    ("which", "words"),
+    [
+        (
+            "plain",  # security = "tls" to the plain port: the TLS hello gets a plain answer
+            "TLS failed with 127.0.0.1:{port}: the server did not answer in TLS "
+            '(WRONG_VERSION_NUMBER): security = "tls" needs the server\'s TLS port (usually '
+            '993); on this port try security = "starttls"',
+        ),
+        (
+            "closed",
+            "cannot connect to 127.0.0.1:{port}: connection refused (is the port right, and "
+            "the server up?)",
+        ),
+    ],
+)
+def test_a_wrong_port_or_security_is_said_in_words(
+    tmp_path: Path,
+    app_factory: AppFactory,
+    dovecot: Dovecot,
+    imap_account: tuple[str, str],
+    which: str,
+    words: str,
+) -> None:
+    port = {"plain": dovecot.port, "closed": free_port()}[which]
+    app = make(tmp_path, app_factory, dovecot, imap_account, port=port)
+    box = app.settings.mailboxes[0]
+    with pytest.raises(MailboxUnavailable) as caught:
+        with app.mailbox(box) as conn:
+            conn.select("INBOX")
+    assert str(caught.value) == f"mailbox {box.name}: " + words.format(port=box.port)
 
 
 def test_check_creates_the_processed_folder_and_finds_sent(

@@ -194,6 +194,24 @@ def test_an_unverifiable_certificate_is_a_temporary_configuration_error(
     assert "smtp.ca_file" in str(caught.value)
 
 
+def test_tls_to_a_plain_port_names_the_fix(smtp_server: SmtpServer) -> None:
+    with pytest.raises(TemporaryDeliveryError) as caught:
+        check_login(config(smtp_server, security="tls"), "")
+    assert "the server did not answer in TLS (WRONG_VERSION_NUMBER)" in str(caught.value)
+    assert 'usually 465); on this port try security = "starttls"' in str(caught.value)
+
+
+def test_a_login_to_a_server_without_auth_says_how_to_send_without_one(
+    smtp_server: SmtpServer,
+) -> None:
+    # A provider's mailbox lends [smtp] its login; a local relay takes mail without one.
+    with pytest.raises(TemporaryDeliveryError) as caught:
+        check_login(config(smtp_server, username="tougao"), PASSWORD)
+    assert "the server offers no AUTH PLAIN or LOGIN" in str(caught.value)
+    assert 'set smtp.username = "")' in str(caught.value)
+    check_login(config(smtp_server, username=""), "")
+
+
 def test_starttls_not_offered_is_temporary(smtp_server: SmtpServer) -> None:
     with pytest.raises(TemporaryDeliveryError, match="STARTTLS"):
         check_login(config(smtp_server, security="starttls"), "")

@@ -121,8 +121,17 @@ def test_missing_and_invalid_files(tmp_path: Path) -> None:
     bad.write_text("[database\nurl=1")
     with pytest.raises(ConfigError, match="invalid TOML"):
         configfile.load(bad, env={})
-    with pytest.raises(ConfigError, match="no configuration file"):
-        configfile.load(None, env={}, defaults=[tmp_path / "etc" / "intake.toml"])
+    default = tmp_path / "etc" / "intake.toml"
+    with pytest.raises(ConfigError, match=f"no configuration file \\({default} does not exist\\)"):
+        configfile.load(None, env={}, defaults=[default])
+
+
+def test_a_default_path_that_cannot_be_looked_at_is_read_and_explained(tmp_path: Path) -> None:
+    # An editor outside the group cannot even stat /etc/intake/intake.toml; as root the same
+    # "cannot tell" comes from a name too long to look up. Either way: one line, no traceback.
+    unseeable = tmp_path / ("x" * 300) / "intake.toml"
+    with pytest.raises(ConfigError, match="cannot read: File name too long"):
+        configfile.load(None, env={}, defaults=[unseeable, tmp_path / "later.toml"])
 
 
 def test_env_override_of_database_url() -> None:

@@ -105,6 +105,16 @@ def test_smtp_keeps_its_own_login_when_it_gives_one() -> None:
     assert settings.smtp.password is None and settings.smtp.password_env == "OTHER"
 
 
+def test_an_empty_smtp_username_sends_through_a_relay_without_a_login() -> None:
+    settings = load(
+        box(provider="qq"),
+        smtp={"host": "127.0.0.1", "port": 25, "security": "none", "username": "",
+              "from_address": "tougao@qq.com"},
+    )  # fmt: skip
+    assert settings.smtp is not None
+    assert (settings.smtp.host, settings.smtp.port, settings.smtp.username) == ("127.0.0.1", 25, "")
+
+
 def test_custom_smtp_assumes_nothing() -> None:
     settings = load(box(host="imap.example"), smtp={"host": "relay", "from_address": "a@b.c"})
     assert settings.smtp is not None

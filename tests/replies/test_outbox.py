@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import logging
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -221,7 +222,10 @@ def test_backoff_doubles_is_capped_and_jitters() -> None:
 # --------------------------------------------------------------------------- queueing on ingest
 
 
-def test_genuine_submission_gets_ack_then_copyright_request(app: App) -> None:
+def test_genuine_submission_gets_ack_then_copyright_request(
+    app: App, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
     raw = submission(
         message_id="<orig-1@qq.example>",
         attachments=[("稿件.txt", "text/plain", "正文内容".encode()),
@@ -253,6 +257,12 @@ def test_genuine_submission_gets_ack_then_copyright_request(app: App) -> None:
         assert sub.copyright_requested_at is not None
     assert notes(app) == ["ack queued as outbox #1", "copyright_request queued as outbox #2"]
     assert notes(app, "copyright_request") == [f"terms {version}; outbox #2"]
+    # One journal line per queued reply, naming whom it is for.
+    queued = [r.getMessage() for r in caplog.records if "outbox #" in r.getMessage()]
+    assert queued == [
+        f"queued ack to {CONTRIBUTOR} as outbox #1",
+        f"queued copyright_request to {CONTRIBUTOR} as outbox #2",
+    ]
 
 
 @pytest.mark.parametrize("mode", ["on-accept", "manual"])

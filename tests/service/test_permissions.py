@@ -34,6 +34,7 @@ class Machine:
     group: str
     service: str
     staff: str
+    outsider: str
     config: Path
 
     def run(self, user: str, *args: str, umask: str = "0022") -> subprocess.CompletedProcess[str]:
@@ -70,6 +71,7 @@ def machine(dovecot: Dovecot) -> Iterator[Machine]:
         unavailable("the permission test creates users: it needs root, useradd and runuser")
     tag = secrets.token_hex(3)
     group, service, staff = f"itk{tag}", f"itksvc{tag}", f"itked{tag}"
+    outsider = f"itkout{tag}"  # an editor not (yet) in the group
     root = Path(tempfile.mkdtemp(prefix="itk-", dir="/tmp"))
     root.chmod(0o755)
     try:
@@ -78,6 +80,7 @@ def machine(dovecot: Dovecot) -> Iterator[Machine]:
         _sh("useradd", "--system", "--gid", group, "--no-create-home", "--shell",
             "/usr/sbin/nologin", service)  # fmt: skip
         _sh("useradd", "--no-create-home", "--shell", "/bin/sh", "--groups", group, staff)
+        _sh("useradd", "--no-create-home", "--shell", "/bin/sh", outsider)
         etc, state, credentials = root / "etc", root / "state", root / "credentials"
         _sh("install", "-d", "-m", "0750", "-g", group, str(etc))
         _sh("install", "-d", "-m", "2770", "-o", service, "-g", group, str(state))
@@ -107,9 +110,9 @@ password_file = "{credentials}/imap-password"
         config.chmod(0o640)
         dovecot.append(*account, "INBOX", submission(
             attachments=[("稿件.txt", "text/plain", "春天的故事\n".encode())]))  # fmt: skip
-        yield Machine(root, group, service, staff, config)
+        yield Machine(root, group, service, staff, outsider, config)
     finally:
-        for user in (staff, service):
+        for user in (staff, outsider, service):
             subprocess.run(["userdel", user], capture_output=True)
         subprocess.run(["groupdel", group], capture_output=True)
         shutil.rmtree(root, ignore_errors=True)
@@ -149,3 +152,11 @@ def test_an_editor_in_the_group_works_the_queue(machine: Machine) -> None:
     # And the service still works on what the editor's commands touched.
     again = machine.run(svc, "poll", "--json", umask=SERVICE_UMASK)
     assert again.returncode == 0, again.stderr
+
+
+def test_a_user_outside_the_group_is_told_which_group_reads_the_config(machine: Machine) -> None:
+    listed = machine.run(machine.outsider, "list")
+    assert listed.returncode == 2
+    assert listed.stderr.count("\n") == 1, listed.stderr  # one line, no traceback
+    assert f"intake: config: {machine.config}: permission denied" in listed.stderr
+    assert f"usermod -aG {machine.group} USER" in listed.stderr

@@ -11,6 +11,7 @@ import csv
 import hashlib
 import io
 import json
+import stat
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -346,6 +347,8 @@ def test_csv_ledger_for_excel(
     assert done.code == 0 and done.stdout.decode() == f"2 submissions written to {out}\n"
     assert out.read_bytes().startswith(BOM)
     assert len(out.read_bytes().decode("utf-8-sig").splitlines()) == 3
+    # Phone, ID and bank numbers in full: the file is its writer's alone, like payroll.
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
 
 
 def test_json_ledger(env: Env, capsysbinary: pytest.CaptureFixture[bytes]) -> None:
