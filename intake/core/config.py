@@ -9,6 +9,7 @@ never show the value.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass, field
 from email.utils import parseaddr
 from typing import Literal
@@ -190,9 +191,17 @@ class CopyrightConfig:
     @property
     def version(self) -> str:
         """The terms version stored with every request and consent: the configured one, else a
-        short hash of the terms text (so editing the terms changes it)."""
+        short hash of everything the request states as its terms (the terms text, platforms,
+        exclusivity, term, editing and fee policy), so changing any of them changes it. Without
+        a terms text the letter states only the others, and the version still names them."""
         if self.terms_version:
             return self.terms_version
+        if not self.terms:
+            stated = json.dumps(
+                [self.platforms, self.exclusive, self.term, self.editing_allowed, self.fee_policy],
+                ensure_ascii=False,
+            )
+            return "auto-" + hashlib.sha256(stated.encode("utf-8")).hexdigest()[:12]
         return hashlib.sha256(self.terms.encode("utf-8")).hexdigest()[:12]
 
 

@@ -149,3 +149,20 @@ def test_reply_secret_is_created_once(tmp_path: Path) -> None:
     assert len(first) == 64
     assert credentials.reply_secret(settings) == first
     assert (tmp_path / "reply-secret").stat().st_mode & 0o777 == 0o640
+
+
+def test_the_terms_version_names_what_the_request_states() -> None:
+    # Without a terms text the request states the platforms, exclusivity, term, editing and
+    # fee policy: the recorded version must change with them, not be the hash of "".
+    plain = config.CopyrightConfig()
+    online = config.CopyrightConfig(platforms=["网站", "客户端"])
+    exclusive = config.CopyrightConfig(platforms=["网站", "客户端"], exclusive=True)
+    versions = {plain.version, online.version, exclusive.version}
+    assert len(versions) == 3 and all(v.startswith("auto-") for v in versions)
+    assert "e3b0c44298fc" not in {v.removeprefix("auto-") for v in versions}
+    # A terms text is versioned by its own hash, as before; a configured version wins.
+    assert (
+        config.CopyrightConfig(terms="条款").version
+        == config.CopyrightConfig(terms="条款", exclusive=True).version
+    )
+    assert config.CopyrightConfig(terms="条款", terms_version="2024-1").version == "2024-1"
