@@ -1,10 +1,11 @@
 """Export use cases: one submission to a folder editors can open, and the fee ledger.
 
-A submission's folder holds ``article.txt`` (the article, UTF-8), every attachment under its
-safe name, byte for byte as sent, and ``metadata.json``, written last so that a folder with
-it is a complete export. The ledger is CSV for Excel (UTF-8 with a byte order mark: without
-one, Excel on Chinese Windows reads the file as GBK and garbles every name and subject) or
-JSON for scripts.
+A submission's folder holds ``article.txt`` (the article, UTF-8), ``cover_note.txt`` when the
+article came from a document (the mail's own words: phone, address, captions), every attachment
+under its safe name, byte for byte as sent, and ``metadata.json``, written last so that a
+folder with it is a complete export. The ledger is CSV for Excel (UTF-8 with a byte order
+mark: without one, Excel on Chinese Windows reads the file as GBK and garbles every name and
+subject) or JSON for scripts.
 """
 
 from __future__ import annotations
@@ -30,10 +31,12 @@ from intake.store import submissions as submission_store
 from intake.store.exports import LedgerRow, ledger_rows
 from intake.submissions.fees import fee
 from intake.text.authors import Author
+from intake.text.covernote import cover_note
 from intake.text.names import safe_name
 
 ARTICLE_FILE = "article.txt"
 METADATA_FILE = "metadata.json"
+COVER_NOTE_FILE = "cover_note.txt"
 #: The ledger's columns: what fee accounting needs first, then what helps it, then the fee
 #: ([fees]) and who to pay it to (the author's details, in full).
 LEDGER_COLUMNS = (
@@ -107,6 +110,8 @@ def export_submission(
             "exported_at": as_utc(now).isoformat(),
         }
         article = submission.article_text
+        note = cover_note(submission.body_text, submission.article_source)
+        metadata["cover_note_file"] = COVER_NOTE_FILE if note else ""
         attachments = [
             _File(
                 a.id, a.filename, a.safe_name, a.content_type, a.size, a.sha256, a.blob_path,
@@ -116,7 +121,8 @@ def export_submission(
         ]  # fmt: skip
     root = _prepare(directory, force=force)
     names = unique_names(
-        [a.safe_name or a.filename for a in attachments], reserved=(ARTICLE_FILE, METADATA_FILE)
+        [a.safe_name or a.filename for a in attachments],
+        reserved=(ARTICLE_FILE, METADATA_FILE, COVER_NOTE_FILE),
     )
     for attachment, name in zip(attachments, names, strict=True):
         # Read one blob at a time: attachments can be tens of megabytes each. One that was
@@ -125,6 +131,8 @@ def export_submission(
         if attachment.blob_path:
             _write(root, name, blobs.get(attachment.blob_path))
     _write(root, ARTICLE_FILE, (article.rstrip("\n") + "\n" if article else "").encode("utf-8"))
+    if note:
+        _write(root, COVER_NOTE_FILE, (note.rstrip("\n") + "\n").encode("utf-8"))
     metadata["attachments"] = [
         {
             "id": a.attachment_id,

@@ -118,8 +118,8 @@ def test_export_round_trip(
     assert done.stdout.decode().startswith(f"#{sid} exported to {target}")
     files = {p.name for p in target.iterdir()}
     assert files == {
-        "article.txt", "metadata.json", "春天里的老街.docx", "IMG_2031.jpg", "image001.png",
-        "image001-2.png", "passwd", "metadata-2.json",
+        "article.txt", "cover_note.txt", "metadata.json", "春天里的老街.docx", "IMG_2031.jpg",
+        "image001.png", "image001-2.png", "passwd", "metadata-2.json",
     }  # fmt: skip
     assert not (tmp_path / "etc").exists()
 
@@ -140,6 +140,9 @@ def test_export_round_trip(
     expected = extract("a.docx", DOCX_TYPE, DOCX, ExtractConfig()).text
     assert article == expected and "王镕" in article
     assert (target / "article.txt").read_text(encoding="utf-8") == article + "\n"
+    # The article came from the document: the mail's own words (the caption, the name) too.
+    note = (target / "cover_note.txt").read_text(encoding="utf-8")
+    assert note.startswith("编辑老师您好：") and "市民在公园晨练（张三 摄）" in note
 
     meta = json.loads((target / "metadata.json").read_text(encoding="utf-8"))
     assert {k: meta[k] for k in ("id", "status", "copyright_status", "sender", "sender_name")} == {
@@ -154,6 +157,7 @@ def test_export_round_trip(
     assert (meta["char_count"], meta["word_count"]) == (chars, words) == count_words(article)
     assert chars > 200
     assert meta["article_source"] == "春天里的老街.docx"
+    assert meta["cover_note_file"] == "cover_note.txt"
     listed = meta["attachments"]
     assert [(a["filename"], a["file"]) for a in listed] == [
         ("春天里的老街.docx", "春天里的老街.docx"),
