@@ -142,6 +142,9 @@ class SmtpConfig(Credentials):
 @dataclass(frozen=True)
 class IngestConfig:
     max_message_bytes: int = 50 * 1024 * 1024
+    #: Seconds one message's parsing and classification may take in the parse worker; a
+    #: message that runs out of time (or kills the worker) twice is quarantined.
+    parse_timeout_seconds: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -517,6 +520,8 @@ def _check(settings: Settings, env: Mapping[str, str]) -> None:
                 )
     if settings.ingest.max_message_bytes < 1024:
         raise ConfigError("ingest.max_message_bytes: must be at least 1024")
+    if settings.ingest.parse_timeout_seconds <= 0:
+        raise ConfigError("ingest.parse_timeout_seconds: must be more than 0")
     if settings.extract.worker_memory_bytes < 256 * 1024 * 1024:
         # Python and the document libraries take about 50 MiB before reading anything.
         raise ConfigError("extract.worker_memory_bytes: must be at least 268435456 (256 MiB)")

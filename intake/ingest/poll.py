@@ -6,9 +6,14 @@
    move) are moved now, without being ingested again; recorded UIDs no longer in the folder
    (a crash between the move and noting it) are noted as moved.
 3. RFC822.SIZE: mail over ``max_message_bytes`` is recorded from its header and left.
-4. The rest is fetched in batches (count and bytes bounded); each batch's raw bytes are written
-   ahead on one thread and, on a large backlog, parsed ahead in one worker process, while this
-   thread records message after message (``ingest.record``).
+4. The rest is fetched in batches (count and bytes bounded). Before any of a batch is parsed,
+   one attempt per message is committed (``parse_attempts``); its raw bytes are written ahead
+   on one thread and parsed and classified ahead in a worker process under
+   ``ingest.parse_timeout_seconds``, while this thread records message after message
+   (``ingest.record``). A message whose work stopped twice (out of time, a crashed worker, a
+   poll that died on it) is quarantined from its bytes without being parsed again; a message
+   that was in the work of a poll that died is worked on alone, so one poison message never
+   takes its neighbours with it.
 5. The batch's committed UIDs are moved; never a UID whose transaction did not commit.
 
 ``should_stop`` is asked between messages; the backlog left is kept in ``mailbox_state``.
@@ -17,7 +22,6 @@
 from __future__ import annotations
 
 import logging
-from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,17 +29,20 @@ from sqlalchemy.orm import Session, sessionmaker
 from intake.adapters.blobstore import WriteAhead
 from intake.core.config import MailboxConfig, Settings
 from intake.core.errors import MailboxError
-from intake.core.mail import FolderInfo, Kind, MessageRef, MessageSize, OversizeMail
+from intake.core.mail import FolderInfo, Kind, MessageRef, MessageSize, OversizeMail, RawMail
 from intake.core.ports import BlobStore, Clock, MailSource
-from intake.ingest.parseahead import MIN_MESSAGES, ParseAhead
+from intake.ingest.parseahead import Parsed, ParseWorker
 from intake.ingest.record import Recorder
 from intake.ingest.results import PollResult, Progress
+from intake.store import attempts as attempt_store
 from intake.store import messages as message_store
 
 log = logging.getLogger(__name__)
 
 #: Bytes fetched in one FETCH at most (besides the per-batch message count).
 BATCH_BYTES = 32 * 1024 * 1024
+#: Work on a message stopped this many times: it is quarantined without being parsed again.
+MAX_ATTEMPTS = 2
 
 
 class Poller:
@@ -49,17 +56,17 @@ class Poller:
         recorder: Recorder,
         *,
         clock: Clock,
-        parse_ahead_min: int = MIN_MESSAGES,
         batch_bytes: int = BATCH_BYTES,
+        parse_hook: str = "",
     ) -> None:
         self.settings = settings
         self.sessions = sessions
         self.blobs = blobs
         self.recorder = recorder
         self.clock = clock
-        #: New messages in one poll from which parsing moves to a worker process.
-        self.parse_ahead_min = parse_ahead_min
         self.batch_bytes = batch_bytes
+        #: "module:function" the parse worker calls with each message first (tests only).
+        self.parse_hook = parse_hook
 
     def poll(
         self,
@@ -78,6 +85,7 @@ class Poller:
         uids = box.uids()
         with self.sessions() as session, session.begin():
             known = message_store.known_uids(session, config.name, folder.name, folder.uidvalidity)
+            attempt_store.forget_recorded(session, (config.name, folder.name, folder.uidvalidity))
         unmoved = {uid for uid, k in known.items() if not k.moved and k.kind != Kind.OVERSIZE}
         # Committed earlier but not moved (a crash between commit and move): move them now.
         self._mark(box, config, folder, [uid for uid in uids if uid in unmoved])
@@ -105,32 +113,31 @@ class Poller:
             done += 1
             if progress:
                 progress(done, len(sizes))
-        backlog = len(normal) >= self.parse_ahead_min
-        with WriteAhead(self.blobs) as ahead, ParseAhead(enabled=backlog) as parser:
+        timeout = self.settings.ingest.parse_timeout_seconds
+        params = self.recorder.classify_params
+        with (
+            WriteAhead(self.blobs) as ahead,
+            ParseWorker(params, timeout=timeout, hook=self.parse_hook) as parser,
+        ):
             for batch in batches(normal, config.batch_size, self.batch_bytes):
-                committed: list[int] = []
-                # Every raw write of the batch starts now, and on a large backlog its parsing
-                # too: the writer thread fsyncs and the parse worker parses while this thread
-                # records; each message waits for its own write and parse.
                 fetched = list(box.fetch([s.uid for s in batch]))
-                pending = deque(
-                    zip(
-                        fetched,
-                        [ahead.put("raw", raw.raw) for raw in fetched],
-                        parser.submit([raw.raw for raw in fetched]),
-                        strict=True,
-                    )
-                )
-                del fetched  # each message is freed once it is recorded
-                while pending:
-                    raw, stored, parsed_ahead = pending.popleft()
-                    if should_stop is not None and should_stop():
-                        break
-                    result = result.add(self.recorder.ingest(raw, stored, parsed_ahead))
-                    committed.append(raw.ref.uid)
-                    done += 1
-                    if progress:
-                        progress(done, len(sizes))
+                # Every raw write of the batch starts now: the writer thread fsyncs while the
+                # worker parses and this thread records; each message waits for its own write.
+                stored = {raw.ref.uid: ahead.put("raw", raw.raw) for raw in fetched}
+                work = _BatchWork(self, config, folder, parser)
+                committed: list[int] = []
+                try:
+                    for raw, parsed in work.run(fetched):
+                        if should_stop is not None and should_stop():
+                            break
+                        uid = raw.ref.uid
+                        result = result.add(self.recorder.ingest(raw, stored.pop(uid), parsed))
+                        committed.append(uid)
+                        done += 1
+                        if progress:
+                            progress(done, len(sizes))
+                finally:
+                    work.close(committed)
                 self._mark(box, config, folder, committed)
                 self._set_backlog(config, folder, len(sizes) - done)
                 if should_stop is not None and should_stop():
@@ -197,6 +204,90 @@ class Poller:
             state.last_success_at = self.clock()
             state.last_error = ""
             state.backlog = 0
+
+
+class _BatchWork:
+    """The parse work of one fetched batch, counted in ``parse_attempts`` before it starts.
+
+    Messages a dead poll was working on are parsed first, one at a time, each counted alone;
+    the rest are counted together and handed to the worker together. A message whose work
+    stopped :data:`MAX_ATTEMPTS` times is answered with the reason, unparsed.
+    """
+
+    def __init__(
+        self, poller: Poller, config: MailboxConfig, folder: FolderInfo, parser: ParseWorker
+    ) -> None:
+        self.poller = poller
+        self.folder = (config.name, folder.name, folder.uidvalidity)
+        self.parser = parser
+        self.counts: dict[int, int] = {}  # attempts counted, this one included
+        self.counted: set[int] = set()  # counted by this batch
+        self.failed: set[int] = set()  # out of time or crashed the worker in this batch
+
+    def run(self, fetched: list[RawMail]) -> Iterator[tuple[RawMail, Parsed | None]]:
+        uids = [raw.ref.uid for raw in fetched]
+        with self.poller.sessions() as session, session.begin():
+            before = attempt_store.started(session, self.folder, uids)
+        self.counts = {uid: n for uid, (n, _error) in before.items()}
+        suspects = [raw for raw in fetched if 0 < self.counts.get(raw.ref.uid, 0) < MAX_ATTEMPTS]
+        for raw in suspects:
+            self._count([raw.ref.uid], before)
+            yield raw, self._result(raw, self.parser.submit(raw.raw))
+        for raw in fetched:
+            n, error = before.get(raw.ref.uid, (0, ""))
+            if n >= MAX_ATTEMPTS:
+                why = error or "the poll stopped while working on it"
+                yield raw, f"work on it stopped {n} times ({why}); not parsed again"
+        fresh = [raw for raw in fetched if raw.ref.uid not in before]
+        self._count([raw.ref.uid for raw in fresh], before)
+        tickets = [self.parser.submit(raw.raw) for raw in fresh]
+        for raw, ticket in zip(fresh, tickets, strict=True):
+            yield raw, self._result(raw, ticket)
+
+    def close(self, recorded: Sequence[int]) -> None:
+        """After the batch: recorded messages are done, and the count of work that stopped
+        for another reason than the message (a stop asked for, a storage error) taken back."""
+        back = sorted(self.counted - set(recorded) - self.failed)
+        with self.poller.sessions() as session, session.begin():
+            attempt_store.finish(session, self.folder, recorded)
+            attempt_store.uncount(session, self.folder, back)
+
+    def _result(self, raw: RawMail, ticket: int | None) -> Parsed | None:
+        if ticket is None:
+            return None  # no worker: the recorder parses in-process
+
+        def again(reason: str) -> bool:
+            uid = raw.ref.uid
+            n = self.counts.get(uid, 0)
+            log.warning("mailbox %s uid %d: %s (attempt %d)", self.folder[0], uid, reason, n)
+            self.failed.add(uid)
+            if n >= MAX_ATTEMPTS:
+                return False
+            self._count([uid], {uid: (n, "")}, error=reason)
+            return True
+
+        parsed = self.parser.result(ticket, again)
+        if isinstance(parsed, str) and raw.ref.uid in self.counts and self._gave_up(parsed):
+            n = self.counts[raw.ref.uid]
+            return f"{parsed}; work on it stopped {n} times, not parsed again"
+        return parsed
+
+    @staticmethod
+    def _gave_up(reason: str) -> bool:
+        return reason.startswith(("parsing took longer", "the parse worker crashed"))
+
+    def _count(
+        self, uids: list[int], known: dict[int, tuple[int, str]], *, error: str = ""
+    ) -> None:
+        if not uids:
+            return
+        with self.poller.sessions() as session, session.begin():
+            attempt_store.count(
+                session, self.folder, uids, now=self.poller.clock(), known=known, error=error
+            )
+        for uid in uids:
+            self.counts[uid] = self.counts.get(uid, 0) + 1
+        self.counted.update(uids)
 
 
 def batches(

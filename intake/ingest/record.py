@@ -33,7 +33,7 @@ from intake.core.mail import (
 from intake.core.ports import BlobStore, Clock
 from intake.documents import extract
 from intake.ingest import classify, parsing, rows
-from intake.ingest.parseahead import Parsed
+from intake.ingest.parseahead import ClassifyParams, Parsed, parse_and_classify
 from intake.ingest.quarantine import Quarantine
 from intake.ingest.results import Outcome
 from intake.ingest.rows import Arrival, Decision
@@ -70,7 +70,12 @@ class Recorder:
         self.reply_secret = reply_secret
         self.hooks = tuple(hooks)
         self.dkim = dkim
-        self._own = own_addresses(settings)
+        self.classify_params = ClassifyParams(
+            own_addresses(settings),
+            reply_secret,
+            tuple(settings.site.domains),
+            settings.site.claim_threshold,
+        )
 
     # ------------------------------------------------------------------ entry points
 
@@ -78,34 +83,35 @@ class Recorder:
         self,
         raw: RawMail,
         stored: Future[tuple[str, str]] | None = None,
-        parsed_ahead: Future[Parsed] | None = None,
+        parsed: Parsed | None = None,
     ) -> Outcome:
         """Store, parse, classify and record one message. Never raises for bad mail.
 
         ``stored`` is the write of the raw bytes when the caller started it ahead
         (:class:`~intake.adapters.blobstore.WriteAhead`); nothing is recorded until it has finished.
         A :class:`~intake.core.errors.StorageError` from either write stops the poll: fine.
-        ``parsed_ahead`` is its parse in a worker process
-        (:class:`~intake.ingest.parseahead.ParseAhead`); if that failed it is parsed here.
+        ``parsed`` is its parse and unthreaded verdict from the parse worker
+        (:class:`~intake.ingest.parseahead.ParseWorker`), or the reason to quarantine it without
+        parsing; without it the message is parsed here.
         """
         if stored is None:
             sha, raw_path = self.blobs.put("raw", raw.raw)
         body_sha = hashlib.sha256(rows.body(raw.raw)).hexdigest() if raw.raw else ""
         received_at = raw.internaldate or self.clock()
-        parsed = _parsed_ahead(parsed_ahead) if parsed_ahead is not None else None
         if parsed is None:
-            parsed = parsing.parse_or_reason(raw.raw)
+            parsed = parse_and_classify(raw.raw, self.classify_params)
         if stored is not None:
             sha, raw_path = stored.result()
         if isinstance(parsed, str):
             return self.quarantine.hold(
                 raw.ref, raw.raw, sha, raw_path, body_sha, received_at, parsed
             )
+        mail, unthreaded = parsed
         try:
             arrival = Arrival(
-                raw.ref, len(raw.raw), sha, raw_path, body_sha, received_at, parsed, self.clock()
+                raw.ref, len(raw.raw), sha, raw_path, body_sha, received_at, mail, self.clock()
             )
-            return self.record(arrival, raw=raw.raw)
+            return self.record(arrival, raw=raw.raw, unthreaded=unthreaded)
         except StorageError:
             raise
         except Exception as exc:  # noqa: BLE001 - quarantine whatever went wrong, go on
@@ -133,10 +139,18 @@ class Recorder:
             log.exception("could not record oversize %s", mail.ref)
             return self.quarantine.hold(mail.ref, mail.header, sha, "", "", received_at, f"{exc}")
 
-    def record(self, arrival: Arrival, *, raw: bytes | None, oversize_note: str = "") -> Outcome:
-        """Record one parsed message whose bytes are stored; raises what it cannot handle."""
+    def record(
+        self,
+        arrival: Arrival,
+        *,
+        raw: bytes | None,
+        oversize_note: str = "",
+        unthreaded: Verdict | None = None,
+    ) -> Outcome:
+        """Record one parsed message whose bytes are stored; raises what it cannot handle.
+        ``unthreaded``: its verdict before the thread was known (the parse worker's)."""
         try:
-            item = self._record_once(arrival, oversize_note, raw)
+            item = self._record_once(arrival, oversize_note, raw, unthreaded)
         except IntegrityError:
             # Another poller recorded the same content or location between our reads and
             # our write (PostgreSQL; SQLite's BEGIN IMMEDIATE serialises us).
@@ -166,7 +180,11 @@ class Recorder:
     # ------------------------------------------------------------------ recording
 
     def _record_once(
-        self, arrival: Arrival, oversize_note: str, raw: bytes | None
+        self,
+        arrival: Arrival,
+        oversize_note: str,
+        raw: bytes | None,
+        unthreaded: Verdict | None = None,
     ) -> Ingested | None:
         """Record one parsed message; ``None`` when its content was recorded before.
 
@@ -181,7 +199,7 @@ class Recorder:
             if arrival.existing_pk is None and _seen_before(session, arrival):
                 return None
             thread = self._find_thread(session, parsed)
-            verdict = classify.classify(parsed, self._context(thread))
+            verdict = classify.classify(parsed, self._context(thread), unthreaded)
             slow = (
                 verdict.kind in GENUINE_KINDS
                 and not oversize_note
@@ -266,15 +284,7 @@ class Recorder:
     def _context(
         self, thread: ThreadMatch | None, attachment_texts: tuple[str, ...] = ()
     ) -> classify.ClassifyContext:
-        secret = self.reply_secret
-        return classify.ClassifyContext(
-            own_addresses=self._own,
-            is_own_message_id=lambda mid: replies.verify_message_id(secret, mid),
-            thread_match=thread.matched if thread else "",
-            site_domains=tuple(self.settings.site.domains),
-            claim_threshold=self.settings.site.claim_threshold,
-            claim_attachment_texts=attachment_texts,
-        )
+        return self.classify_params.context(thread.matched if thread else "", attachment_texts)
 
     def _wants_dkim(self, raw: bytes | None, parsed: ParsedMail) -> bool:
         return (
@@ -337,15 +347,6 @@ def _add_duplicate_location(
 ) -> None:
     if ref is not None and message_store.location(session, ref) is None:
         message_store.add_location(session, message_pk, ref, now, duplicate=True)
-
-
-def _parsed_ahead(future: Future[Parsed]) -> Parsed | None:
-    """A parse worker's result; ``None`` (parse in-process) when the worker failed."""
-    try:
-        return future.result()
-    except Exception as exc:  # noqa: BLE001 - a dead worker costs speed, never a message
-        log.warning("parse worker failed (%s: %s); parsing in-process", type(exc).__name__, exc)
-        return None
 
 
 __all__ = ["Recorder"]

@@ -174,6 +174,22 @@ mailbox_state = Table(
     _count("backlog"),
 )
 
+#: Work started on a new message at its server location and not finished: counted (and
+#: committed) before parsing starts, deleted once the message is recorded. A message whose work
+#: stopped twice (the parse timed out, its worker crashed, or the poll itself died) is
+#: quarantined from its stored bytes without being parsed a third time.
+parse_attempts = Table(
+    "parse_attempts",
+    metadata,
+    Column("mailbox", String(100), primary_key=True),
+    Column("folder", String(500), primary_key=True),
+    Column("uidvalidity", BigInteger, primary_key=True, autoincrement=False),
+    Column("uid", BigInteger, primary_key=True, autoincrement=False),
+    _count("attempts"),
+    _text("last_error"),
+    _time("updated_at"),
+)
+
 #: Per account and service (imap, smtp): the last time a server refused the credentials.
 #: Written by the daemon, read by ``intake status`` and the metrics.
 logins = Table(
