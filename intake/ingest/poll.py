@@ -31,6 +31,7 @@ from intake.core.config import MailboxConfig, Settings
 from intake.core.errors import MailboxError
 from intake.core.mail import FolderInfo, Kind, MessageRef, MessageSize, OversizeMail, RawMail
 from intake.core.ports import BlobStore, Clock, MailSource
+from intake.ingest.batch import Batch
 from intake.ingest.parseahead import Parsed, ParseWorker
 from intake.ingest.record import Recorder
 from intake.ingest.results import PollResult, Progress
@@ -124,22 +125,32 @@ class Poller:
                 # Every raw write of the batch starts now: the writer thread fsyncs while the
                 # worker parses and this thread records; each message waits for its own write.
                 stored = {raw.ref.uid: ahead.put("raw", raw.raw) for raw in fetched}
-                work = _BatchWork(self, config, folder, parser)
+                # One transaction for the batch, a savepoint per message; the move waits for
+                # its commit. Slow work and the attempt counts commit it early (see Batch).
+                tx = Batch(self.sessions)
+                work = _BatchWork(self, config, folder, parser, tx)
                 committed: list[int] = []
                 try:
                     for raw, parsed in work.run(fetched):
                         if should_stop is not None and should_stop():
                             break
                         uid = raw.ref.uid
-                        result = result.add(self.recorder.ingest(raw, stored.pop(uid), parsed))
+                        outcome = self.recorder.ingest(raw, stored.pop(uid), parsed, tx)
+                        result = result.add(outcome)
                         committed.append(uid)
                         done += 1
                         if progress:
                             progress(done, len(sizes))
-                finally:
                     work.close(committed)
+                    message_store.mailbox_state(tx.session, config.name, folder.name).backlog = (
+                        len(sizes) - done
+                    )
+                    tx.commit()
+                except BaseException:
+                    tx.rollback()
+                    work.hand_back()
+                    raise
                 self._mark(box, config, folder, committed)
-                self._set_backlog(config, folder, len(sizes) - done)
                 if should_stop is not None and should_stop():
                     return result
         self._poll_succeeded(config, folder)
@@ -215,19 +226,24 @@ class _BatchWork:
     """
 
     def __init__(
-        self, poller: Poller, config: MailboxConfig, folder: FolderInfo, parser: ParseWorker
+        self,
+        poller: Poller,
+        config: MailboxConfig,
+        folder: FolderInfo,
+        parser: ParseWorker,
+        tx: Batch,
     ) -> None:
         self.poller = poller
         self.folder = (config.name, folder.name, folder.uidvalidity)
         self.parser = parser
+        self.tx = tx
         self.counts: dict[int, int] = {}  # attempts counted, this one included
         self.counted: set[int] = set()  # counted by this batch
         self.failed: set[int] = set()  # out of time or crashed the worker in this batch
 
     def run(self, fetched: list[RawMail]) -> Iterator[tuple[RawMail, Parsed | None]]:
         uids = [raw.ref.uid for raw in fetched]
-        with self.poller.sessions() as session, session.begin():
-            before = attempt_store.started(session, self.folder, uids)
+        before = attempt_store.started(self.tx.session, self.folder, uids)
         self.counts = {uid: n for uid, (n, _error) in before.items()}
         suspects = [raw for raw in fetched if 0 < self.counts.get(raw.ref.uid, 0) < MAX_ATTEMPTS]
         for raw in suspects:
@@ -245,11 +261,17 @@ class _BatchWork:
             yield raw, self._result(raw, ticket)
 
     def close(self, recorded: Sequence[int]) -> None:
-        """After the batch: recorded messages are done, and the count of work that stopped
-        for another reason than the message (a stop asked for, a storage error) taken back."""
+        """In the batch's transaction: recorded messages are done, and the count of work that
+        stopped for another reason than the message (a stop asked for) is taken back."""
         back = sorted(self.counted - set(recorded) - self.failed)
+        attempt_store.finish(self.tx.session, self.folder, recorded)
+        attempt_store.uncount(self.tx.session, self.folder, back)
+
+    def hand_back(self) -> None:
+        """After the batch's transaction was rolled back (a storage or database error): the
+        work counted was not the messages' fault."""
+        back = sorted(self.counted - self.failed)
         with self.poller.sessions() as session, session.begin():
-            attempt_store.finish(session, self.folder, recorded)
             attempt_store.uncount(session, self.folder, back)
 
     def _result(self, raw: RawMail, ticket: int | None) -> Parsed | None:
@@ -281,10 +303,11 @@ class _BatchWork:
     ) -> None:
         if not uids:
             return
-        with self.poller.sessions() as session, session.begin():
-            attempt_store.count(
-                session, self.folder, uids, now=self.poller.clock(), known=known, error=error
-            )
+        # Committed at once, with whatever the batch recorded before: the count must be on
+        # disk before the work it counts starts.
+        now = self.poller.clock()
+        attempt_store.count(self.tx.session, self.folder, uids, now=now, known=known, error=error)
+        self.tx.commit()
         for uid in uids:
             self.counts[uid] = self.counts.get(uid, 0) + 1
         self.counted.update(uids)

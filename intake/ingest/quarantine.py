@@ -18,6 +18,7 @@ from intake.core.errors import UsageError
 from intake.core.mail import Kind, MessageRef
 from intake.core.ports import BlobReader, Clock
 from intake.ingest import parsing
+from intake.ingest.batch import Batch
 from intake.ingest.results import Outcome
 from intake.ingest.rows import Arrival, write_quarantined
 from intake.store import messages as message_store
@@ -50,12 +51,18 @@ class Quarantine:
         body_sha: str,
         received_at: datetime,
         reason: str,
+        *,
+        batch: Batch | None = None,
     ) -> Outcome:
-        """Record ``raw`` (stored at ``raw_path`` already) as quarantined, in its own
-        transaction; the same bytes recorded before are a duplicate instead."""
+        """Record ``raw`` (stored at ``raw_path`` already) as quarantined, in a savepoint of
+        ``batch`` (else a transaction of its own); the same bytes recorded before are a
+        duplicate instead."""
+        if batch is None:
+            with Batch(self.sessions) as own:
+                return self.hold(ref, raw, sha, raw_path, body_sha, received_at, reason, batch=own)
         now = self.clock()
         log.warning("quarantined %s: %s", ref, reason)
-        with self.sessions() as session, session.begin():
+        with batch.savepoint() as session:
             if message_store.location(session, ref) is not None:
                 return Outcome.DUPLICATE
             existing = message_store.recorded(session, sha)

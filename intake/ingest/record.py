@@ -33,6 +33,7 @@ from intake.core.mail import (
 from intake.core.ports import BlobStore, Clock
 from intake.documents import extract
 from intake.ingest import classify, parsing, rows
+from intake.ingest.batch import Batch
 from intake.ingest.parseahead import ClassifyParams, Parsed, parse_and_classify
 from intake.ingest.quarantine import Quarantine
 from intake.ingest.results import Outcome
@@ -84,6 +85,7 @@ class Recorder:
         raw: RawMail,
         stored: Future[tuple[str, str]] | None = None,
         parsed: Parsed | None = None,
+        batch: Batch | None = None,
     ) -> Outcome:
         """Store, parse, classify and record one message. Never raises for bad mail.
 
@@ -92,8 +94,13 @@ class Recorder:
         A :class:`~intake.core.errors.StorageError` from either write stops the poll: fine.
         ``parsed`` is its parse and unthreaded verdict from the parse worker
         (:class:`~intake.ingest.parseahead.ParseWorker`), or the reason to quarantine it without
-        parsing; without it the message is parsed here.
+        parsing; without it the message is parsed here. ``batch`` is the poll's transaction for
+        the whole FETCH batch (the message gets a savepoint in it); without one the message is
+        committed on its own.
         """
+        if batch is None:
+            with Batch(self.sessions) as own:
+                return self.ingest(raw, stored, parsed, own)
         if stored is None:
             sha, raw_path = self.blobs.put("raw", raw.raw)
         body_sha = hashlib.sha256(rows.body(raw.raw)).hexdigest() if raw.raw else ""
@@ -104,21 +111,21 @@ class Recorder:
             sha, raw_path = stored.result()
         if isinstance(parsed, str):
             return self.quarantine.hold(
-                raw.ref, raw.raw, sha, raw_path, body_sha, received_at, parsed
+                raw.ref, raw.raw, sha, raw_path, body_sha, received_at, parsed, batch=batch
             )
         mail, unthreaded = parsed
         try:
             arrival = Arrival(
                 raw.ref, len(raw.raw), sha, raw_path, body_sha, received_at, mail, self.clock()
             )
-            return self.record(arrival, raw=raw.raw, unthreaded=unthreaded)
+            return self.record(arrival, raw=raw.raw, unthreaded=unthreaded, batch=batch)
         except StorageError:
             raise
         except Exception as exc:  # noqa: BLE001 - quarantine whatever went wrong, go on
             log.exception("could not record %s", raw.ref)
             reason = f"{type(exc).__name__}: {exc}"
             return self.quarantine.hold(
-                raw.ref, raw.raw, sha, raw_path, body_sha, received_at, reason
+                raw.ref, raw.raw, sha, raw_path, body_sha, received_at, reason, batch=batch
             )
 
     def ingest_oversize(self, mail: OversizeMail) -> Outcome:
@@ -146,15 +153,23 @@ class Recorder:
         raw: bytes | None,
         oversize_note: str = "",
         unthreaded: Verdict | None = None,
+        batch: Batch | None = None,
     ) -> Outcome:
         """Record one parsed message whose bytes are stored; raises what it cannot handle.
-        ``unthreaded``: its verdict before the thread was known (the parse worker's)."""
+        ``unthreaded``: its verdict before the thread was known (the parse worker's);
+        ``batch``: the transaction to write in (else one of its own, committed here)."""
+        if batch is None:
+            with Batch(self.sessions) as own:
+                return self.record(
+                    arrival, raw=raw, oversize_note=oversize_note, unthreaded=unthreaded, batch=own
+                )
         try:
-            item = self._record_once(arrival, oversize_note, raw, unthreaded)
+            item = self._record_once(batch, arrival, oversize_note, raw, unthreaded)
         except IntegrityError:
             # Another poller recorded the same content or location between our reads and
-            # our write (PostgreSQL; SQLite's BEGIN IMMEDIATE serialises us).
-            with self.sessions() as session, session.begin():
+            # our write (PostgreSQL; SQLite's BEGIN IMMEDIATE serialises us). The message's
+            # savepoint is rolled back; the batch goes on.
+            with batch.savepoint() as session:
                 ref = arrival.ref
                 if ref is not None and message_store.location(session, ref) is not None:
                     return Outcome.DUPLICATE
@@ -181,6 +196,7 @@ class Recorder:
 
     def _record_once(
         self,
+        batch: Batch,
         arrival: Arrival,
         oversize_note: str,
         raw: bytes | None,
@@ -191,11 +207,12 @@ class Recorder:
         Most mail needs nothing slow, and is read, classified and written in one transaction
         (photos and text files are read in-process, in microseconds). Genuine mail with an
         attachment for the extraction worker (a document, an archive), or a signed reply whose
-        DKIM key is looked up in DNS, does that work between a short read transaction and the
-        write transaction, so the database's write lock is never held while a document is read.
+        DKIM key is looked up in DNS, does that work after committing what the batch holds so
+        far, and writes in a new transaction, so the database's write lock is never held while
+        a document is read.
         """
         parsed = arrival.parsed
-        with self.sessions() as session, session.begin():
+        with batch.savepoint() as session:
             if arrival.existing_pk is None and _seen_before(session, arrival):
                 return None
             thread = self._find_thread(session, parsed)
@@ -208,8 +225,9 @@ class Recorder:
             if not slow:
                 decision = self._decide(parsed, thread, verdict, oversize_note, raw)
                 return self._write_and_hook(session, arrival, thread, decision)
+        batch.commit()
         decision = self._decide(parsed, thread, verdict, oversize_note, raw)
-        with self.sessions() as session, session.begin():
+        with batch.savepoint() as session:
             return self._write_and_hook(session, arrival, thread, decision)
 
     def _decide(
