@@ -83,6 +83,10 @@ class Ingestor:
         """Run a quarantined message through again (``intake reprocess ID``)."""
         return self.quarantine.reprocess(message_pk, self.recorder)
 
+    def close(self) -> None:
+        """Stop the processes this ingestor keeps (document readers)."""
+        self.recorder.close()
+
     def record_poll_error(self, config: MailboxConfig, error: str) -> None:
         self.poller.record_poll_error(config, error)
 

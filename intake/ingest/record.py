@@ -32,6 +32,7 @@ from intake.core.mail import (
 )
 from intake.core.ports import BlobStore, Clock
 from intake.documents import extract
+from intake.documents.pool import Readers
 from intake.ingest import classify, parsing, rows
 from intake.ingest.batch import Batch
 from intake.ingest.parseahead import ClassifyParams, Parsed, parse_and_classify
@@ -71,12 +72,22 @@ class Recorder:
         self.reply_secret = reply_secret
         self.hooks = tuple(hooks)
         self.dkim = dkim
+        #: Long-lived document readers, started when the first document arrives (None: a
+        #: process per document, as benchmarks/documents.py compares).
+        self.readers: Readers | None = Readers(
+            settings.extract, settings.extract.worker_memory_bytes
+        )
         self.classify_params = ClassifyParams(
             own_addresses(settings),
             reply_secret,
             tuple(settings.site.domains),
             settings.site.claim_threshold,
         )
+
+    def close(self) -> None:
+        """Stop the document readers (they start again when needed)."""
+        if self.readers is not None:
+            self.readers.close()
 
     # ------------------------------------------------------------------ entry points
 
@@ -331,6 +342,7 @@ class Recorder:
                 a.payload,
                 self.settings.extract,
                 memory_bytes=self.settings.extract.worker_memory_bytes,
+                readers=self.readers,
             )
             for i, a in enumerate(attachments)
         }
