@@ -43,6 +43,9 @@ class Queued(Protocol):
     @property
     def skipped(self) -> str: ...
 
+    @property
+    def raw(self) -> bytes: ...
+
 
 class ReplyQueue(Protocol):
     """The outbox's queue (``intake.replies.queue.Replier``): renders and stores a letter."""
@@ -102,7 +105,14 @@ class Sent:
 
     outbox_id: int | None
     skipped: str = ""
-    reply: Reply | None = None
+    raw: bytes = b""  # the letter as queued
+    template: str = ""
+
+    @property
+    def reply(self) -> Reply | None:
+        """The letter as its reader sees it (read from its bytes when asked: the ingest
+        hooks queue many letters and never ask)."""
+        return reply_of(self.template, self.raw) if self.raw else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,7 +250,7 @@ class Letters:
             skipped = queued.skipped or "refused by the outbox"
             note(f"{letter.template} not sent: {skipped}")
             return Sent(None, skipped)
-        raw = editorial_store.outbox_raw(session, queued.outbox_id)
+        raw = queued.raw or editorial_store.outbox_raw(session, queued.outbox_id)
         if edited is not None:
             text = edited.text
             if CODE_PLACEHOLDER in text:
@@ -254,7 +264,7 @@ class Letters:
             f"{letter.template} queued as outbox #{queued.outbox_id}"
             + (" (edited)" if edited is not None else "")
         )
-        return Sent(queued.outbox_id, reply=reply_of(letter.template, raw))
+        return Sent(queued.outbox_id, raw=raw, template=letter.template)
 
 
 def recipient(case: Case) -> Address:
