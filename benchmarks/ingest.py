@@ -101,7 +101,7 @@ def move_back(port: int, user: str, password: str) -> int:
 
 def bare_loop(
     port: int, user: str, password: str, connect: Callable[[], Any], mark: str, per_batch: bool
-) -> tuple[int, float]:
+) -> tuple[int, float, float]:
     """FETCH in batches of 100, mailparser, one row per message; commit per batch or message."""
     db = connect()
     db.execute(
@@ -110,7 +110,7 @@ def bare_loop(
     )
     db.commit()
     insert = f"insert into m values ({', '.join([mark] * 5)})"
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     count = 0
     client = imap(port, user, password)
     client.select_folder("INBOX")
@@ -129,7 +129,7 @@ def bare_loop(
             db.commit()
     client.logout()
     db.close()
-    return count, time.perf_counter() - started
+    return count, time.perf_counter() - started, time.process_time() - cpu
 
 
 def write_config(path: Path, work: Path, url: str, dovecot: Dovecot, user: str, pw: str) -> None:
@@ -159,8 +159,9 @@ domains = ["news.example"]
     )
 
 
-def intake(config: Path, *args: str, python: list[str] | None = None) -> tuple[float, int]:
-    """Run an intake command; returns (seconds, peak RSS of the child in KiB)."""
+def intake(config: Path, *args: str, python: list[str] | None = None) -> tuple[float, int, float]:
+    """Run an intake command; returns (seconds, peak RSS of the child in KiB, CPU seconds of
+    the child and the workers it waited for)."""
     started = time.perf_counter()
     command = python or [str(ROOT / ".venv/bin/intake")]
     proc = subprocess.Popen([*command, "--config", str(config), *args], stdout=subprocess.DEVNULL)
@@ -168,7 +169,7 @@ def intake(config: Path, *args: str, python: list[str] | None = None) -> tuple[f
     elapsed = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"intake {' '.join(args)} failed")
-    return elapsed, usage.ru_maxrss
+    return elapsed, usage.ru_maxrss, usage.ru_utime + usage.ru_stime
 
 
 def child(*args: str) -> str:
@@ -223,7 +224,9 @@ def main() -> None:
             memory(dovecot, work)
 
 
-def bare(port: int, user: str, password: str, url: str, per_batch: bool) -> tuple[int, float]:
+def bare(
+    port: int, user: str, password: str, url: str, per_batch: bool
+) -> tuple[int, float, float]:
     if url.startswith("postgresql"):
         import psycopg
 
@@ -248,19 +251,22 @@ def throughput(
     for label, make_url in databases:
         rates = {}
         for commit in ("message", "batch"):
-            done, secs = json.loads(child("--bare", *box, make_url(f"bare-{commit}"), commit))
+            done, secs, cpu = json.loads(child("--bare", *box, make_url(f"bare-{commit}"), commit))
             rates[commit] = done / secs
             print(f"{label:10} bare loop, commit per {commit:7}: {done} in {secs:5.1f} s = "
-                  f"{rates[commit]:4.0f} msg/s")  # fmt: skip
+                  f"{rates[commit]:4.0f} msg/s, {1000 * cpu / done:5.2f} ms CPU/msg")  # fmt: skip
         url = make_url("intake")
         if label == "SQLite":
             url = f"sqlite:///{url}"
-        seconds, rss = run_poll(dovecot, work / label, url, user, password)
+        seconds, rss, cpu = run_poll(dovecot, work / label, url, user, password)
         rate = count / seconds
         target = 0.5 if label == "SQLite" else 0.4
-        print(f"{label:10} intake poll:                 {count} in {seconds:5.1f} s = "
-              f"{rate:4.0f} msg/s; ratio {rate / rates['batch']:.2f} against the per-batch loop "
-              f"(target >= {target}); peak RSS {rss / 1024:.0f} MB")  # fmt: skip
+        print(
+            f"{label:10} intake poll:                 {count} in {seconds:5.1f} s = "
+            f"{rate:4.0f} msg/s, {1000 * cpu / count:5.2f} ms CPU/msg (workers included)"
+        )
+        print(f"{label:10} ratio {rate / rates['batch']:.2f} against the per-batch loop "
+              f"(target >= {target}); poll peak RSS {rss / 1024:.0f} MB")  # fmt: skip
         child("--move-back", *box)
     if profile:
         stages(dovecot, work / "profile", user, password, count)
@@ -275,7 +281,7 @@ def run_poll(
     password: str,
     *,
     python: list[str] | None = None,
-) -> tuple[float, int]:
+) -> tuple[float, int, float]:
     work.mkdir()
     config = work / "intake.toml"
     write_config(config, work, url, dovecot, user, password)
@@ -286,10 +292,10 @@ def run_poll(
 #: The stages of one message in `intake poll`, as (label, function name, file suffix).
 STAGES = (
     ("FETCH (IMAP)", "fetch", "intake/adapters/imap.py"),
-    ("waits: raw write, parse worker", "result", "concurrent/futures/_base.py"),
-    ("parse (in-process or waiting)", "parse_or_reason", "intake/ingest/parsing.py"),
-    ("parse-ahead wait", "_parsed_ahead", "intake/ingest/record.py"),
-    ("classify", "classify", "intake/ingest/classify/chain.py"),
+    ("wait for the raw write", "result", "concurrent/futures/_base.py"),
+    ("wait for the parse worker", "result", "intake/ingest/parseahead.py"),
+    ("parse in-process (no worker)", "parse_or_reason", "intake/ingest/parsing.py"),
+    ("classify (the thread's part)", "classify", "intake/ingest/classify/chain.py"),
     ("find thread", "_find_thread", "intake/ingest/record.py"),
     ("known before?", "_seen_before", "intake/ingest/record.py"),
     ("read documents", "_extract", "intake/ingest/record.py"),
@@ -298,7 +304,7 @@ STAGES = (
     ("hook: duplicates", "ingest_hook", "intake/submissions/duplicates.py"),
     ("hook: acknowledgment", "ingest_hook", "intake/replies/acknowledge.py"),
     ("hook: desk", "ingest_hook", "intake/replies/desk.py"),
-    ("commit", "commit", "sqlalchemy/orm/session.py"),
+    ("savepoints and commits (flushes)", "commit", "sqlalchemy/orm/session.py"),
     ("quarantine", "hold", "intake/ingest/quarantine.py"),
     ("move on the server", "_mark", "intake/ingest/poll.py"),
     ("whole poll", "poll", "intake/ingest/poll.py"),
@@ -340,7 +346,7 @@ def memory(dovecot: Dovecot, work: Path) -> None:
     big_config = big / "intake.toml"
     write_config(big_config, big, f"sqlite:///{big}/intake.db", dovecot, big_user, big_password)
     intake(big_config, "db", "upgrade")
-    _, rss = intake(big_config, "poll")
+    _, rss, _cpu = intake(big_config, "poll")
     print(
         f"peak RSS ingesting one message with a 25 MiB attachment: {rss / 1024:.0f} MB "
         "(target <= 250 MB)"
