@@ -10,10 +10,9 @@
    one attempt per message is committed (``parse_attempts``); its raw bytes are written ahead
    on one thread and parsed and classified ahead in a worker process under
    ``ingest.parse_timeout_seconds``, while this thread records message after message
-   (``ingest.record``). A message whose work stopped twice (out of time, a crashed worker, a
-   poll that died on it) is quarantined from its bytes without being parsed again; a message
-   that was in the work of a poll that died is worked on alone, so one poison message never
-   takes its neighbours with it.
+   (``ingest.record``). A message that runs out of time or crashes the worker twice (or once,
+   then the daemon dies while it is tried again) is quarantined from its bytes without being
+   parsed again; a poll that dies for another reason counts against no message.
 5. The batch's committed UIDs are moved; never a UID whose transaction did not commit.
 
 ``should_stop`` is asked between messages; the backlog left is kept in ``mailbox_state``.
@@ -22,7 +21,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Container, Iterator, Sequence
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -42,7 +41,7 @@ log = logging.getLogger(__name__)
 
 #: Bytes fetched in one FETCH at most (besides the per-batch message count).
 BATCH_BYTES = 32 * 1024 * 1024
-#: Work on a message stopped this many times: it is quarantined without being parsed again.
+#: Parses of one message that ran out of time or crashed the worker before it is quarantined.
 MAX_ATTEMPTS = 2
 
 
@@ -220,9 +219,11 @@ class Poller:
 class _BatchWork:
     """The parse work of one fetched batch, counted in ``parse_attempts`` before it starts.
 
-    Messages a dead poll was working on are parsed first, one at a time, each counted alone;
-    the rest are counted together and handed to the worker together. A message whose work
-    stopped :data:`MAX_ATTEMPTS` times is answered with the reason, unparsed.
+    A message that ran out of time or crashed the worker is counted as a failure and tried
+    once more; after a second failure, or when its earlier work includes a failure and an
+    attempt after it that never finished (the daemon died during the retry), it is answered
+    with the reason, unparsed. A poll that died for no reason the worker saw (killed,
+    restarted) counts against no message: those are simply worked on again.
     """
 
     def __init__(
@@ -237,27 +238,30 @@ class _BatchWork:
         self.folder = (config.name, folder.name, folder.uidvalidity)
         self.parser = parser
         self.tx = tx
-        self.counts: dict[int, int] = {}  # attempts counted, this one included
+        self.failures: dict[int, int] = {}  # failures counted, this batch's included
         self.counted: set[int] = set()  # counted by this batch
-        self.failed: set[int] = set()  # out of time or crashed the worker in this batch
+        self.failed: set[int] = set()  # failed in this batch, and not recovered
 
     def run(self, fetched: list[RawMail]) -> Iterator[tuple[RawMail, Parsed | None]]:
-        uids = [raw.ref.uid for raw in fetched]
-        before = attempt_store.started(self.tx.session, self.folder, uids)
-        self.counts = {uid: n for uid, (n, _error) in before.items()}
-        suspects = [raw for raw in fetched if 0 < self.counts.get(raw.ref.uid, 0) < MAX_ATTEMPTS]
-        for raw in suspects:
-            self._count([raw.ref.uid], before)
-            yield raw, self._result(raw, self.parser.submit(raw.raw))
+        before = attempt_store.started(self.tx.session, self.folder, [r.ref.uid for r in fetched])
+        self.failures = {uid: found.failures for uid, found in before.items()}
+        work: list[RawMail] = []
         for raw in fetched:
-            n, error = before.get(raw.ref.uid, (0, ""))
-            if n >= MAX_ATTEMPTS:
-                why = error or "the poll stopped while working on it"
-                yield raw, f"work on it stopped {n} times ({why}); not parsed again"
-        fresh = [raw for raw in fetched if raw.ref.uid not in before]
-        self._count([raw.ref.uid for raw in fresh], before)
-        tickets = [self.parser.submit(raw.raw) for raw in fresh]
-        for raw, ticket in zip(fresh, tickets, strict=True):
+            found = before.get(raw.ref.uid)
+            if found is not None and _given_up(found):
+                why = found.last_error or "the parse failed"
+                yield (
+                    raw,
+                    (
+                        f"{why}; work on it stopped {found.attempts} times "
+                        f"({found.failures} failed), not parsed again"
+                    ),
+                )
+            else:
+                work.append(raw)
+        self._count([raw.ref.uid for raw in work], before)
+        tickets = [self.parser.submit(raw.raw) for raw in work]
+        for raw, ticket in zip(work, tickets, strict=True):
             yield raw, self._result(raw, ticket)
 
     def close(self, recorded: Sequence[int]) -> None:
@@ -277,30 +281,25 @@ class _BatchWork:
     def _result(self, raw: RawMail, ticket: int | None) -> Parsed | None:
         if ticket is None:
             return None  # no worker: the recorder parses in-process
+        uid = raw.ref.uid
 
         def again(reason: str) -> bool:
-            uid = raw.ref.uid
-            n = self.counts.get(uid, 0)
-            log.warning("mailbox %s uid %d: %s (attempt %d)", self.folder[0], uid, reason, n)
+            failures = self.failures.get(uid, 0) + 1
+            log.warning("mailbox %s uid %d: %s (failure %d)", self.folder[0], uid, reason,
+                        failures)  # fmt: skip
             self.failed.add(uid)
-            if n >= MAX_ATTEMPTS:
-                return False
-            self._count([uid], {uid: (n, "")}, error=reason)
-            return True
+            # The failure, and the attempt it is tried again in, committed before the retry.
+            self._count([uid], {uid}, error=reason)
+            self.failures[uid] = failures
+            return failures < MAX_ATTEMPTS
 
         parsed = self.parser.result(ticket, again)
-        if isinstance(parsed, str) and raw.ref.uid in self.counts and self._gave_up(parsed):
-            n = self.counts[raw.ref.uid]
-            return f"{parsed}; work on it stopped {n} times, not parsed again"
+        if isinstance(parsed, str) and uid in self.failed and _worker_failure(parsed):
+            return f"{parsed}; it failed {self.failures[uid]} times, not parsed again"
+        self.failed.discard(uid)  # a retry that came through: the message is not to blame
         return parsed
 
-    @staticmethod
-    def _gave_up(reason: str) -> bool:
-        return reason.startswith(("parsing took longer", "the parse worker crashed"))
-
-    def _count(
-        self, uids: list[int], known: dict[int, tuple[int, str]], *, error: str = ""
-    ) -> None:
+    def _count(self, uids: list[int], known: Container[int], *, error: str = "") -> None:
         if not uids:
             return
         # Committed at once, with whatever the batch recorded before: the count must be on
@@ -308,9 +307,19 @@ class _BatchWork:
         now = self.poller.clock()
         attempt_store.count(self.tx.session, self.folder, uids, now=now, known=known, error=error)
         self.tx.commit()
-        for uid in uids:
-            self.counts[uid] = self.counts.get(uid, 0) + 1
         self.counted.update(uids)
+
+
+def _given_up(found: attempt_store.Started) -> bool:
+    """Whether earlier work on a message says it must not be parsed again: two failures, or a
+    failure and a later attempt that never finished."""
+    return found.failures >= MAX_ATTEMPTS or (
+        found.failures >= 1 and found.attempts > found.failures
+    )
+
+
+def _worker_failure(reason: str) -> bool:
+    return reason.startswith(("parsing took longer", "the parse worker crashed"))
 
 
 def batches(

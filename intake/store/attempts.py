@@ -7,7 +7,8 @@ parsing it again. Core statements: one per batch on the hot path.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, delete, select, update
@@ -28,15 +29,24 @@ def _where(folder: Folder, uids: Sequence[int]) -> ColumnElement[bool]:
     )
 
 
-def started(session: Session, folder: Folder, uids: Sequence[int]) -> dict[int, tuple[int, str]]:
-    """Attempts already counted for ``uids``: ``{uid: (attempts, last_error)}``."""
+@dataclass(frozen=True, slots=True)
+class Started:
+    """What is known of the earlier work on one message."""
+
+    attempts: int  # started and not finished
+    failures: int  # of those, parses that ran out of time or crashed the worker
+    last_error: str
+
+
+def started(session: Session, folder: Folder, uids: Sequence[int]) -> dict[int, Started]:
+    """The earlier work counted for ``uids``."""
     if not uids:
         return {}
     c = attempts_table.c
     rows = session.execute(
-        select(c.uid, c.attempts, c.last_error).where(_where(folder, uids))
+        select(c.uid, c.attempts, c.failures, c.last_error).where(_where(folder, uids))
     ).all()
-    return {int(uid): (int(n), str(error)) for uid, n, error in rows}
+    return {int(uid): Started(int(n), int(f), str(error)) for uid, n, f, error in rows}
 
 
 def count(
@@ -45,10 +55,11 @@ def count(
     uids: Sequence[int],
     *,
     now: datetime,
-    known: dict[int, tuple[int, str]],
+    known: Container[int],
     error: str = "",
 ) -> None:
-    """One more attempt for each of ``uids`` (``known``: what :func:`started` found)."""
+    """One more attempt for each of ``uids`` (``known``: those :func:`started` found); with
+    ``error``, one more failure too, and its reason."""
     if not uids:
         return
     mailbox, name, uidvalidity = folder
@@ -61,6 +72,7 @@ def count(
         }
         if error:
             values["last_error"] = error[:2000]
+            values["failures"] = attempts_table.c.failures + 1
         session.execute(update(attempts_table).where(_where(folder, again)).values(**values))
     if new:
         session.execute(
@@ -72,6 +84,7 @@ def count(
                     "uidvalidity": uidvalidity,
                     "uid": uid,
                     "attempts": 1,
+                    "failures": 1 if error else 0,
                     "last_error": error[:2000],
                     "updated_at": now,
                 }

@@ -175,9 +175,10 @@ mailbox_state = Table(
 )
 
 #: Work started on a new message at its server location and not finished: counted (and
-#: committed) before parsing starts, deleted once the message is recorded. A message whose work
-#: stopped twice (the parse timed out, its worker crashed, or the poll itself died) is
-#: quarantined from its stored bytes without being parsed a third time.
+#: committed) before parsing starts, deleted once the message is recorded. ``failures`` are the
+#: parses that ran out of time or crashed the worker: a message with two, or with one and a
+#: later attempt that never finished (the daemon died during it), is quarantined from its
+#: stored bytes without being parsed again.
 parse_attempts = Table(
     "parse_attempts",
     metadata,
@@ -186,6 +187,7 @@ parse_attempts = Table(
     Column("uidvalidity", BigInteger, primary_key=True, autoincrement=False),
     Column("uid", BigInteger, primary_key=True, autoincrement=False),
     _count("attempts"),
+    _count("failures"),
     _text("last_error"),
     _time("updated_at"),
 )

@@ -10,7 +10,10 @@ import re
 import signal
 import threading
 
-_MARK = re.compile(rb"^X-Poison: (hang|crash|kill-poll) (\S+)\r?$", re.MULTILINE | re.IGNORECASE)
+_MARK = re.compile(
+    rb"^X-Poison: (hang|crash|kill-poll|crash-then-kill-poll) (\S+)\r?$",
+    re.MULTILINE | re.IGNORECASE,
+)
 
 
 def hook(raw: bytes) -> None:
@@ -19,6 +22,8 @@ def hook(raw: bytes) -> None:
     if found is None:
         return
     what, tally = found.group(1).decode(), found.group(2).decode()
+    if what == "crash-then-kill-poll":  # the first parse crashes the worker, the next the poll
+        what = "crash" if parses(tally) == 0 else "kill-poll"
     with open(tally, "a", encoding="utf-8") as out:
         out.write(what + "\n")
     if what == "hang":

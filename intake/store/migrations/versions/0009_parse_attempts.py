@@ -25,6 +25,7 @@ def upgrade() -> None:
         sa.Column("uidvalidity", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("uid", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("failures", sa.Integer(), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint(
