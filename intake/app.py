@@ -112,6 +112,8 @@ class App:
 
     def close(self) -> None:
         """Release database connections (the engine is rebuilt if used again)."""
+        if "ingestor" in self.__dict__:
+            self.__dict__.pop("ingestor").close()
         if "engine" in self.__dict__:
             self.__dict__.pop("engine").dispose()
             self.__dict__.pop("sessions", None)

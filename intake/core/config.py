@@ -138,6 +138,9 @@ class IngestConfig:
     max_message_bytes: int = 50 * 1024 * 1024
     # Decoded attachment bytes stored per message; 0: three times the raw message's size.
     max_decoded_bytes: int = 0
+    #: Seconds one message's parsing and classification may take in the parse worker; a
+    #: message that runs out of time (or kills the worker) twice is quarantined.
+    parse_timeout_seconds: float = 30.0
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from intake.core.config import ExtractConfig
 from intake.core.errors import ExtractionError
 from intake.documents import eml, zips
 from intake.documents import worker as extract_worker
+from intake.documents.pool import Readers
 from intake.documents.worker import EXIT_OUT_OF_MEMORY, MAX_LISTED
 from intake.text.charsets import decode_text
 from intake.text.htmltext import html_to_text
@@ -78,8 +79,11 @@ def extract(
     limits: ExtractConfig,
     *,
     memory_bytes: int = DEFAULT_MEMORY_BYTES,
+    readers: Readers | None = None,
 ) -> Extracted:
-    """Read one attachment within ``limits``; never raises."""
+    """Read one attachment within ``limits``; never raises. ``readers``: long-lived reading
+    processes to use (:mod:`intake.documents.pool`); without them each binary file gets a
+    process of its own."""
     fmt, by_content = _detect(filename, content_type, payload)
     # What to call the file if its container turns out unreadable: a damaged .docx is still
     # a document to the editor who opens the queue.
@@ -93,7 +97,9 @@ def extract(
     if not by_content and kind_of(fmt) != "other":
         return Extracted(kind_of(fmt), fmt, error=f"not a {fmt} file: its content is unrecognised")
     try:
-        result = _extract(fmt, content_type, payload, limits, memory_bytes, _extension(filename))
+        result = _extract(
+            fmt, content_type, payload, limits, memory_bytes, _extension(filename), readers
+        )
     except ExtractionError as exc:
         return Extracted(kind_of(claimed), claimed, error=str(exc))
     except Exception as exc:  # a bug of ours must not lose the message being ingested
@@ -136,6 +142,7 @@ def _extract(
     limits: ExtractConfig,
     memory_bytes: int,
     extension: str = "",
+    readers: Readers | None = None,
 ) -> Extracted:
     if fmt in ("txt", "md", "html"):
         return _read_text(fmt, content_type, payload, limits)
@@ -161,9 +168,9 @@ def _extract(
     if fmt in HEADER_ONLY_IMAGES:
         result = _read_image_header(payload, limits)
     elif fmt in IMAGE_FORMATS:
-        result = _run_worker("image", payload, limits, memory_bytes)
+        result = _run_worker("image", payload, limits, memory_bytes, readers)
     elif fmt in _WORKER_FORMATS:
-        result = _run_worker(fmt, payload, limits, memory_bytes)
+        result = _run_worker(fmt, payload, limits, memory_bytes, readers)
     else:
         return Extracted(kind_of(fmt), fmt)
     return _from_worker(fmt, result)
@@ -368,9 +375,16 @@ def _read_image_header(payload: bytes, limits: ExtractConfig) -> dict[str, objec
 
 
 def _run_worker(
-    fmt: str, payload: bytes, limits: ExtractConfig, memory_bytes: int
+    fmt: str,
+    payload: bytes,
+    limits: ExtractConfig,
+    memory_bytes: int,
+    readers: Readers | None = None,
 ) -> dict[str, object]:
-    """Run the reader for ``fmt`` in a child process; its JSON answer, or ExtractionError."""
+    """Run the reader for ``fmt`` in a child process (one of ``readers``, else its own); its
+    JSON answer, or ExtractionError."""
+    if readers is not None:
+        return readers.run(fmt, payload)
     cpu_seconds = max(1, math.ceil(limits.timeout_seconds)) + 1
     command = [
         sys.executable,

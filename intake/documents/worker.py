@@ -4,17 +4,26 @@ Started by :mod:`intake.documents.extract` as ``python -m intake.documents.worke
 MAX_MEMBERS MEMORY_BYTES CPU_SECONDS`` with the attachment on stdin. It writes one JSON object
 (``format``, ``text``, ``encrypted``, ``note``, ``meta``, ``error``) to stdout and exits 0, or
 exits non-zero when it cannot even do that (killed, out of memory); the parent turns either
-into a recorded reason. Parsers of hostile files run here and not in the daemon because
-Python code stuck in a C extension cannot be interrupted, and a memory limit is per process.
+into a recorded reason.
+
+With ``--serve`` in place of FORMAT it stays and reads one file after another
+(:mod:`intake.documents.pool`): each request is a frame (4-byte length, the format; 8-byte
+length, the file) on stdin, each answer a frame (4-byte length, the JSON) on stdout, under the
+same address-space limit for its whole life and CPU_SECONDS more CPU time for each file.
+
+Parsers of hostile files run here and not in the daemon because Python code stuck in a C
+extension cannot be interrupted, and a memory limit is per process.
 """
 
 from __future__ import annotations
 
 import json
 import resource
+import struct
 import sys
 import traceback
 from collections.abc import Sequence
+from typing import BinaryIO
 
 from intake.core.errors import ExtractionError
 from intake.documents import Document
@@ -73,7 +82,8 @@ def _limit(memory_bytes: int, cpu_seconds: int) -> None:
     # so a bomb fails with MemoryError instead of drawing the OOM killer onto the machine.
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     # A backstop for the parent's wall-clock timeout in case the parent itself is gone.
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
+    hard = cpu_seconds if cpu_seconds == resource.RLIM_INFINITY else cpu_seconds + 1
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, hard))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # no core files full of contributors' text
 
 
@@ -100,6 +110,42 @@ def answer(fmt: str, payload: bytes, max_chars: int, max_members: int) -> dict[s
     }
 
 
+def _read_exactly(stream: BinaryIO, size: int) -> bytes | None:
+    data = stream.read(size)
+    return data if len(data) == size else None
+
+
+def serve(max_chars: int, max_members: int, cpu_seconds: int) -> int:
+    """Answer files until stdin ends; each gets ``cpu_seconds`` more CPU time than spent so far
+    (the soft limit moves; the parent's wall clock is the first guard)."""
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    while True:
+        head = _read_exactly(stdin, 4)
+        if head is None:
+            return 0
+        fmt_bytes = _read_exactly(stdin, struct.unpack(">I", head)[0])
+        size = _read_exactly(stdin, 8)
+        if fmt_bytes is None or size is None:
+            return 0
+        payload = _read_exactly(stdin, struct.unpack(">Q", size)[0])
+        if payload is None:
+            return 0
+        used = resource.getrusage(resource.RUSAGE_SELF)
+        spent = int(used.ru_utime + used.ru_stime) + 1
+        _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+        resource.setrlimit(resource.RLIMIT_CPU, (spent + cpu_seconds, hard))
+        try:
+            result = answer(fmt_bytes.decode("ascii"), payload, max_chars, max_members)
+            if result is None:
+                return EXIT_OUT_OF_MEMORY
+            out = json.dumps(result).encode()
+        except MemoryError:
+            return EXIT_OUT_OF_MEMORY
+        del payload
+        stdout.write(struct.pack(">I", len(out)) + out)
+        stdout.flush()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if len(args) != 5:
@@ -107,6 +153,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     fmt = args[0]
     max_chars, max_members, memory_bytes, cpu_seconds = (int(a) for a in args[1:])
+    if fmt == "--serve":
+        _limit(memory_bytes, resource.RLIM_INFINITY)
+        return serve(max_chars, max_members, cpu_seconds)
     _limit(memory_bytes, cpu_seconds)
     try:
         payload = sys.stdin.buffer.read()

@@ -17,6 +17,7 @@ from dataclasses import replace
 from intake.core.config import ExtractConfig
 from intake.core.mail import ParsedAttachment
 from intake.documents import extract
+from intake.documents.pool import Readers
 
 #: ``max_decoded_bytes`` 0 means this many times the raw message's size.
 DEFAULT_DECODED_FACTOR = 3
@@ -52,11 +53,13 @@ def read_all(
     *,
     content_type: Callable[[ParsedAttachment], str],
     monotonic: Callable[[], float] = time.monotonic,
+    readers: Readers | None = None,
 ) -> dict[int, extract.Extracted]:
     """What each attachment yields, read in order within the message's budget: at most
     ``max_attachments_read`` of them, in ``message_timeout_seconds`` in all (each document's
     own time limit is cut to what is left). Those in ``skipped`` (index: why) and those past
-    the budget are listed with the reason."""
+    the budget are listed with the reason. ``readers``: the long-lived reading processes
+    (:mod:`intake.documents.pool`); without them each binary file gets a process of its own."""
     start = monotonic()
     found: dict[int, extract.Extracted] = {}
     read = 0
@@ -80,6 +83,7 @@ def read_all(
             attachment.payload,
             within,
             memory_bytes=limits.worker_memory_bytes,
+            readers=readers,
         )
         read += 1
     return found

@@ -22,7 +22,7 @@ from intake.core.config import MailboxConfig, Settings
 from intake.core.events import DkimVerifier, IngestHook
 from intake.core.mail import OversizeMail, RawMail
 from intake.core.ports import BlobStore, Clock, MailSource
-from intake.ingest.parseahead import MIN_MESSAGES, Parsed
+from intake.ingest.parseahead import Parsed
 from intake.ingest.poll import Poller
 from intake.ingest.quarantine import Quarantine
 from intake.ingest.record import Recorder
@@ -43,7 +43,6 @@ class Ingestor:
         reply_secret: bytes,
         hooks: Sequence[IngestHook] = (),
         dkim: DkimVerifier | None = None,
-        parse_ahead_min: int = MIN_MESSAGES,
     ) -> None:
         self.quarantine = Quarantine(sessions, blobs, clock)
         self.recorder = Recorder(
@@ -56,9 +55,7 @@ class Ingestor:
             hooks=hooks,
             dkim=dkim,
         )
-        self.poller = Poller(
-            settings, sessions, blobs, self.recorder, clock=clock, parse_ahead_min=parse_ahead_min
-        )
+        self.poller = Poller(settings, sessions, blobs, self.recorder, clock=clock)
 
     def poll(
         self,
@@ -74,10 +71,10 @@ class Ingestor:
         self,
         raw: RawMail,
         stored: Future[tuple[str, str]] | None = None,
-        parsed_ahead: Future[Parsed] | None = None,
+        parsed: Parsed | None = None,
     ) -> Outcome:
         """Record one fetched message (:meth:`intake.ingest.record.Recorder.ingest`)."""
-        return self.recorder.ingest(raw, stored, parsed_ahead)
+        return self.recorder.ingest(raw, stored, parsed)
 
     def ingest_oversize(self, mail: OversizeMail) -> Outcome:
         return self.recorder.ingest_oversize(mail)
@@ -86,17 +83,21 @@ class Ingestor:
         """Run a quarantined message through again (``intake reprocess ID``)."""
         return self.quarantine.reprocess(message_pk, self.recorder)
 
+    def close(self) -> None:
+        """Stop the processes this ingestor keeps (document readers)."""
+        self.recorder.close()
+
     def record_poll_error(self, config: MailboxConfig, error: str) -> None:
         self.poller.record_poll_error(config, error)
 
     @property
-    def parse_ahead_min(self) -> int:
-        """New messages in one poll from which parsing moves to a worker process."""
-        return self.poller.parse_ahead_min
+    def parse_hook(self) -> str:
+        """ "module:function" the parse worker calls with each message first (tests only)."""
+        return self.poller.parse_hook
 
-    @parse_ahead_min.setter
-    def parse_ahead_min(self, value: int) -> None:
-        self.poller.parse_ahead_min = value
+    @parse_hook.setter
+    def parse_hook(self, value: str) -> None:
+        self.poller.parse_hook = value
 
     @property
     def dkim(self) -> DkimVerifier | None:

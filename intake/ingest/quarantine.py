@@ -18,6 +18,7 @@ from intake.core.errors import UsageError
 from intake.core.mail import OVERSIZE_RULE, Kind, MessageRef
 from intake.core.ports import BlobStore, Clock
 from intake.ingest import parsing
+from intake.ingest.batch import Batch
 from intake.ingest.results import Outcome
 from intake.ingest.rows import Arrival, write_quarantined
 from intake.store import messages as message_store
@@ -52,16 +53,23 @@ class Quarantine:
         reason: str,
         *,
         size: int | None = None,
+        batch: Batch | None = None,
     ) -> Outcome:
-        """Record ``raw`` as quarantined, in its own transaction; the same bytes recorded before
-        are a duplicate instead. ``raw_path`` is where a store that writes at once has put it
-        already; a transactional store writes it here, with the row.
+        """Record ``raw`` as quarantined, in a savepoint of ``batch`` (else a transaction of its
+        own); the same bytes recorded before are a duplicate instead. ``raw_path`` is where a
+        store that writes at once has put it already; a transactional store writes it here,
+        with the row.
 
         ``size`` is given for an oversize message, of which ``raw`` is only the header: its
         row says so (rule ``oversize``) and the poll leaves the message on the server."""
+        if batch is None:
+            with Batch(self.sessions) as own:
+                return self.hold(
+                    ref, raw, sha, raw_path, body_sha, received_at, reason, size=size, batch=own
+                )
         now = self.clock()
         log.warning("quarantined %s: %s", ref, reason)
-        with self.sessions() as session, session.begin():
+        with batch.savepoint() as session:
             if message_store.location(session, ref) is not None:
                 return Outcome.DUPLICATE
             existing = message_store.recorded(session, sha)

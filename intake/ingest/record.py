@@ -34,8 +34,10 @@ from intake.core.mail import (
 )
 from intake.core.ports import BlobStore, Clock, blob_address
 from intake.documents import extract
+from intake.documents.pool import Readers
 from intake.ingest import budget, classify, parsing, rows
-from intake.ingest.parseahead import Parsed
+from intake.ingest.batch import Batch
+from intake.ingest.parseahead import ClassifyParams, Parsed, parse_and_classify
 from intake.ingest.quarantine import Quarantine
 from intake.ingest.results import Outcome
 from intake.ingest.rows import Arrival, Decision
@@ -72,9 +74,24 @@ class Recorder:
         self.reply_secret = reply_secret
         self.hooks = tuple(hooks)
         self.dkim = dkim
-        self._own = own_addresses(settings)
         #: Times a message's extraction budget (tests replace it with a fake clock).
         self.monotonic: Callable[[], float] = time.monotonic
+        #: Long-lived document readers, started when the first document arrives (None: a
+        #: process per document, as benchmarks/documents.py compares).
+        self.readers: Readers | None = Readers(
+            settings.extract, settings.extract.worker_memory_bytes
+        )
+        self.classify_params = ClassifyParams(
+            own_addresses(settings),
+            reply_secret,
+            tuple(settings.site.domains),
+            settings.site.claim_threshold,
+        )
+
+    def close(self) -> None:
+        """Stop the document readers (they start again when needed)."""
+        if self.readers is not None:
+            self.readers.close()
 
     # ------------------------------------------------------------------ entry points
 
@@ -82,41 +99,48 @@ class Recorder:
         self,
         raw: RawMail,
         stored: Future[tuple[str, str]] | None = None,
-        parsed_ahead: Future[Parsed] | None = None,
+        parsed: Parsed | None = None,
+        batch: Batch | None = None,
     ) -> Outcome:
         """Store, parse, classify and record one message. Never raises for bad mail.
 
         ``stored`` is the write of the raw bytes when the caller started it ahead
         (:class:`~intake.adapters.blobstore.WriteAhead`); nothing is recorded until it has finished.
         A :class:`~intake.core.errors.StorageError` from either write stops the poll: fine.
-        ``parsed_ahead`` is its parse in a worker process
-        (:class:`~intake.ingest.parseahead.ParseAhead`); if that failed it is parsed here.
+        ``parsed`` is its parse and unthreaded verdict from the parse worker
+        (:class:`~intake.ingest.parseahead.ParseWorker`), or the reason to quarantine it without
+        parsing; without it the message is parsed here. ``batch`` is the poll's transaction for
+        the whole FETCH batch (the message gets a savepoint in it); without one the message is
+        committed on its own.
         """
+        if batch is None:
+            with Batch(self.sessions) as own:
+                return self.ingest(raw, stored, parsed, own)
         if stored is None:
             sha, raw_path = self._stage("raw", raw.raw)
         body_sha = hashlib.sha256(rows.body(raw.raw)).hexdigest() if raw.raw else ""
         received_at = raw.internaldate or self.clock()
-        parsed = _parsed_ahead(parsed_ahead) if parsed_ahead is not None else None
         if parsed is None:
-            parsed = parsing.parse_or_reason(raw.raw)
+            parsed = parse_and_classify(raw.raw, self.classify_params)
         if stored is not None:
             sha, raw_path = stored.result()
         if isinstance(parsed, str):
             return self.quarantine.hold(
-                raw.ref, raw.raw, sha, raw_path, body_sha, received_at, parsed
+                raw.ref, raw.raw, sha, raw_path, body_sha, received_at, parsed, batch=batch
             )
+        mail, unthreaded = parsed
         try:
             arrival = Arrival(
-                raw.ref, len(raw.raw), sha, raw_path, body_sha, received_at, parsed, self.clock()
+                raw.ref, len(raw.raw), sha, raw_path, body_sha, received_at, mail, self.clock()
             )
-            return self.record(arrival, raw=raw.raw)
+            return self.record(arrival, raw=raw.raw, unthreaded=unthreaded, batch=batch)
         except StorageError:
             raise
         except Exception as exc:  # noqa: BLE001 - quarantine whatever went wrong, go on
             log.exception("could not record %s", raw.ref)
             reason = f"{type(exc).__name__}: {exc}"
             return self.quarantine.hold(
-                raw.ref, raw.raw, sha, raw_path, body_sha, received_at, reason
+                raw.ref, raw.raw, sha, raw_path, body_sha, received_at, reason, batch=batch
             )
 
     def ingest_oversize(self, mail: OversizeMail) -> Outcome:
@@ -141,14 +165,30 @@ class Recorder:
                 f"{note}; header not recorded: {type(exc).__name__}: {exc}", size=mail.size,
             )  # fmt: skip
 
-    def record(self, arrival: Arrival, *, raw: bytes | None, oversize_note: str = "") -> Outcome:
-        """Record one parsed message whose bytes are stored; raises what it cannot handle."""
+    def record(
+        self,
+        arrival: Arrival,
+        *,
+        raw: bytes | None,
+        oversize_note: str = "",
+        unthreaded: Verdict | None = None,
+        batch: Batch | None = None,
+    ) -> Outcome:
+        """Record one parsed message whose bytes are stored; raises what it cannot handle.
+        ``unthreaded``: its verdict before the thread was known (the parse worker's);
+        ``batch``: the transaction to write in (else one of its own, committed here)."""
+        if batch is None:
+            with Batch(self.sessions) as own:
+                return self.record(
+                    arrival, raw=raw, oversize_note=oversize_note, unthreaded=unthreaded, batch=own
+                )
         try:
-            item = self._record_once(arrival, oversize_note, raw)
+            item = self._record_once(batch, arrival, oversize_note, raw, unthreaded)
         except IntegrityError:
             # Another poller recorded the same content or location between our reads and
-            # our write (PostgreSQL; SQLite's BEGIN IMMEDIATE serialises us).
-            with self.sessions() as session, session.begin():
+            # our write (PostgreSQL; SQLite's BEGIN IMMEDIATE serialises us). The message's
+            # savepoint is rolled back; the batch goes on.
+            with batch.savepoint() as session:
                 ref = arrival.ref
                 if ref is not None and message_store.location(session, ref) is not None:
                     return Outcome.DUPLICATE
@@ -174,24 +214,30 @@ class Recorder:
     # ------------------------------------------------------------------ recording
 
     def _record_once(
-        self, arrival: Arrival, oversize_note: str, raw: bytes | None
+        self,
+        batch: Batch,
+        arrival: Arrival,
+        oversize_note: str,
+        raw: bytes | None,
+        unthreaded: Verdict | None = None,
     ) -> Ingested | None:
         """Record one parsed message; ``None`` when its content was recorded before.
 
         Most mail needs nothing slow, and is read, classified and written in one transaction
         (photos and text files are read in-process, in microseconds). Genuine mail with an
         attachment for the extraction worker (a document, an archive), or a signed reply whose
-        DKIM key is looked up in DNS, does that work between a short read transaction and the
-        write transaction, so the database's write lock is never held while a document is read.
+        DKIM key is looked up in DNS, does that work after committing what the batch holds so
+        far, and writes in a new transaction, so the database's write lock is never held while
+        a document is read.
         """
         parsed = arrival.parsed
-        with self.sessions() as session, session.begin():
+        with batch.savepoint() as session:
             if arrival.existing_pk is None and _seen_before(
                 session, arrival, lambda: self._keep(session, arrival, raw)
             ):
                 return None
             thread = self._find_thread(session, parsed)
-            verdict = classify.classify(parsed, self._context(thread))
+            verdict = classify.classify(parsed, self._context(thread), unthreaded)
             slow = (
                 verdict.kind in GENUINE_KINDS
                 and not oversize_note
@@ -200,8 +246,9 @@ class Recorder:
             if not slow:
                 decision = self._decide(parsed, thread, verdict, oversize_note, raw)
                 return self._write_and_hook(session, arrival, thread, decision, raw)
+        batch.commit()
         decision = self._decide(parsed, thread, verdict, oversize_note, raw)
-        with self.sessions() as session, session.begin():
+        with batch.savepoint() as session:
             return self._write_and_hook(session, arrival, thread, decision, raw)
 
     def _decide(
@@ -315,15 +362,10 @@ class Recorder:
             now=self.clock(),
         )
 
-    def _context(self, thread: ThreadMatch | None) -> classify.ClassifyContext:
-        secret = self.reply_secret
-        return classify.ClassifyContext(
-            own_addresses=self._own,
-            is_own_message_id=lambda mid: replies.verify_message_id(secret, mid),
-            thread_match=thread.matched if thread else "",
-            site_domains=tuple(self.settings.site.domains),
-            claim_threshold=self.settings.site.claim_threshold,
-        )
+    def _context(
+        self, thread: ThreadMatch | None, attachment_texts: tuple[str, ...] = ()
+    ) -> classify.ClassifyContext:
+        return self.classify_params.context(thread.matched if thread else "", attachment_texts)
 
     def _wants_dkim(self, raw: bytes | None, parsed: ParsedMail) -> bool:
         return (
@@ -362,6 +404,7 @@ class Recorder:
             self.settings.extract,
             content_type=rows.content_type,
             monotonic=self.monotonic,
+            readers=self.readers,
         )
 
     def _slow_to_read(self, attachments: Sequence[ParsedAttachment]) -> bool:
@@ -396,15 +439,6 @@ def _add_duplicate_location(
 ) -> None:
     if ref is not None and message_store.location(session, ref) is None:
         message_store.add_location(session, message_pk, ref, now, duplicate=True)
-
-
-def _parsed_ahead(future: Future[Parsed]) -> Parsed | None:
-    """A parse worker's result; ``None`` (parse in-process) when the worker failed."""
-    try:
-        return future.result()
-    except Exception as exc:  # noqa: BLE001 - a dead worker costs speed, never a message
-        log.warning("parse worker failed (%s: %s); parsing in-process", type(exc).__name__, exc)
-        return None
 
 
 __all__ = ["Recorder"]

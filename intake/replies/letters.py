@@ -45,6 +45,9 @@ class Queued(Protocol):
     @property
     def skipped(self) -> str: ...
 
+    @property
+    def raw(self) -> bytes: ...
+
 
 class ReplyQueue(Protocol):
     """The outbox's queue (``intake.replies.queue.Replier``): renders and stores a letter."""
@@ -104,7 +107,14 @@ class Sent:
 
     outbox_id: int | None
     skipped: str = ""
-    reply: Reply | None = None
+    raw: bytes = b""  # the letter as queued
+    template: str = ""
+
+    @property
+    def reply(self) -> Reply | None:
+        """The letter as its reader sees it (read from its bytes when asked: the ingest
+        hooks queue many letters and never ask)."""
+        return reply_of(self.template, self.raw) if self.raw else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,7 +278,7 @@ class Letters:
             # The outbox has logged why, with the address: one line in the journal is enough.
             note(f"{letter.template} not sent: {skipped}", logging.DEBUG)
             return Sent(None, skipped)
-        raw = editorial_store.outbox_raw(session, queued.outbox_id)
+        raw = queued.raw or editorial_store.outbox_raw(session, queued.outbox_id)
         if edited is not None:
             text = edited.text
             if CODE_PLACEHOLDER in text:
@@ -283,7 +293,7 @@ class Letters:
             + (" (edited)" if edited is not None else ""),
             logging.DEBUG,  # the outbox logged "queued ... to ADDR as outbox #N" already
         )
-        return Sent(queued.outbox_id, reply=reply_of(letter.template, raw))
+        return Sent(queued.outbox_id, raw=raw, template=letter.template)
 
 
 def recipient(case: Case) -> Address:

@@ -59,6 +59,7 @@ class Queued:
 
     outbox_id: int | None
     skipped: str = ""  # "" when queued; else the rule that stopped it
+    raw: bytes = b""  # the letter's bytes as stored in the outbox row
 
 
 def reply_target(mail: ParsedMail) -> Address | None:
@@ -152,7 +153,7 @@ class Replier:
             log.info("no %s to %s: %s", template, to.addr, exc)
             return Queued(None, str(exc))
         version = str(ctx.get("terms_version", "")) if template in RIGHTS_TEMPLATES else ""
-        row = outbox_store.add(
+        outbox_id = outbox_store.add(
             session,
             mail,
             now=now,
@@ -165,8 +166,8 @@ class Replier:
         if template == "copyright_request" and submission_id is not None:
             submission = submission_store.get_submission(session, submission_id)
             outbox_store.note_copyright_request(session, submission, terms_version=version, now=now)
-        log.info("queued %s to %s as outbox #%d", template, mail.to.addr, row.id)
-        return Queued(row.id)
+        log.info("queued %s to %s as outbox #%d", template, mail.to.addr, outbox_id)
+        return Queued(outbox_id, raw=mail.raw)
 
     def render_preview(
         self,

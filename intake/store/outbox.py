@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from intake.core.clock import as_utc
 from intake.core.errors import NotFound, UsageError
 from intake.core.mail import OutgoingMail
+from intake.store import insert_row
 from intake.store.models import Outbox, SmtpServer, Submission, Suppression
 from intake.text.addresses import normalised_or_lower, rate_key_or_lower
 
@@ -72,32 +73,35 @@ def add(
     in_reply_to_pk: int | None,
     automatic: bool,
     terms_version: str = "",
-) -> Outbox:
-    row = Outbox(
-        submission_id=submission_id,
-        claim_id=claim_id,
-        in_reply_to_pk=in_reply_to_pk,
-        template=mail.template,
-        to_addr=mail.to.addr[:320],
-        to_key=rate_key_or_lower(mail.to.addr)[:320],
-        subject=mail.subject,
-        message_id=mail.message_id,
-        raw=mail.raw,
-        state=PENDING,
-        attempts=0,
-        next_attempt_at=now,
-        last_error="",
-        claimed_by="",
-        claimed_until=None,
-        terms_version=terms_version[:100],
-        created_at=now,
-        sent_at=None,
-        automatic=automatic,
-        in_sent_folder=False,
+) -> int:
+    """Queue ``mail``: the new outbox row's id (a Core insert: every acknowledgment and
+    copyright request of ingest passes here)."""
+    return insert_row(
+        session,
+        Outbox,
+        dict(
+            submission_id=submission_id,
+            claim_id=claim_id,
+            in_reply_to_pk=in_reply_to_pk,
+            template=mail.template,
+            to_addr=mail.to.addr[:320],
+            to_key=rate_key_or_lower(mail.to.addr)[:320],
+            subject=mail.subject,
+            message_id=mail.message_id,
+            raw=mail.raw,
+            state=PENDING,
+            attempts=0,
+            next_attempt_at=now,
+            last_error="",
+            claimed_by="",
+            claimed_until=None,
+            terms_version=terms_version[:100],
+            created_at=now,
+            sent_at=None,
+            automatic=automatic,
+            in_sent_folder=False,
+        ),
     )
-    session.add(row)
-    session.flush()
-    return row
 
 
 def automatic_replies_since(session: Session, addr: str, since: datetime) -> int:

@@ -238,6 +238,24 @@ mailbox_state = Table(
     _count("backlog"),
 )
 
+#: Work started on a new message at its server location and not finished: counted (and
+#: committed) before parsing starts, deleted once the message is recorded. ``failures`` are the
+#: parses that ran out of time or crashed the worker: a message with two, or with one and a
+#: later attempt that never finished (the daemon died during it), is quarantined from its
+#: stored bytes without being parsed again.
+parse_attempts = Table(
+    "parse_attempts",
+    metadata,
+    Column("mailbox", String(100), primary_key=True),
+    Column("folder", String(500), primary_key=True),
+    Column("uidvalidity", BigInteger, primary_key=True, autoincrement=False),
+    Column("uid", BigInteger, primary_key=True, autoincrement=False),
+    _count("attempts"),
+    _count("failures"),
+    _text("last_error"),
+    _time("updated_at"),
+)
+
 #: Per account and service (imap, smtp): the last time a server refused the credentials.
 #: Written by the daemon, read by ``intake status`` and the metrics.
 logins = Table(

@@ -14,10 +14,13 @@ from intake.store.models import Attachment, Event, Message, Outbox, Submission
 
 
 def get_submission(session: Session, submission_id: int, *, for_update: bool = False) -> Submission:
-    query = select(Submission).where(Submission.id == submission_id)
+    """The submission (from the session when it was loaded already: the ingest hooks ask for
+    the same one several times in one transaction)."""
     if for_update:
-        query = query.with_for_update()
-    submission = session.scalars(query).first()
+        query = select(Submission).where(Submission.id == submission_id).with_for_update()
+        submission = session.scalars(query).first()
+    else:
+        submission = session.get(Submission, submission_id)
     if submission is None:
         raise NotFound(f"no submission with id {submission_id}")
     return submission

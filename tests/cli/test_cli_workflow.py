@@ -43,6 +43,7 @@ T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 class FakeQueued:
     outbox_id: int | None
     skipped: str = ""
+    raw: bytes = b""  # empty: Letters reads the row's bytes back
 
 
 @dataclass

@@ -7,8 +7,6 @@ from __future__ import annotations
 import hashlib
 import shutil
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +20,7 @@ from intake.adapters.memory.clock import ManualClock
 from intake.adapters.memory.mailbox import PROCESSED_KEYWORD, MemoryMailbox
 from intake.core import config, configfile
 from intake.core.errors import MailboxUnavailable, StorageError
-from intake.core.mail import FolderInfo, MessageRef, RawMail
-from intake.ingest.parseahead import Parsed
+from intake.core.mail import FolderInfo
 from intake.ingest.pipeline import Ingestor, Outcome
 from intake.store.models import Attachment, Location, MailboxState, Message, Submission
 from tests.helpers import nested, submission
@@ -378,7 +375,6 @@ def test_should_stop_is_asked_between_messages(env: Env) -> None:
 
 
 def test_a_backlog_parsed_by_the_worker_is_ingested_the_same(env: Env) -> None:
-    env.ingestor.parse_ahead_min = 3  # a "large" backlog, so the parse worker starts
     env.box.deliver(nested(80))
     for i in range(6):
         env.box.deliver(submission(subject=f"稿件 {i}"))
@@ -388,11 +384,12 @@ def test_a_backlog_parsed_by_the_worker_is_ingested_the_same(env: Env) -> None:
     assert titles == {f"稿件 {i}" for i in range(6)}
 
 
-def test_a_failed_parse_worker_costs_nothing_but_speed(env: Env) -> None:
-    failed: Future[Parsed] = Future()
-    failed.set_exception(BrokenProcessPool("worker died"))
-    raw = RawMail(MessageRef(NAME, "INBOX", 1, 1), submission())
-    assert env.ingestor.ingest(raw, parsed_ahead=failed) is Outcome.NEW
+def test_a_parse_worker_that_cannot_start_costs_nothing_but_speed(env: Env) -> None:
+    env.ingestor.parse_hook = "tests.ingest.no_such_module:hook"  # the worker dies at start
+    for i in range(3):
+        env.box.deliver(submission(subject=f"稿件 {i}"))
+    assert env.poll() == result(fetched=3, new=3)  # parsed in-process instead
+    assert env.poll() == result()
 
 
 def test_folder_info_is_frozen() -> None:

@@ -38,9 +38,25 @@ RULES: tuple[Rule, ...] = (
 )
 
 
-def classify(mail: ParsedMail, ctx: ClassifyContext) -> Verdict:
-    """The verdict of the first rule in :data:`RULES` that matches, else a new submission."""
-    for rule in RULES:
+#: Where the rules that read the thread begin: a verdict from a rule before this one stands
+#: whatever thread the message turns out to belong to.
+_THREAD_RULES = RULES.index(reply.RULE)
+_EARLIER = frozenset(rule.name for rule in RULES[:_THREAD_RULES])
+
+
+def classify(mail: ParsedMail, ctx: ClassifyContext, unthreaded: Verdict | None = None) -> Verdict:
+    """The verdict of the first rule in :data:`RULES` that matches, else a new submission.
+
+    ``unthreaded`` is the verdict of this message under the same context without a thread
+    (the parse worker classifies before the database says which thread a message joins):
+    the rules before the reply rule do not read the thread, so only the rest run again.
+    """
+    rules = RULES
+    if unthreaded is not None:
+        if unthreaded.rule in _EARLIER or not ctx.thread_match:
+            return unthreaded
+        rules = RULES[_THREAD_RULES:]
+    for rule in rules:
         hit = rule.check(mail, ctx)
         if hit is not None:
             return Verdict(
