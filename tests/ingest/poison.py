@@ -5,6 +5,7 @@ counts how often a poison message was parsed."""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import re
 import signal
@@ -31,11 +32,22 @@ def hook(raw: bytes) -> None:
     elif what == "crash":
         os._exit(70)
     else:  # the process that runs the poll dies while its worker is on this message
-        poll = os.getppid()
+        # The poll that started this worker (its parent is the fork server, not the poll).
+        parent = multiprocessing.parent_process()
+        poll = parent.pid if parent is not None and parent.pid else os.getppid()
         os.kill(poll, signal.SIGKILL)
-        while os.getppid() == poll:  # gone once this worker is handed to init
+        while not _dead(poll):  # so the poll never sees this worker end first
             threading.Event().wait(0.01)
         os._exit(0)
+
+
+def _dead(pid: int) -> bool:
+    """Gone, or a zombie waiting for its parent to collect it."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rpartition(") ")[2][:1] in ("Z", "X")
+    except FileNotFoundError:
+        return True
 
 
 def parses(tally: str) -> int:
