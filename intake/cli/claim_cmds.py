@@ -19,6 +19,7 @@ from intake.cli.output import (
     emit_table,
     page_parts,
 )
+from intake.cli.show_cmds import attachment_options, deliver_attachment
 from intake.core.errors import NotFound, UsageError
 from intake.store import claims as claim_store
 from intake.workflow.claim import ClaimStatus, Outcome
@@ -174,15 +175,7 @@ def show(ctx: Context, claim_id: int, as_json: bool) -> None:
 
 @claim_group.command("attachment")
 @click.argument("claim_id", type=int)
-@click.argument("number", type=click.IntRange(min=1), metavar="N")
-@click.option(
-    "--save",
-    type=click.Path(path_type=Path),
-    metavar="PATH",
-    help="Write the file here (a folder: under its own safe name).",
-)
-@click.option("--open", "open_", is_flag=True, help="Open it with the desktop's viewer.")
-@click.option("--force", is_flag=True, help="Replace a file already at PATH.")
+@attachment_options
 @pass_ctx
 def attachment(
     ctx: Context, claim_id: int, number: int, save: Path | None, open_: bool, force: bool
@@ -196,8 +189,6 @@ def attachment(
       intake claim attachment 3 1 --open              xdg-open (or $INTAKE_OPENER)
       intake claim attachment 3 1 > letter.pdf
     """
-    from intake.cli.show_cmds import deliver_attachment
-
     if save is not None and open_:
         raise UsageError("give --save or --open, not both")
     app = ctx.app

@@ -7,9 +7,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -326,17 +326,34 @@ def _size(size: int) -> str:
 # --------------------------------------------------------------------------- attachment
 
 
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def attachment_options(command: _F) -> _F:
+    """N, --save, --open and --force: what ``intake attachment`` and ``intake claim
+    attachment`` both take."""
+    for option in reversed(
+        (
+            click.argument("number", type=click.IntRange(min=1), metavar="N"),
+            click.option(
+                "--save",
+                type=click.Path(path_type=Path),
+                metavar="PATH",
+                help="Write the file here (a folder: under its own safe name).",
+            ),
+            click.option(
+                "--open", "open_", is_flag=True, help="Open it with the desktop's viewer."
+            ),
+            click.option("--force", is_flag=True, help="Replace a file already at PATH."),
+        )
+    ):
+        command = option(command)
+    return command
+
+
 @cli.command()
 @click.argument("submission_id", type=int)
-@click.argument("number", type=click.IntRange(min=1), metavar="N")
-@click.option(
-    "--save",
-    type=click.Path(path_type=Path),
-    metavar="PATH",
-    help="Write the file here (a folder: under its own safe name).",
-)
-@click.option("--open", "open_", is_flag=True, help="Open it with the desktop's viewer.")
-@click.option("--force", is_flag=True, help="Replace a file already at PATH.")
+@attachment_options
 @pass_ctx
 def attachment(
     ctx: Context, submission_id: int, number: int, save: Path | None, open_: bool, force: bool
